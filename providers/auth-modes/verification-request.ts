@@ -1,0 +1,28 @@
+/** The credentials check shared by API_KEY and BASIC: `proxy.base_url` + the first verification endpoint. */
+import { interpolateHeaders, interpolateUrl } from '../interpolate';
+import { joinUrlTemplate } from '../template';
+import type { VerificationInput, VerificationRequest } from './auth-mode';
+
+/**
+ * Builds the verification request, or null when the entry declares none. `implicitHeaders` (e.g. Basic
+ * auth) are sent unless the entry declares a header of the same name; header names come out lower-case.
+ */
+export function buildVerificationRequest(
+  input: VerificationInput,
+  implicitHeaders: () => Readonly<Record<string, string>> = () => ({}),
+): VerificationRequest | null {
+  const proxy = input.entry.proxy;
+  const verification = proxy?.verification;
+  const endpoint = verification?.endpoints[0];
+  if (proxy?.base_url === undefined || verification === undefined || endpoint === undefined) return null;
+  const url = interpolateUrl(joinUrlTemplate(proxy.base_url, endpoint), input);
+  // Verification headers override the general proxy headers, as in Nango.
+  const declared = lowerCaseNames({ ...lowerCaseNames(proxy.headers ?? {}), ...lowerCaseNames(verification.headers ?? {}) });
+  const implicit = Object.keys(declared).includes('authorization') ? {} : lowerCaseNames(implicitHeaders());
+  const headers = { ...implicit, ...interpolateHeaders(declared, input) };
+  return { method: verification.method, url, headers };
+}
+
+function lowerCaseNames(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}

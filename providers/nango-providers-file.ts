@@ -1,0 +1,168 @@
+/**
+ * Reads a Nango-format `providers.yaml` (a map name → entry, `alias:` inheritance) leniently:
+ * keys Custodian does not support are dropped and reported, entries that still fail are rejected
+ * with a reason, and the rest are validated exactly like our own catalog files.
+ */
+import { readFileSync } from 'node:fs';
+import { CatalogError } from '../src/errors';
+import { AUTH_MODES, describeIssue, fieldPath, nangoEntrySchema, PROVIDER_NAME, type ProviderEntry } from './catalog-schema';
+import { deepFreeze } from './deep-freeze';
+import { isMap, parseYamlMap } from './yaml-map';
+
+/** An entry that could not be used, and why. */
+export interface RejectedEntry {
+  readonly name: string;
+  readonly reason: string;
+}
+
+/** The unsupported keys removed from one entry (dotted paths). */
+export interface DroppedKeys {
+  readonly name: string;
+  readonly keys: readonly string[];
+}
+
+/** Result of reading a Nango-format file. */
+export interface NangoProviders {
+  readonly entries: ReadonlyMap<string, ProviderEntry>;
+  readonly rejected: readonly RejectedEntry[];
+  readonly dropped: readonly DroppedKeys[];
+}
+
+type RawEntry = Record<string, unknown>;
+// Dropping unknown keys can reveal unknown keys nested under them only after a re-parse; a few rounds suffice.
+const MAX_DROP_ROUNDS = 5;
+const CREDENTIAL_PLACEHOLDER = /\$\{(?:apiKey|accessToken|credentials\.)/;
+
+/** Reads and validates a Nango-format providers file; throws `CatalogError` only if the file itself is unreadable. */
+export function loadNangoProvidersFile(file: string): NangoProviders {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CatalogError(file, '(file)', `cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  return parseNangoProviders(text, file);
+}
+
+/** Validates the text of a Nango-format providers file; `file` is only used in error messages. */
+export function parseNangoProviders(text: string, file: string): NangoProviders {
+  const root = parseYamlMap(text, file);
+  const entries = new Map<string, ProviderEntry>();
+  const rejected: RejectedEntry[] = [];
+  const dropped: DroppedKeys[] = [];
+  for (const name of Object.keys(root)) {
+    const outcome = readEntry(name, root);
+    if (outcome.keys.length > 0) dropped.push({ name, keys: outcome.keys });
+    if ('entry' in outcome) entries.set(name, deepFreeze(outcome.entry));
+    else rejected.push({ name, reason: outcome.reason });
+  }
+  return { entries, rejected, dropped };
+}
+
+type Outcome = ({ entry: ProviderEntry } | { reason: string }) & { keys: string[] };
+
+function readEntry(name: string, root: Record<string, unknown>): Outcome {
+  if (!PROVIDER_NAME.test(name)) return { reason: `name must match ${PROVIDER_NAME.source}`, keys: [] };
+  const resolved = resolveAlias(name, root, []);
+  if (typeof resolved === 'string') return { reason: resolved, keys: [] };
+  const authMode = resolved['auth_mode'];
+  if (!AUTH_MODES.includes(authMode as never)) {
+    return { reason: authMode === undefined ? 'auth_mode: missing' : `auth_mode: unsupported (${shown(authMode)})`, keys: [] };
+  }
+  const keys = enumsToPatterns(resolved);
+  return { ...validateDroppingUnknownKeys(resolved, keys), keys };
+}
+
+/** Nango's inheritance: the alias target's keys, overridden by the entry's own (shallow, like Nango). */
+function resolveAlias(name: string, root: Record<string, unknown>, chain: string[]): RawEntry | string {
+  const raw = root[name];
+  if (!isMap(raw)) return 'entry is not a map';
+  const { alias, ...own } = raw;
+  if (alias === undefined) return structuredClone(raw);
+  if (typeof alias !== 'string' || !Object.hasOwn(root, alias)) return `alias: unknown provider ${shown(alias)}`;
+  if (chain.includes(alias)) return `alias: cycle through ${alias}`;
+  const parent = resolveAlias(alias, root, [...chain, name]);
+  if (typeof parent === 'string') return parent;
+  return { ...parent, ...structuredClone(own) };
+}
+
+/**
+ * Our field schema has no `enum`; turning a field's enum into a pattern keeps Nango's restriction
+ * (e.g. Typeform's auth host may only be one of its data centres, not any host).
+ */
+function enumsToPatterns(entry: RawEntry): string[] {
+  const converted: string[] = [];
+  for (const group of ['connection_config', 'credentials']) {
+    const fields = entry[group];
+    if (!isMap(fields)) continue;
+    for (const [key, field] of Object.entries(fields)) {
+      if (!isMap(field) || !Array.isArray(field['enum'])) continue;
+      const declared = typeof field['pattern'] === 'string' ? new RegExp(`^(?:${field['pattern']})$`) : undefined;
+      const allowed = field['enum'].map(String).filter((value) => declared?.test(value) ?? true);
+      field['pattern'] = `^(?:${allowed.map(escapeRegExp).join('|')})$`;
+      delete field['enum'];
+      converted.push(`${group}.${key}.enum (kept as pattern)`);
+    }
+  }
+  return converted;
+}
+
+function validateDroppingUnknownKeys(entry: RawEntry, dropped: string[]): { entry: ProviderEntry } | { reason: string } {
+  for (let round = 0; round < MAX_DROP_ROUNDS; round++) {
+    const result = nangoEntrySchema.safeParse(entry);
+    if (result.success) return { entry: result.data };
+    const unknown = result.error.issues.filter((issue) => issue.code === 'unrecognized_keys');
+    if (unknown.length === 0) {
+      const first = describeIssue(result.error.issues[0]!);
+      return { reason: `${first.field}: ${first.message}` };
+    }
+    for (const issue of unknown) {
+      for (const key of issue.keys) {
+        const path = [...issue.path, key];
+        if (valueAt(entry, path) === undefined) continue;
+        const consequence = credentialConsequence(entry, path);
+        if (consequence === 'reject') return { reason: `${fieldPath(path)}: carries credentials but is not a supported key` };
+        deleteAt(entry, path);
+        dropped.push(fieldPath(path));
+        if (consequence === 'drop-verification') {
+          deleteAt(entry, ['proxy', 'verification']);
+          dropped.push(`proxy.verification (its request needs ${fieldPath(path)})`);
+        }
+      }
+    }
+  }
+  return { reason: 'too many rounds of unknown keys' };
+}
+
+/**
+ * What dropping an unsupported key does to the credentials Custodian sends itself. Custodian does not proxy
+ * API calls, so proxy settings (and Nango's per-integration proxy settings) only matter to the verification
+ * request: without them it would go out without the key and refuse every valid one, so the verification
+ * goes too and the key is stored unchecked, as for entries that declare none. Anywhere else (token request
+ * extras) the entry could never authenticate and is rejected.
+ */
+function credentialConsequence(entry: RawEntry, path: readonly PropertyKey[]): 'none' | 'drop-verification' | 'reject' {
+  if (!CREDENTIAL_PLACEHOLDER.test(JSON.stringify(valueAt(entry, path)) ?? '')) return 'none';
+  if (path[0] !== 'proxy' && path[0] !== 'integration_config') return 'reject';
+  return valueAt(entry, ['proxy', 'verification']) === undefined ? 'none' : 'drop-verification';
+}
+
+function valueAt(target: RawEntry, path: readonly PropertyKey[]): unknown {
+  let node: unknown = target;
+  for (const key of path) node = isMap(node) ? node[key as string] : undefined;
+  return node;
+}
+
+function deleteAt(target: RawEntry, path: readonly PropertyKey[]): void {
+  const parent = valueAt(target, path.slice(0, -1));
+  // The parent may already be gone (a dropped verification takes its own unknown keys with it).
+  if (isMap(parent)) delete parent[String(path[path.length - 1])];
+}
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

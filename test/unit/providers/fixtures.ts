@@ -1,0 +1,93 @@
+/** Helpers shared by the provider tests: temporary catalog directories, caught errors, sample values. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { strategyFor } from '../../../providers/auth-modes';
+import type { FieldSchema, ProviderEntry } from '../../../providers/catalog-schema';
+import type { DeepReadonly } from '../../../providers/deep-freeze';
+import { interpolateUrl } from '../../../providers/interpolate';
+
+/** A temporary directory holding the given files; call `remove()` when done. */
+export function tempDir(files: Record<string, string>): { dir: string; file: (name: string) => string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'custodian-providers-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return { dir, file: (name) => path.join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The error `fn` throws (fails the test when it throws nothing). */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error, none was thrown');
+}
+
+/** Values that satisfy common field patterns, tried after a field's own example and default. */
+const GENERIC_VALUES = [
+  'acme',
+  'us',
+  '123456',
+  'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+  'a1b2c3d4e5f6a7b8',
+  'a1b2c3d4-e5f6-47a8-9b0c-d1234567890f',
+  'acme.example.com',
+  'https://acme.example.com',
+  '2024-01-01',
+];
+
+/** A dummy value for a field that satisfies its pattern (or the default one) when any candidate does. */
+export function sampleValue(field: DeepReadonly<FieldSchema> | undefined, extraCandidates: readonly string[] = []): string {
+  const pattern = field?.pattern !== undefined ? new RegExp(`^(?:${field.pattern})$`) : /^[A-Za-z0-9._-]+$/;
+  const candidates = [field?.example, field?.default_value, ...extraCandidates, ...GENERIC_VALUES];
+  return candidates.find((value): value is string => value !== undefined && value !== '' && pattern.test(value)) ?? 'acme';
+}
+
+/** Sample values for every declared field of a `connection_config` / `credentials` map. */
+export function sampleValues(
+  fields: DeepReadonly<Record<string, FieldSchema>> | undefined,
+  extraCandidates: (key: string) => readonly string[] = () => [],
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields ?? {}).map(([key, field]) => [key, sampleValue(field, extraCandidates(key))]));
+}
+
+const SAMPLE_API_KEY = 'sample-api-key-7f3a';
+
+/**
+ * Builds what the entry's auth mode needs, from sample values: the authorization URL (OAUTH2, OAUTH1),
+ * the token URL (OAUTH2_CC) or the verification request (API_KEY, BASIC). Returns why it failed, or undefined.
+ */
+export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: string) => readonly string[] = () => []): string | undefined {
+  const connectionConfig = sampleValues(entry.connection_config, extraCandidates);
+  const redirect = { clientId: 'client', redirectUri: 'https://custodian.example.com/oauth/callback', state: 'state', codeChallenge: 'challenge' };
+  try {
+    switch (entry.auth_mode) {
+      case 'OAUTH2':
+        strategyFor('OAUTH2').buildAuthorizationUrl({ entry, ...redirect, scopes: ['scope-a'], connectionConfig });
+        return undefined;
+      case 'OAUTH1':
+        strategyFor('OAUTH1').buildAuthorizationUrl({ entry, requestToken: 'request-token', connectionConfig });
+        return undefined;
+      case 'OAUTH2_CC':
+        interpolateUrl(entry.token_url ?? '', { entry, connectionConfig });
+        return undefined;
+      case 'API_KEY': {
+        const credentials = { ...sampleValues(entry.credentials), apiKey: SAMPLE_API_KEY };
+        const request = strategyFor('API_KEY').buildVerificationRequest({ entry, credentials, connectionConfig });
+        // A verification request that does not carry the key would refuse every valid key.
+        if (request && !Object.values(request.headers).some((value) => value.includes(SAMPLE_API_KEY))) return 'verification request does not carry the API key';
+        return undefined;
+      }
+      case 'BASIC': {
+        const credentials = { username: 'sample-user', password: 'sample-password', ...sampleValues(entry.credentials) };
+        strategyFor('BASIC').buildVerificationRequest({ entry, credentials, connectionConfig });
+        return undefined;
+      }
+      case 'NONE':
+        return undefined;
+    }
+  } catch (error) {
+    return `${(error as { code?: string }).code ?? 'error'} while building: ${(error as Error).message}`;
+  }
+}

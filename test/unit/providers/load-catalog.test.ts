@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import { AUTH_MODES, type AuthMode } from '../../../providers/catalog-schema';
+import { loadCatalog } from '../../../providers/load-catalog';
+import { exerciseEntry, tempDir } from './fixtures';
+
+describe('loadCatalog (providers/catalog)', () => {
+  const catalog = loadCatalog();
+
+  it('loads at least 60 providers and covers every auth mode', () => {
+    const perMode = Object.fromEntries(AUTH_MODES.map((mode) => [mode, 0])) as Record<AuthMode, number>;
+    for (const { entry } of catalog.list()) perMode[entry.auth_mode] += 1;
+    console.log(`      catalog: ${catalog.size} providers, per auth mode: ${JSON.stringify(perMode)}`);
+
+    expect(catalog.size).to.be.at.least(60);
+    for (const mode of AUTH_MODES) expect(perMode[mode], mode).to.be.at.least(1);
+  });
+
+  it('contains the providers the product promises', () => {
+    const promised = [
+      'github', 'gitlab', 'bitbucket', 'google', 'google-calendar', 'google-mail', 'microsoft', 'slack', 'salesforce',
+      'hubspot', 'zendesk', 'shopify', 'notion', 'jira', 'confluence', 'linear', 'asana', 'dropbox', 'box', 'xero',
+      'quickbooks', 'intercom', 'discord', 'zoom', 'stripe', 'openai', 'anthropic', 'sendgrid', 'twilio', 'trello', 'twitter',
+    ];
+    expect(promised.filter((name) => !catalog.has(name))).to.deep.equal([]);
+    expect(catalog.get('trello')?.auth_mode).to.equal('OAUTH1');
+    expect(catalog.get('twitter')?.auth_mode).to.equal('OAUTH1');
+    expect(catalog.get('twilio')?.auth_mode).to.equal('BASIC');
+    for (const name of ['openai', 'anthropic', 'sendgrid', 'twilio']) expect(catalog.get(name)?.proxy?.verification, name).to.not.equal(undefined);
+  });
+
+  it('gives every entry a display name, categories and docs', () => {
+    for (const { name, entry } of catalog.list()) {
+      expect(entry.display_name, name).to.be.a('string').and.not.equal('');
+      expect(entry.categories, name).to.be.an('array').that.is.not.empty;
+      expect(entry.docs, name).to.match(/^https?:\/\//);
+    }
+  });
+
+  it('builds every entry\'s authorization URL, token URL or verification request from sample values', () => {
+    const failures = catalog.list().flatMap(({ name, entry }) => {
+      const reason = exerciseEntry(entry);
+      return reason === undefined ? [] : [`${name}: ${reason}`];
+    });
+    expect(failures).to.deep.equal([]);
+  });
+
+  it('gives the Google variants their own default scopes', () => {
+    expect(catalog.get('google-calendar')?.default_scopes).to.deep.equal(['https://www.googleapis.com/auth/calendar.readonly']);
+    expect(catalog.get('google-mail')?.default_scopes).to.deep.equal(['https://www.googleapis.com/auth/gmail.readonly']);
+  });
+
+  it('takes the Salesforce instance URL from the token response', () => {
+    expect(catalog.get('salesforce')?.token_response_metadata).to.deep.equal(['instance_url']);
+    expect(catalog.get('salesforce')?.proxy?.base_url).to.equal('${connectionConfig.instance_url}');
+  });
+
+  it('lists providers sorted by name and freezes them deeply', () => {
+    const names = catalog.list().map(({ name }) => name);
+    expect(names).to.deep.equal([...names].sort());
+    const zendesk = catalog.get('zendesk');
+    expect(Object.isFrozen(catalog.list())).to.equal(true);
+    expect(Object.isFrozen(zendesk)).to.equal(true);
+    expect(Object.isFrozen(zendesk?.connection_config?.['subdomain'])).to.equal(true);
+  });
+
+  it('answers undefined / false for an unknown provider', () => {
+    expect(catalog.get('no-such-provider')).to.equal(undefined);
+    expect(catalog.has('no-such-provider')).to.equal(false);
+    expect(catalog.has('constructor')).to.equal(false);
+  });
+
+  it('searches name, display name and categories case-insensitively', () => {
+    expect(catalog.search('SALESFORCE').map(({ name }) => name)).to.include.members(['salesforce', 'salesforce-sandbox']);
+    expect(catalog.search('gmail').map(({ name }) => name)).to.deep.equal(['google-mail']);
+    const accounting = catalog.search('Accounting').map(({ name }) => name);
+    expect(accounting).to.include.members(['xero', 'quickbooks']);
+    expect(catalog.search('')).to.have.length(catalog.size);
+  });
+});
+
+describe('loadCatalog with an extra Nango-format file (PROVIDERS_FILE)', () => {
+  const own = {
+    'github.yaml': [
+      'display_name: GitHub',
+      'categories: [dev-tools]',
+      'docs: https://docs.github.com/',
+      'auth_mode: OAUTH2',
+      'authorization_url: https://github.com/login/oauth/authorize',
+      'token_url: https://github.com/login/oauth/access_token',
+    ].join('\n'),
+  };
+  const extra = [
+    'github:',
+    '  display_name: GitHub Enterprise (override)',
+    '  categories: [dev-tools]',
+    '  docs: https://docs.github.com/enterprise',
+    '  auth_mode: OAUTH2',
+    '  authorization_url: https://github.example.com/login/oauth/authorize',
+    '  token_url: https://github.example.com/login/oauth/access_token',
+    '  setup_guide_url: https://example.com/guide',
+    'fake-api:',
+    '  display_name: Fake API',
+    '  categories: [other]',
+    '  docs: http://127.0.0.1:4010/docs',
+    '  auth_mode: API_KEY',
+    '  proxy:',
+    '    base_url: http://127.0.0.1:4010',
+    '    headers:',
+    '      authorization: Bearer ${apiKey}',
+    '    verification:',
+    '      method: GET',
+    '      endpoints: [/me]',
+    'fake-api-eu:',
+    '  alias: fake-api',
+    '  display_name: Fake API (EU)',
+    'fake-jwt:',
+    '  display_name: Fake JWT',
+    '  docs: https://example.com',
+    '  auth_mode: JWT',
+  ].join('\n');
+
+  it('adds new entries, overrides same-named ones, resolves aliases and reports skipped ones', () => {
+    const catalogDir = tempDir(own);
+    const extraDir = tempDir({ 'providers.yaml': extra });
+    try {
+      const catalog = loadCatalog({ dir: catalogDir.dir, extraFile: extraDir.file('providers.yaml') });
+
+      expect(catalog.size).to.equal(3);
+      expect(catalog.get('github')?.display_name).to.equal('GitHub Enterprise (override)');
+      expect(catalog.get('github')?.authorization_url).to.equal('https://github.example.com/login/oauth/authorize');
+      expect(catalog.get('fake-api')?.proxy?.base_url).to.equal('http://127.0.0.1:4010');
+      expect(catalog.get('fake-api-eu')?.display_name).to.equal('Fake API (EU)');
+      expect(catalog.get('fake-api-eu')?.proxy?.verification?.endpoints).to.deep.equal(['/me']);
+      expect(catalog.skipped).to.deep.equal([{ name: 'fake-jwt', reason: 'auth_mode: unsupported (JWT)' }]);
+    } finally {
+      catalogDir.remove();
+      extraDir.remove();
+    }
+  });
+});
