@@ -1,0 +1,195 @@
+/**
+ * Configuration, parsed once from the environment with a schema. Every bad setting is reported
+ * together (one line each) and the process stops; the result is frozen.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `20s`, `15m`, `24h`, `1d` into milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (UNIT_MS[match[2] as string] as number);
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration like 500ms, 20s, 15m, 24h or 1d (got "${text}")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
+
+const KEY_ENTRY = /^([A-Za-z0-9_-]{1,32})=([A-Za-z0-9+/]+={0,2})$/;
+
+/** One encryption key: its id and 32 bytes of key material. */
+export interface EncryptionKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+const encryptionKeys = z.string().transform((text, ctx) => {
+  const keys: EncryptionKey[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const match = KEY_ENTRY.exec(part);
+    const key = match ? Buffer.from(match[2] as string, 'base64') : undefined;
+    if (!match || key?.length !== 32) {
+      // Never echo the key material itself.
+      ctx.addIssue({ code: 'custom', message: 'each entry must be kid=<base64 of 32 bytes>, comma-separated' });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === match[1])) {
+      ctx.addIssue({ code: 'custom', message: `key id "${match[1]}" is listed twice` });
+      return z.NEVER;
+    }
+    keys.push({ id: match[1] as string, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must list at least one kid=<base64 key>' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+const envSchema = z.object({
+  /** Port the API listens on. */
+  PORT: z.coerce.number().int().min(1).max(65535).default(3003),
+  /** Public base URL of the API (used in links and the OAuth callback). */
+  SERVER_URL: httpUrl.optional(),
+  /** Public base URL of the Connect UI (default SERVER_URL/connect). */
+  CONNECT_URL: httpUrl.optional(),
+  /** PostgreSQL connection string; unset in dev → embedded PGlite under .data/. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
+  /** Temporal frontend host:port; unset in dev → the CLI dev server is spawned. */
+  TEMPORAL_ADDRESS: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port').optional(),
+  /** Temporal namespace. */
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Task queue of the worker. */
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('custodian'),
+  /** Client certificate (PEM) for mTLS to Temporal. */
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  /** Client key (PEM) for mTLS to Temporal. */
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  /** Server CA (PEM) for TLS to Temporal. */
+  TEMPORAL_TLS_CA: z.string().optional(),
+  /** Server name override for TLS to Temporal. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  /** Temporal Cloud API key (implies TLS). */
+  TEMPORAL_API_KEY: z.string().optional(),
+  /** Encryption keys `kid=base64key,...`; the first one writes. Required in production. */
+  ENCRYPTION_KEYS: encryptionKeys.optional(),
+  /** Secret key of the dev environment (UUID v4); generated and printed once when unset. */
+  CUSTODIAN_SECRET_KEY: z.string().regex(UUID_V4, 'must be a UUID v4').optional(),
+  /** How long before expiry a token is refreshed. */
+  REFRESH_MARGIN: duration('15m'),
+  /** Timeout of one webhook delivery attempt. */
+  WEBHOOK_TIMEOUT: duration('20s'),
+  /** How long failed webhook deliveries are retried. */
+  WEBHOOK_RETRY_FOR: duration('24h'),
+  /** Whether webhooks may target loopback/private addresses (default: true in dev, false in production). */
+  ALLOW_PRIVATE_WEBHOOK_TARGETS: booleanFlag.optional(),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Extra Nango-format providers.yaml whose entries add to the catalog. */
+  PROVIDERS_FILE: z.string().min(1).optional(),
+  /** Directory for dev-mode state (embedded database, Temporal SQLite file, local key). */
+  CUSTODIAN_DATA_DIR: z.string().min(1).default('.data'),
+});
+
+/** The validated, frozen configuration. */
+export interface Config {
+  readonly mode: 'dev' | 'production';
+  readonly port: number;
+  readonly serverUrl: string;
+  readonly connectUrl: string;
+  readonly databaseUrl?: string;
+  readonly temporal: {
+    readonly address?: string;
+    readonly namespace: string;
+    readonly taskQueue: string;
+    readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string; readonly serverName?: string };
+    readonly apiKey?: string;
+  };
+  readonly encryptionKeys?: readonly EncryptionKey[];
+  readonly secretKey?: string;
+  readonly refreshMarginMs: number;
+  readonly webhookTimeoutMs: number;
+  readonly webhookRetryForMs: number;
+  readonly allowPrivateWebhookTargets: boolean;
+  readonly logLevel: string;
+  readonly providersFile?: string;
+  readonly dataDir: string;
+}
+
+/** Parses the environment; throws ConfigError listing every problem. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${String(i.path[0] ?? '(env)')}: ${i.message}`));
+  }
+  const e = result.data;
+  const mode = e.DATABASE_URL && e.TEMPORAL_ADDRESS ? 'production' : 'dev';
+  const problems: string[] = [];
+  if (mode === 'production' && !e.ENCRYPTION_KEYS) {
+    problems.push('ENCRYPTION_KEYS: required in production mode (DATABASE_URL and TEMPORAL_ADDRESS set)');
+  }
+  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
+    problems.push('TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: give both or neither');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const serverUrl = e.SERVER_URL ?? `http://localhost:${e.PORT}`;
+  const hasTls = e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_SERVER_NAME;
+  return Object.freeze({
+    mode,
+    port: e.PORT,
+    serverUrl,
+    connectUrl: e.CONNECT_URL ?? `${serverUrl}/connect`,
+    databaseUrl: e.DATABASE_URL,
+    temporal: Object.freeze({
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: hasTls
+        ? Object.freeze({ cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY, ca: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME })
+        : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+    }),
+    encryptionKeys: e.ENCRYPTION_KEYS ? Object.freeze(e.ENCRYPTION_KEYS) : undefined,
+    secretKey: e.CUSTODIAN_SECRET_KEY,
+    refreshMarginMs: e.REFRESH_MARGIN,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT,
+    webhookRetryForMs: e.WEBHOOK_RETRY_FOR,
+    allowPrivateWebhookTargets: e.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? mode === 'dev',
+    logLevel: e.LOG_LEVEL,
+    providersFile: e.PROVIDERS_FILE,
+    dataDir: e.CUSTODIAN_DATA_DIR,
+  });
+}
+
+/** Parses process.env, or prints one line per problem and exits non-zero. */
+export function loadConfigOrExit(): Config {
+  try {
+    return parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const line of error.problems) process.stderr.write(`config error: ${line}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

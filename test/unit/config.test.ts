@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { parseConfig, parseDuration } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected parseConfig to refuse this environment');
+}
+
+describe('config', () => {
+  it('uses the documented defaults in dev mode with an empty environment', () => {
+    const config = parseConfig({});
+    expect(config.mode).to.equal('dev');
+    expect(config.port).to.equal(3003);
+    expect(config.serverUrl).to.equal('http://localhost:3003');
+    expect(config.connectUrl).to.equal('http://localhost:3003/connect');
+    expect(config.temporal.namespace).to.equal('default');
+    expect(config.temporal.taskQueue).to.equal('custodian');
+    expect(config.refreshMarginMs).to.equal(15 * 60_000);
+    expect(config.webhookTimeoutMs).to.equal(20_000);
+    expect(config.webhookRetryForMs).to.equal(24 * 3_600_000);
+    expect(config.allowPrivateWebhookTargets).to.equal(true);
+    expect(Object.isFrozen(config)).to.equal(true);
+  });
+
+  it('refuses production mode without ENCRYPTION_KEYS', () => {
+    expect(problemsOf({ DATABASE_URL: 'postgres://u@db:5432/c', TEMPORAL_ADDRESS: 'temporal:7233' })).to.deep.equal([
+      'ENCRYPTION_KEYS: required in production mode (DATABASE_URL and TEMPORAL_ADDRESS set)',
+    ]);
+  });
+
+  it('starts production mode with keys and blocks private webhook targets by default', () => {
+    const config = parseConfig({
+      DATABASE_URL: 'postgres://u@db:5432/c',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      ENCRYPTION_KEYS: `k2=${KEY},k1=${KEY}`,
+    });
+    expect(config.mode).to.equal('production');
+    expect(config.encryptionKeys?.map((k) => k.id)).to.deep.equal(['k2', 'k1']);
+    expect(config.allowPrivateWebhookTargets).to.equal(false);
+  });
+
+  it('reports every bad value at once, one line each, naming the variable', () => {
+    const problems = problemsOf({
+      PORT: '99999',
+      SERVER_URL: 'ftp://x',
+      DATABASE_URL: 'mysql://x',
+      TEMPORAL_ADDRESS: 'no-port',
+      CUSTODIAN_SECRET_KEY: 'not-a-uuid',
+      REFRESH_MARGIN: '15 minutes',
+      ALLOW_PRIVATE_WEBHOOK_TARGETS: 'yes',
+      LOG_LEVEL: 'loud',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).to.deep.equal(
+      [
+        'ALLOW_PRIVATE_WEBHOOK_TARGETS',
+        'CUSTODIAN_SECRET_KEY',
+        'DATABASE_URL',
+        'LOG_LEVEL',
+        'PORT',
+        'REFRESH_MARGIN',
+        'SERVER_URL',
+        'TEMPORAL_ADDRESS',
+      ].sort(),
+    );
+    expect(problems.find((p) => p.startsWith('REFRESH_MARGIN'))).to.contain('must be a duration like');
+    expect(problems.find((p) => p.startsWith('CUSTODIAN_SECRET_KEY'))).to.contain('must be a UUID v4');
+  });
+
+  it('rejects malformed encryption keys without echoing the key material', () => {
+    const problems = problemsOf({ ENCRYPTION_KEYS: 'k1=c2hvcnQ=' });
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^ENCRYPTION_KEYS: each entry must be kid=<base64 of 32 bytes>/);
+    expect(problems[0]).not.to.contain('c2hvcnQ');
+    expect(problemsOf({ ENCRYPTION_KEYS: `a=${KEY},a=${KEY}` })[0]).to.contain('listed twice');
+  });
+
+  it('requires the TLS certificate and key together', () => {
+    expect(problemsOf({ TEMPORAL_TLS_CERT: 'pem' })).to.deep.equal(['TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: give both or neither']);
+  });
+
+  it('parses named durations', () => {
+    expect(parseDuration('500ms')).to.equal(500);
+    expect(parseDuration('1d')).to.equal(86_400_000);
+    expect(parseDuration('15')).to.equal(undefined);
+  });
+});
