@@ -31,7 +31,7 @@ describe('loadCatalog (providers/catalog)', () => {
   it('gives every entry a display name, categories and docs', () => {
     for (const { name, entry } of catalog.list()) {
       expect(entry.display_name, name).to.be.a('string').and.not.equal('');
-      expect(entry.categories, name).to.be.an('array').that.is.not.empty;
+      expect(entry.categories, name).to.be.an('array').with.length.greaterThan(0);
       expect(entry.docs, name).to.match(/^https?:\/\//);
     }
   });

@@ -1,0 +1,31 @@
+/**
+ * Test environments backed by the binaries `npm test` installs: the Java time-skipping test server
+ * (TEMPORAL_TEST_SERVER wrapper) and the Temporal CLI dev server (TEMPORAL_CLI), both as existing-path.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { searchAttributeFlags } from '../../src/temporal/search-attributes';
+
+const CACHE = process.env.CUSTODIAN_CACHE ?? path.join(homedir(), '.cache', 'custodian');
+
+function requirePath(envName: string, fallback: string): string {
+  const candidate = process.env[envName] ?? fallback;
+  if (!existsSync(candidate)) throw new Error(`${envName} not found at ${candidate}: run \`npm test\` once to install it`);
+  return candidate;
+}
+
+/** A time-skipping environment on the Java test server. */
+export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const server = requirePath('TEMPORAL_TEST_SERVER', path.join(CACHE, 'temporal-test-server-1.32.0', 'test-server'));
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } });
+}
+
+/** A local environment on the CLI dev server, with Custodian's search attributes registered. */
+export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  const cli = requirePath('TEMPORAL_CLI', path.join(CACHE, 'temporal-cli-v1.5.1', 'temporal'));
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: cli }, extraArgs: [...searchAttributeFlags(), '--headless'] },
+  });
+}
