@@ -24,7 +24,7 @@ ensure_node_modules() {
     echo "  npm dependencies up to date"
     return
   fi
-  (cd "$PROJECT_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$PROJECT_ROOT" && npm install --no-audit --no-fund --loglevel=error)
   touch "$stamp"
 }
 
