@@ -110,6 +110,9 @@ const envSchema = z.object({
   CUSTODIAN_DATA_DIR: z.string().min(1).default('.data'),
 });
 
+/** Names of every environment variable Custodian reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 /** The validated, frozen configuration. */
 export interface Config {
   readonly mode: 'dev' | 'production';
