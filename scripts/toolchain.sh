@@ -28,7 +28,7 @@ ensure_node_modules() {
   touch "$stamp"
 }
 
-# Prints the path of a Temporal CLI: TEMPORAL_CLI, else `temporal` on PATH, else go-installed into the cache.
+# Exports TEMPORAL_CLI, the path of a Temporal CLI: TEMPORAL_CLI, else `temporal` on PATH, else go-installed into the cache.
 ensure_temporal_cli() {
   if [[ -n "${TEMPORAL_CLI:-}" ]]; then echo "  using TEMPORAL_CLI=$TEMPORAL_CLI"; return; fi
   if command -v temporal >/dev/null 2>&1; then TEMPORAL_CLI="$(command -v temporal)"; echo "  using $TEMPORAL_CLI"; export TEMPORAL_CLI; return; fi
@@ -62,6 +62,12 @@ WRAPPER
   echo "  using $TEMPORAL_TEST_SERVER"
 }
 
+# Runs a PostgreSQL server binary as the cluster's owner: initdb and postgres refuse to run as root,
+# so as root the Debian package's postgres user owns the private cluster.
+as_pg_owner() {
+  if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
 # Starts a private PostgreSQL cluster on a free port under a temp dir (when DATABASE_URL is unset)
 # and exports DATABASE_URL; stop_postgres tears it down.
 start_postgres() {
@@ -76,11 +82,9 @@ start_postgres() {
   PG_TMP="$(mktemp -d /tmp/custodian-pg.XXXXXX)"
   local port
   port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-  local as=()
-  # initdb refuses to run as root; the postgres package's user owns the private cluster.
-  if [[ "$(id -u)" == 0 ]]; then chown postgres "$PG_TMP"; as=(runuser -u postgres --); fi
-  "${as[@]}" "$bin/initdb" -D "$PG_TMP/data" -U custodian --auth=trust -E UTF8 >/dev/null
-  "${as[@]}" "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" -w \
+  if [[ "$(id -u)" == 0 ]]; then chown postgres "$PG_TMP"; fi
+  as_pg_owner "$bin/initdb" -D "$PG_TMP/data" -U custodian --auth=trust -E UTF8 >/dev/null
+  as_pg_owner "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" -w \
     -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
   export DATABASE_URL="postgres://custodian@127.0.0.1:$port/postgres"
   PG_BIN="$bin"
@@ -89,9 +93,7 @@ start_postgres() {
 
 stop_postgres() {
   if [[ -n "${PG_TMP:-}" && -d "$PG_TMP/data" ]]; then
-    local as=()
-    [[ "$(id -u)" == 0 ]] && as=(runuser -u postgres --)
-    "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m fast stop >/dev/null 2>&1 || true
+    as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$PG_TMP"
   fi
 }

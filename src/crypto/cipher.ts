@@ -12,19 +12,21 @@ const TAG_BYTES = 16;
 /** Encrypts and decrypts strings with a key ring. */
 export class Cipher {
   private readonly byId: ReadonlyMap<string, Buffer>;
+  private readonly writeKey: Buffer;
   readonly writeKeyId: string;
 
   constructor(keys: readonly EncryptionKey[]) {
     const first = keys[0];
     if (!first) throw new Error('Cipher needs at least one key');
     this.writeKeyId = first.id;
+    this.writeKey = first.key;
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
   }
 
   /** Encrypts with the first (write) key. */
   encrypt(plaintext: string): string {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.byId.get(this.writeKeyId) as Buffer, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.writeKey, iv);
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [this.writeKeyId, iv.toString('base64'), body.toString('base64'), cipher.getAuthTag().toString('base64')].join(':');
   }
@@ -45,7 +47,7 @@ export class Cipher {
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(Buffer.from(bodyText, 'base64')), decipher.final()]).toString('utf8');
-    } catch (cause) {
+    } catch {
       throw new DecryptionError('decryption_failed', `Encrypted value failed authentication with key "${kid}"`);
     }
   }

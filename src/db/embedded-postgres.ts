@@ -4,7 +4,6 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import type { AddressInfo } from 'node:net';
 
 /** A running embedded database: its URL and how to stop it (flushing to disk). */
 export interface EmbeddedPostgres {
@@ -18,9 +17,9 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
   // Several connections are multiplexed onto the single PGlite session (DESIGN.md §2).
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: 10 });
   await server.start();
-  const port = await boundPort(server, options.port ?? 0);
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    // getServerConn() reports the port actually bound, also when 0 asked for any free one.
+    url: `postgres://postgres@${server.getServerConn()}/postgres`,
     stop: async () => {
       await server.stop();
       await db.close();
@@ -28,10 +27,3 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
   };
 }
 
-async function boundPort(server: PGLiteSocketServer, requested: number): Promise<number> {
-  if (requested !== 0) return requested;
-  const inner = (server as unknown as { server?: { address(): AddressInfo | string | null } }).server;
-  const address = inner?.address();
-  if (address && typeof address === 'object') return address.port;
-  throw new Error('pglite-socket did not report its port');
-}

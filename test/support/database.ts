@@ -8,22 +8,25 @@ function serverUrl(): string {
   return url;
 }
 
+/** Runs one statement on the server's maintenance database. */
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new Client({ connectionString: serverUrl() });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** Creates an empty database and returns its URL plus a drop function. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `custodian_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const admin = new Client({ connectionString: serverUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await adminQuery(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl());
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: async () => {
-      const c = new Client({ connectionString: serverUrl() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
