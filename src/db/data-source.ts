@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { ENTITIES } from './entities';
 import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
 
 /** Migrations in the order they run. */
@@ -12,6 +13,7 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
     url,
     // gen_random_uuid() exists in PostgreSQL 13+ and PGlite; uuid_generate_v4() does not in PGlite.
     uuidExtension: 'pgcrypto',
+    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: false,
     synchronize: false,

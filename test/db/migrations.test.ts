@@ -32,6 +32,17 @@ describe('database migrations (PostgreSQL server)', () => {
     expect(applied).to.have.length(1);
   });
 
+  it('has entity classes whose tables and columns match the migration exactly', async () => {
+    // TypeORM's schema builder lists what it would change to make the database match the entities.
+    // Constraints and indexes are owned by the migration (entities do not redeclare them); columns must not differ.
+    const { upQueries } = await ds.driver.createSchemaBuilder().log();
+    const columnChanges = upQueries.map((q) => q.query).filter((sql) => /CREATE TABLE|ADD COLUMN|ALTER COLUMN|DROP COLUMN|ADD "|DROP "/.test(sql) && !/CONSTRAINT|INDEX/.test(sql));
+    expect(columnChanges).to.deep.equal([]);
+    expect(ds.entityMetadatas.map((m) => m.tableName).sort()).to.deep.equal([
+      'auth_attempt', 'connect_session', 'connection', 'environment', 'integration', 'operation_log', 'webhook_delivery',
+    ]);
+  });
+
   it('refuses a second live connection with the same environment, integration and connection id, but allows one after a soft delete', async () => {
     const [env] = await ds.query(`INSERT INTO environment (name, secret_key_hash, secret_key_encrypted, webhook_signing_key_encrypted)
       VALUES ('dev', repeat('a', 64), 'x', 'y') RETURNING id`);

@@ -1,0 +1,14 @@
+/** Every entity, in the order the data source registers them. */
+import { AuthAttemptEntity } from './auth-attempt';
+import { ConnectSessionEntity } from './connect-session';
+import { ConnectionEntity } from './connection';
+import { EnvironmentEntity } from './environment';
+import { IntegrationEntity } from './integration';
+import { OperationLogEntity } from './operation-log';
+import { WebhookDeliveryEntity } from './webhook-delivery';
+
+export { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentEntity, IntegrationEntity, OperationLogEntity, WebhookDeliveryEntity };
+
+export const ENTITIES = [
+  EnvironmentEntity, IntegrationEntity, ConnectionEntity, ConnectSessionEntity, AuthAttemptEntity, OperationLogEntity, WebhookDeliveryEntity,
+];
