@@ -1,0 +1,20 @@
+/** The Temporal client the API uses to start, signal, update and query workflows. */
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config';
+import { temporalConnectionOptions } from './connection-options';
+
+/** Connects to Temporal with the configured address, namespace, TLS and API key. */
+export async function connectTemporalClient(config: Pick<Config, 'temporal'>): Promise<Client> {
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: '10 seconds' });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/** Whether the Temporal frontend answers (readiness). */
+export async function temporalIsReachable(client: Client): Promise<boolean> {
+  try {
+    await client.connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  }
+}
