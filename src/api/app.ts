@@ -1,0 +1,25 @@
+/** The Koa application: error handler first, then CORS, JSON bodies and the routers. */
+import Koa from 'koa';
+import type { ApiDeps, ApiState } from './context';
+import { browserCors } from './middleware/browser-cors';
+import { errorHandler } from './middleware/error-handler';
+import { jsonBody } from './middleware/json-body';
+import { environmentRouter } from './routes/environment';
+import { healthRouter } from './routes/health';
+import { integrationsRouter } from './routes/integrations';
+import { providersRouter } from './routes/providers';
+
+/** Builds the API. */
+export function createApp(deps: ApiDeps): Koa<ApiState> {
+  const app = new Koa<ApiState>({ proxy: true });
+  // Errors are rendered by errorHandler; Koa's default handler would print them (with bodies) to stderr.
+  app.silent = true;
+  app.use(errorHandler(deps.logger));
+  app.use(browserCors());
+  app.use(jsonBody());
+  for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: false }));
+  }
+  return app;
+}

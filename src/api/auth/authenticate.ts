@@ -1,0 +1,57 @@
+/** Backend (secret key) and browser (connect session token) authentication, as Koa middleware. */
+import type { Middleware } from 'koa';
+import { AuthenticationError } from '../../errors';
+import { SECRET_KEY_FORMAT } from '../../environments/secret-key';
+import type { ApiDeps, ApiState, Caller } from '../context';
+import { bearerToken } from './bearer-token';
+import { CONNECT_SESSION_PREFIX, findLiveSession } from './connect-session-token';
+
+async function bySecretKey(deps: ApiDeps, token: string): Promise<Caller> {
+  if (!SECRET_KEY_FORMAT.test(token)) throw new AuthenticationError('invalid_secret_key_format', 'The secret key must be a UUID v4');
+  const environment = await deps.environments.findBySecretKey(token);
+  if (!environment) throw new AuthenticationError('unknown_account', 'No environment has this secret key');
+  return { kind: 'secret_key', environment };
+}
+
+async function bySession(deps: ApiDeps, token: string): Promise<Caller> {
+  const session = await findLiveSession(deps.db, token);
+  const environment = await deps.environments.findById(session.environmentId);
+  if (!environment) throw new AuthenticationError('unknown_connect_session_token', 'Unknown or expired connect session token');
+  return { kind: 'session', environment, session };
+}
+
+function missing(): AuthenticationError {
+  return new AuthenticationError('missing_auth_header', 'Authentication is required: send "Authorization: Bearer <secret key>"');
+}
+
+/** Routes for backends only: a secret key; a session token is never tried as one. */
+export function requireSecretKey(deps: ApiDeps): Middleware<ApiState> {
+  return async (ctx, next) => {
+    const token = bearerToken(ctx.get('authorization'));
+    if (token === undefined) throw missing();
+    ctx.state.caller = await bySecretKey(deps, token);
+    await next();
+  };
+}
+
+/** Routes a browser may also call: a secret key, or a session token (header or `connect_session_token` query). */
+export function requireSecretKeyOrSession(deps: ApiDeps): Middleware<ApiState> {
+  return async (ctx, next) => {
+    const queryToken = typeof ctx.query.connect_session_token === 'string' ? ctx.query.connect_session_token : undefined;
+    const token = bearerToken(ctx.get('authorization')) ?? queryToken;
+    if (token === undefined) throw missing();
+    ctx.state.caller = token.startsWith(CONNECT_SESSION_PREFIX) ? await bySession(deps, token) : await bySecretKey(deps, token);
+    await next();
+  };
+}
+
+/** Routes for the Connect UI only: a session token; a secret key does not open them. */
+export function requireSession(deps: ApiDeps): Middleware<ApiState> {
+  return async (ctx, next) => {
+    const queryToken = typeof ctx.query.connect_session_token === 'string' ? ctx.query.connect_session_token : undefined;
+    const token = bearerToken(ctx.get('authorization')) ?? queryToken;
+    if (token === undefined) throw missing();
+    ctx.state.caller = await bySession(deps, token);
+    await next();
+  };
+}

@@ -1,0 +1,32 @@
+/** What every route can reach, and what authentication leaves on `ctx.state`. */
+import type { Client } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import type { Cipher } from '../crypto/cipher';
+import type { ConnectSessionEntity, EnvironmentEntity } from '../db/entities';
+import type { EnvironmentStore } from '../environments/environment-store';
+import type { IntegrationStore } from '../integrations/integration-store';
+import type { Logger } from '../logger';
+import type { Catalog } from '../../providers/load-catalog';
+
+/** Dependencies of the API, built once at start. */
+export interface ApiDeps {
+  config: Config;
+  db: DataSource;
+  cipher: Cipher;
+  catalog: Catalog;
+  logger: Logger;
+  environments: EnvironmentStore;
+  integrations: IntegrationStore;
+  /** Absent only in tests that do not need Temporal. */
+  temporal?: Client;
+}
+
+/** Who is calling: a backend with a secret key, or a browser with a connect session token. */
+export type Caller =
+  | { kind: 'secret_key'; environment: EnvironmentEntity }
+  | { kind: 'session'; environment: EnvironmentEntity; session: ConnectSessionEntity };
+
+export interface ApiState {
+  caller: Caller;
+}

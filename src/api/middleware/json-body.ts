@@ -1,0 +1,53 @@
+/** Reads a JSON request body: 1 MB cap (413), JSON content type (415), valid JSON (400 invalid_json). */
+import type { Middleware } from 'koa';
+import getRawBody from 'raw-body';
+import { CustodianError, ValidationError } from '../../errors';
+
+/** Largest accepted request body (API.md §0). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
+}
+
+function isJsonType(contentType: string | undefined): boolean {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/** Sets `ctx.request.body` to the parsed JSON (undefined when the request has no body). */
+export function jsonBody(): Middleware {
+  return async (ctx, next) => {
+    if (METHODS_WITH_BODY.has(ctx.method) && hasBody(ctx.req.headers)) {
+      if (!isJsonType(ctx.get('content-type'))) {
+        throw new CustodianError('invalid_content_type', 'Content-Type must be application/json', { status: 415 });
+      }
+      let text: string;
+      try {
+        text = await getRawBody(ctx.req, { limit: MAX_BODY_BYTES, encoding: 'utf8', length: ctx.get('content-length') || undefined });
+      } catch (error) {
+        if ((error as { status?: number }).status === 413) {
+          throw new CustodianError('payload_too_large', 'Request body is larger than 1 MB', { status: 413 });
+        }
+        throw new ValidationError('invalid_body', 'Request body could not be read', { cause: error });
+      }
+      if (text.trim() !== '') {
+        try {
+          ctx.request.body = JSON.parse(text);
+        } catch {
+          throw new ValidationError('invalid_json', 'Request body is not valid JSON');
+        }
+      }
+    }
+    await next();
+  };
+}
+
+declare module 'koa' {
+  interface Request {
+    /** The parsed JSON body (set by {@link jsonBody}); unknown until validated. */
+    body?: unknown;
+  }
+}

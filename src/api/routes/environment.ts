@@ -1,0 +1,76 @@
+/** `/environment`: the caller's environment settings (API.md §6). */
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { EnvironmentSettings } from '../../environments/environment-store';
+import { isPrivateHostname } from '../../webhooks/private-address';
+import { requireSecretKey } from '../auth/authenticate';
+import type { ApiDeps, ApiState } from '../context';
+import { presentEnvironment } from '../presenters/environment';
+import { validate } from '../validation';
+
+/** An http(s) URL, or "" / null to clear. */
+const optionalUrl = z.union([z.literal(''), z.null(), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })]).optional();
+
+function patchBody(allowPrivateTargets: boolean) {
+  const webhookUrl = optionalUrl.refine(
+    (url) => allowPrivateTargets || !url || !isPrivateHostname(new URL(url).hostname),
+    'must not target a loopback or private address (ALLOW_PRIVATE_WEBHOOK_TARGETS is off)',
+  );
+  return z.strictObject({
+    webhook: z.strictObject({
+      primary_url: webhookUrl,
+      secondary_url: webhookUrl,
+      on_auth_creation: z.boolean().optional(),
+      on_auth_refresh_error: z.boolean().optional(),
+      on_auth_refresh_recovered: z.boolean().optional(),
+      on_connection_deleted: z.boolean().optional(),
+    }).optional(),
+    callback_url: optionalUrl,
+    connect_ui: z.strictObject({
+      theme: z.enum(['light', 'dark', 'system']).optional(),
+      primary_color: z.union([z.null(), z.string().regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/, 'must be a hex colour like #1a73e8')]).optional(),
+      logo_url: optionalUrl,
+    }).optional(),
+  });
+}
+
+/** "" and null both clear a URL; undefined leaves it alone. */
+function urlSetting(value: string | null | undefined): string | null | undefined {
+  return value === '' ? null : value;
+}
+
+/** The environment routes. */
+export function environmentRouter(deps: ApiDeps): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const schema = patchBody(deps.config.allowPrivateWebhookTargets);
+
+  router.get('/environment', requireSecretKey(deps), (ctx) => {
+    ctx.body = { data: presentEnvironment(ctx.state.caller.environment) };
+  });
+
+  router.patch('/environment', requireSecretKey(deps), async (ctx) => {
+    const body = validate(schema, ctx.request.body ?? {}, 'invalid_body');
+    const settings: EnvironmentSettings = {
+      webhookPrimaryUrl: urlSetting(body.webhook?.primary_url),
+      webhookSecondaryUrl: urlSetting(body.webhook?.secondary_url),
+      onAuthCreation: body.webhook?.on_auth_creation,
+      onAuthRefreshError: body.webhook?.on_auth_refresh_error,
+      onAuthRefreshRecovered: body.webhook?.on_auth_refresh_recovered,
+      onConnectionDeleted: body.webhook?.on_connection_deleted,
+      callbackUrl: urlSetting(body.callback_url),
+      connectUiTheme: body.connect_ui?.theme,
+      connectUiPrimaryColor: body.connect_ui?.primary_color,
+      connectUiLogoUrl: urlSetting(body.connect_ui?.logo_url),
+    };
+    const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as EnvironmentSettings;
+    const updated = Object.keys(defined).length > 0 ? await deps.environments.update(ctx.state.caller.environment, defined) : ctx.state.caller.environment;
+    ctx.body = { data: presentEnvironment(updated) };
+  });
+
+  router.post('/environment/webhook-signing-key/rotate', requireSecretKey(deps), async (ctx) => {
+    const key = await deps.environments.rotateWebhookSigningKey(ctx.state.caller.environment);
+    ctx.body = { data: { webhook_signing_key: key } };
+  });
+
+  return router;
+}

@@ -1,0 +1,38 @@
+/** Liveness (`/health`) and readiness (`/health/ready`: database and Temporal reachable). */
+import Router from '@koa/router';
+import { temporalIsReachable } from '../../temporal/client';
+import type { ApiDeps, ApiState } from '../context';
+
+async function databaseIsReachable(deps: ApiDeps): Promise<boolean> {
+  try {
+    await deps.db.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The health routes (no auth: they reveal nothing). */
+export function healthRouter(deps: ApiDeps): Router<ApiState> {
+  const router = new Router<ApiState>();
+
+  router.get('/health', (ctx) => {
+    ctx.body = { result: 'ok' };
+  });
+
+  router.get('/health/ready', async (ctx) => {
+    const [database, temporal] = await Promise.all([
+      databaseIsReachable(deps),
+      deps.temporal ? temporalIsReachable(deps.temporal) : Promise.resolve(false),
+    ]);
+    const checks = { database: database ? 'ok' : 'unreachable', temporal: temporal ? 'ok' : 'unreachable' };
+    if (database && temporal) {
+      ctx.body = { status: 'ready', checks };
+    } else {
+      ctx.status = 503;
+      ctx.body = { error: { code: 'not_ready', message: 'A dependency is unreachable', payload: { checks } } };
+    }
+  });
+
+  return router;
+}

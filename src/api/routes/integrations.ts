@@ -1,0 +1,148 @@
+/** `/integrations`: an environment's configured providers (API.md §3). */
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { IntegrationEntity } from '../../db/entities';
+import { NotFoundError, ValidationError } from '../../errors';
+import type { IntegrationFields } from '../../integrations/integration-store';
+import { requireSecretKey, requireSecretKeyOrSession } from '../auth/authenticate';
+import type { ApiDeps, ApiState } from '../context';
+import { presentIntegration } from '../presenters/integration';
+import { invalidField, validate } from '../validation';
+
+const uniqueKey = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'may contain letters, digits and ~:.@ _-');
+const providerName = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -');
+const credentials = z.strictObject({
+  type: z.enum(['OAUTH1', 'OAUTH2']),
+  client_id: z.string().min(1).max(2048),
+  client_secret: z.string().min(1).max(4096),
+  /** Comma-separated, as Nango takes them. */
+  scopes: z.string().max(4096).optional(),
+});
+const createBody = z.strictObject({
+  provider: providerName,
+  unique_key: uniqueKey,
+  display_name: z.string().min(1).max(255).optional(),
+  forward_webhooks: z.boolean().optional(),
+  credentials: credentials.optional(),
+});
+const updateBody = createBody.partial();
+const keyParams = z.object({ uniqueKey });
+const includeQuery = z.object({
+  include: z.union([z.string(), z.array(z.string())]).optional()
+    .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(','))))
+    .pipe(z.array(z.enum(['credentials', 'webhook']))),
+});
+
+function splitScopes(scopes: string): string[] {
+  return scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string; driverError?: { code?: string } }).driverError?.code === '23505'
+    || (error as { code?: string }).code === '23505';
+}
+
+function duplicateKey(key: string): ValidationError {
+  return invalidField('invalid_body', ['uniqueKey'], `An integration with unique_key "${key}" already exists`);
+}
+
+/** The integration routes. */
+export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const { catalog, cipher, integrations, config } = deps;
+
+  const present = (integration: IntegrationEntity, include: string[] = []) => presentIntegration(integration, {
+    serverUrl: config.serverUrl,
+    entry: catalog.get(integration.provider),
+    withCredentials: include.includes('credentials') ? cipher : undefined,
+    withWebhook: include.includes('webhook'),
+  });
+
+  const load = async (environmentId: string, params: unknown): Promise<IntegrationEntity> => {
+    const { uniqueKey: key } = validate(keyParams, params, 'invalid_uri_params');
+    const integration = await integrations.find(environmentId, key);
+    if (!integration) throw new NotFoundError(`Integration "${key}" does not exist`);
+    return integration;
+  };
+
+  const checkProvider = (provider: string, credentialType: string | undefined): void => {
+    const entry = catalog.get(provider);
+    if (!entry) throw invalidField('invalid_body', ['provider'], `Unknown provider "${provider}"`);
+    if (credentialType !== undefined && credentialType !== entry.auth_mode) {
+      throw invalidField('invalid_body', ['credentials', 'type'], `Provider "${provider}" uses ${entry.auth_mode}, not ${credentialType}`);
+    }
+  };
+
+  router.get('/integrations', requireSecretKeyOrSession(deps), async (ctx) => {
+    const { caller } = ctx.state;
+    const all = await integrations.list(caller.environment.id);
+    const allowed = caller.kind === 'session' ? caller.session.allowedIntegrations : null;
+    ctx.body = { data: all.filter((i) => !allowed || allowed.includes(i.uniqueKey)).map((i) => present(i)) };
+  });
+
+  router.get('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+    const integration = await load(ctx.state.caller.environment.id, ctx.params);
+    const { include } = validate(includeQuery, ctx.query, 'invalid_query_params');
+    ctx.body = { data: present(integration, include) };
+  });
+
+  router.post('/integrations', requireSecretKey(deps), async (ctx) => {
+    const body = validate(createBody, ctx.request.body, 'invalid_body');
+    checkProvider(body.provider, body.credentials?.type);
+    const environmentId = ctx.state.caller.environment.id;
+    if (await integrations.find(environmentId, body.unique_key)) throw duplicateKey(body.unique_key);
+    const fields: IntegrationFields = {
+      uniqueKey: body.unique_key,
+      provider: body.provider,
+      displayName: body.display_name ?? null,
+      clientId: body.credentials?.client_id ?? null,
+      clientSecretEncrypted: body.credentials ? cipher.encrypt(body.credentials.client_secret) : null,
+      scopes: body.credentials?.scopes !== undefined ? splitScopes(body.credentials.scopes) : [...(catalog.get(body.provider)?.default_scopes ?? [])],
+      forwardWebhooks: body.forward_webhooks ?? true,
+    };
+    try {
+      ctx.body = { data: present(await integrations.create(environmentId, fields)) };
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateKey(body.unique_key);
+      throw error;
+    }
+  });
+
+  router.patch('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+    const environmentId = ctx.state.caller.environment.id;
+    const integration = await load(environmentId, ctx.params);
+    const body = validate(updateBody, ctx.request.body ?? {}, 'invalid_body');
+    const provider = body.provider ?? integration.provider;
+    checkProvider(provider, body.credentials?.type);
+    const renaming = body.unique_key !== undefined && body.unique_key !== integration.uniqueKey;
+    if ((renaming || provider !== integration.provider) && (await integrations.liveConnectionCount(integration)) > 0) {
+      throw invalidField('invalid_body', [renaming ? 'unique_key' : 'provider'],
+        'Cannot change the unique_key or provider of an integration that has connections; delete them first');
+    }
+    if (renaming && (await integrations.find(environmentId, body.unique_key!))) throw duplicateKey(body.unique_key!);
+    const changes: Partial<IntegrationFields> = {};
+    if (body.unique_key !== undefined) changes.uniqueKey = body.unique_key;
+    if (body.provider !== undefined) changes.provider = body.provider;
+    if (body.display_name !== undefined) changes.displayName = body.display_name;
+    if (body.forward_webhooks !== undefined) changes.forwardWebhooks = body.forward_webhooks;
+    if (body.credentials) {
+      changes.clientId = body.credentials.client_id;
+      changes.clientSecretEncrypted = cipher.encrypt(body.credentials.client_secret);
+      if (body.credentials.scopes !== undefined) changes.scopes = splitScopes(body.credentials.scopes);
+    }
+    try {
+      ctx.body = { data: present(await integrations.update(integration, changes)) };
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateKey(body.unique_key ?? integration.uniqueKey);
+      throw error;
+    }
+  });
+
+  router.delete('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+    const integration = await load(ctx.state.caller.environment.id, ctx.params);
+    await integrations.remove(integration);
+    ctx.body = { success: true };
+  });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+/** `/providers`: the catalog (API.md §3), and a generated logo per provider. */
+import Router from '@koa/router';
+import { z } from 'zod';
+import { NotFoundError } from '../../errors';
+import { requireSecretKeyOrSession } from '../auth/authenticate';
+import type { ApiDeps, ApiState } from '../context';
+import { providerLogoSvg } from '../presenters/provider-logo';
+import { presentProvider } from '../presenters/provider';
+import { validate } from '../validation';
+
+const nameParams = z.object({ provider: z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -') });
+const searchQuery = z.object({ search: z.string().max(255).optional() });
+
+/** The provider routes. */
+export function providersRouter(deps: ApiDeps): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const { catalog, config } = deps;
+
+  router.get('/providers', requireSecretKeyOrSession(deps), (ctx) => {
+    const { search } = validate(searchQuery, ctx.query, 'invalid_query_params');
+    const listings = search ? catalog.search(search) : catalog.list();
+    ctx.body = { data: listings.map((l) => presentProvider(config.serverUrl, l.name, l.entry)) };
+  });
+
+  router.get('/providers/:provider', requireSecretKeyOrSession(deps), (ctx) => {
+    const { provider } = validate(nameParams, ctx.params, 'invalid_uri_params');
+    const entry = catalog.get(provider);
+    if (!entry) throw new NotFoundError(`Provider "${provider}" does not exist`);
+    ctx.body = { data: presentProvider(config.serverUrl, provider, entry) };
+  });
+
+  // Public, like any image: the Connect UI and backends show it without credentials.
+  router.get('/logos/:file', (ctx) => {
+    const match = /^([a-zA-Z0-9_-]+)\.svg$/.exec(ctx.params.file ?? '');
+    const entry = match ? catalog.get(match[1]!) : undefined;
+    if (!match || !entry) throw new NotFoundError('No such logo');
+    ctx.type = 'image/svg+xml';
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = providerLogoSvg(match[1]!, entry.display_name);
+  });
+
+  return router;
+}

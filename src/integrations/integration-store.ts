@@ -1,0 +1,70 @@
+/** Integrations of an environment: CRUD with the client secret encrypted, and a short-lived lookup cache. */
+import type { DataSource, Repository } from 'typeorm';
+import { ConnectionEntity, IntegrationEntity } from '../db/entities';
+import { IsNull } from 'typeorm';
+
+/** How long an integration is served from memory before it is re-read (other instances' edits show up by then). */
+const CACHE_TTL_MS = 5_000;
+
+export interface IntegrationFields {
+  uniqueKey: string;
+  provider: string;
+  displayName: string | null;
+  clientId: string | null;
+  clientSecretEncrypted: string | null;
+  scopes: string[];
+  forwardWebhooks: boolean;
+}
+
+/** Reads and writes integrations; the connection hot path reads through the cache. */
+export class IntegrationStore {
+  private readonly repo: Repository<IntegrationEntity>;
+  private readonly cache = new Map<string, { integration: IntegrationEntity; at: number }>();
+
+  constructor(private readonly db: DataSource, private readonly now: () => number = Date.now) {
+    this.repo = db.getRepository(IntegrationEntity);
+  }
+
+  /** All integrations of an environment, oldest first. */
+  list(environmentId: string): Promise<IntegrationEntity[]> {
+    return this.repo.find({ where: { environmentId }, order: { createdAt: 'ASC', uniqueKey: 'ASC' } });
+  }
+
+  /** The integration with this unique key in this environment, or undefined. */
+  async find(environmentId: string, uniqueKey: string): Promise<IntegrationEntity | undefined> {
+    const key = `${environmentId}\u0000${uniqueKey}`;
+    const cached = this.cache.get(key);
+    if (cached && this.now() - cached.at < CACHE_TTL_MS) return cached.integration;
+    const integration = await this.repo.findOneBy({ environmentId, uniqueKey });
+    if (integration) this.cache.set(key, { integration, at: this.now() });
+    else this.cache.delete(key);
+    return integration ?? undefined;
+  }
+
+  /** Inserts a new integration; a duplicate key surfaces as the unique-violation error of the driver. */
+  async create(environmentId: string, fields: IntegrationFields): Promise<IntegrationEntity> {
+    return this.repo.save(this.repo.create({ environmentId, ...fields, custom: {} }));
+  }
+
+  /** Applies changes and returns the updated row. */
+  async update(integration: IntegrationEntity, changes: Partial<IntegrationFields>): Promise<IntegrationEntity> {
+    await this.repo.update({ id: integration.id }, changes);
+    this.forget(integration);
+    return this.repo.findOneByOrFail({ id: integration.id });
+  }
+
+  /** Deletes the integration (its connections cascade). */
+  async remove(integration: IntegrationEntity): Promise<void> {
+    await this.repo.delete({ id: integration.id });
+    this.forget(integration);
+  }
+
+  /** How many live (not deleted) connections use it. */
+  liveConnectionCount(integration: IntegrationEntity): Promise<number> {
+    return this.db.getRepository(ConnectionEntity).countBy({ integrationId: integration.id, deletedAt: IsNull() });
+  }
+
+  private forget(integration: IntegrationEntity): void {
+    this.cache.delete(`${integration.environmentId}\u0000${integration.uniqueKey}`);
+  }
+}

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { startTestApi, type TestApi } from '../support/api-server';
+import { http } from '../support/http';
+
+describe('environment settings API (API.md §6)', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startTestApi({ env: { ALLOW_PRIVATE_WEBHOOK_TARGETS: 'false' } });
+  });
+  after(async () => api?.close());
+
+  const call = (method: string, path: string, body?: unknown) => http(api.url, method, path, { token: api.secretKey, body });
+
+  it('shows the defaults and never the secret key or the signing key', async () => {
+    const res = await call('GET', '/environment');
+    expect(res.status).to.equal(200);
+    const { created_at: _c, updated_at: _u, ...settings } = res.body.data;
+    expect(settings).to.deep.equal({
+      name: 'dev',
+      webhook: { primary_url: null, secondary_url: null, on_auth_creation: true, on_auth_refresh_error: true, on_auth_refresh_recovered: false, on_connection_deleted: false },
+      callback_url: null,
+      connect_ui: { theme: 'system', primary_color: null, logo_url: null },
+    });
+    expect(JSON.stringify(res.body)).to.not.contain(api.secretKey);
+  });
+
+  it('updates webhook, callback and Connect UI settings, leaving unnamed ones alone; "" clears a URL', async () => {
+    const res = await call('PATCH', '/environment', {
+      webhook: { primary_url: 'https://hooks.example.com/custodian', on_connection_deleted: true },
+      callback_url: 'https://app.example.com/oauth/callback',
+      connect_ui: { theme: 'dark', primary_color: '#1a73e8' },
+    });
+    expect(res.status).to.equal(200);
+    expect(res.body.data.webhook).to.deep.equal({
+      primary_url: 'https://hooks.example.com/custodian', secondary_url: null,
+      on_auth_creation: true, on_auth_refresh_error: true, on_auth_refresh_recovered: false, on_connection_deleted: true,
+    });
+    expect(res.body.data.callback_url).to.equal('https://app.example.com/oauth/callback');
+    expect(res.body.data.connect_ui).to.deep.equal({ theme: 'dark', primary_color: '#1a73e8', logo_url: null });
+    const cleared = await call('PATCH', '/environment', { callback_url: '' });
+    expect(cleared.body.data.callback_url).to.equal(null);
+    expect((await call('GET', '/environment')).body.data.webhook.primary_url).to.equal('https://hooks.example.com/custodian');
+  });
+
+  it('refuses bad settings with 400 invalid_body naming each field, and changes nothing', async () => {
+    const res = await call('PATCH', '/environment', {
+      webhook: { primary_url: 'ftp://x.example', on_auth_creation: 'yes' },
+      connect_ui: { theme: 'pink', primary_color: 'blue' },
+    });
+    expect(res.status).to.equal(400);
+    expect(res.body.error.code).to.equal('invalid_body');
+    expect(res.body.error.errors.map((e: { path: unknown[] }) => e.path.join('.'))).to.have.members([
+      'webhook.primary_url', 'webhook.on_auth_creation', 'connect_ui.theme', 'connect_ui.primary_color',
+    ]);
+    const after = await call('GET', '/environment');
+    expect(after.body.data.connect_ui.theme).to.equal('dark');
+  });
+
+  it('refuses loopback and private webhook targets when ALLOW_PRIVATE_WEBHOOK_TARGETS is off', async () => {
+    for (const url of ['http://127.0.0.1:9000/h', 'http://localhost/h', 'http://10.1.2.3/h', 'http://[::1]/h', 'http://169.254.169.254/latest']) {
+      const res = await call('PATCH', '/environment', { webhook: { secondary_url: url } });
+      expect(res.status, url).to.equal(400);
+      expect(res.body.error.errors[0].path, url).to.deep.equal(['webhook', 'secondary_url']);
+    }
+  });
+
+  it('rotates the webhook signing key: returned once, stored encrypted, different each time', async () => {
+    const first = await call('POST', '/environment/webhook-signing-key/rotate');
+    const second = await call('POST', '/environment/webhook-signing-key/rotate');
+    expect(first.status).to.equal(200);
+    expect(first.body.data.webhook_signing_key).to.match(/^[0-9a-f]{64}$/);
+    expect(second.body.data.webhook_signing_key).to.not.equal(first.body.data.webhook_signing_key);
+    const env = await api.deps.environments.findByName('dev');
+    expect(env!.webhookSigningKeyEncrypted).to.not.contain(second.body.data.webhook_signing_key);
+    expect(api.deps.environments.webhookSigningKey(env!)).to.equal(second.body.data.webhook_signing_key);
+    expect(JSON.stringify((await call('GET', '/environment')).body)).to.not.contain(second.body.data.webhook_signing_key);
+  });
+
+  it('rejects every environment route without a valid key', async () => {
+    for (const [method, path] of [['GET', '/environment'], ['PATCH', '/environment'], ['POST', '/environment/webhook-signing-key/rotate']]) {
+      const res = await http(api.url, method!, path!, { token: '00000000-0000-4000-8000-000000000000' });
+      expect(res.status, path).to.equal(401);
+      expect(res.body.error.code).to.equal('unknown_account');
+    }
+  });
+});

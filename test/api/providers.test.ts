@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { startTestApi, type TestApi } from '../support/api-server';
+import { http } from '../support/http';
+
+describe('providers API (API.md §3)', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startTestApi();
+  });
+  after(async () => api?.close());
+
+  it('lists the whole catalog with name and logo_url on each entry', async () => {
+    const res = await http(api.url, 'GET', '/providers', { token: api.secretKey });
+    expect(res.status).to.equal(200);
+    expect(res.body.data).to.have.length(api.deps.catalog.size);
+    const github = res.body.data.find((p: { name: string }) => p.name === 'github');
+    expect(github).to.include({ display_name: 'GitHub', auth_mode: 'OAUTH2', authorization_url: 'https://github.com/login/oauth/authorize', logo_url: `${api.url}/logos/github.svg` });
+  });
+
+  it('filters by search on name, display name or category', async () => {
+    const res = await http(api.url, 'GET', '/providers?search=google', { token: api.secretKey });
+    const names = res.body.data.map((p: { name: string }) => p.name);
+    expect(names).to.include.members(['google', 'google-calendar', 'google-mail']);
+    expect(names).to.not.include('github');
+  });
+
+  it('returns one provider, 404 not_found for an unknown one, 400 invalid_uri_params for a bad name', async () => {
+    const ok = await http(api.url, 'GET', '/providers/salesforce', { token: api.secretKey });
+    expect(ok.status).to.equal(200);
+    expect(ok.body.data).to.include({ name: 'salesforce', auth_mode: 'OAUTH2' });
+    const missing = await http(api.url, 'GET', '/providers/nope', { token: api.secretKey });
+    expect(missing.status).to.equal(404);
+    expect(missing.body.error.code).to.equal('not_found');
+    const bad = await http(api.url, 'GET', '/providers/a.b', { token: api.secretKey });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.code).to.equal('invalid_uri_params');
+  });
+
+  it('serves a generated SVG logo without credentials, and 404 for an unknown provider', async () => {
+    const logo = await fetch(`${api.url}/logos/github.svg`);
+    expect(logo.status).to.equal(200);
+    expect(logo.headers.get('content-type')).to.contain('image/svg+xml');
+    expect(await logo.text()).to.contain('aria-label="GitHub"').and.contain('>GI</text>');
+    expect((await fetch(`${api.url}/logos/nope.svg`)).status).to.equal(404);
+  });
+
+  it('rejects the provider routes without a key', async () => {
+    for (const path of ['/providers', '/providers/github']) {
+      const res = await http(api.url, 'GET', path);
+      expect(res.status).to.equal(401);
+      expect(res.body.error.code).to.equal('missing_auth_header');
+    }
+  });
+});
