@@ -76,6 +76,10 @@ const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   /** Temporal frontend host:port; unset in dev → the CLI dev server is spawned. */
   TEMPORAL_ADDRESS: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port').optional(),
+  /** Port of the Temporal dev server `npm run dev` starts (dev mode, TEMPORAL_ADDRESS unset). */
+  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  /** Port of the Temporal Web UI `npm run dev` starts. */
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   /** Temporal namespace. */
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** Task queue of the worker. */
@@ -122,6 +126,9 @@ export interface Config {
   readonly databaseUrl?: string;
   readonly temporal: {
     readonly address?: string;
+    /** The dev server's frontend and Web UI ports (used when address is unset). */
+    readonly devPort: number;
+    readonly uiPort: number;
     readonly namespace: string;
     readonly taskQueue: string;
     readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string; readonly serverName?: string };
@@ -165,6 +172,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.DATABASE_URL,
     temporal: Object.freeze({
       address: e.TEMPORAL_ADDRESS,
+      devPort: e.TEMPORAL_DEV_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       tls: hasTls

@@ -10,8 +10,6 @@ export interface TemporalConnectionOptions {
   apiKey?: string;
 }
 
-/** The dev server's address when TEMPORAL_ADDRESS is unset (`npm run dev` starts it there). */
-export const DEV_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
 /** A PEM given inline, or the path of a file holding it (operators mount certificates as files). */
 function pem(value: string): Buffer {
@@ -21,7 +19,8 @@ function pem(value: string): Buffer {
 /** Address, TLS (mTLS pair, CA, SNI override) and API key; an API key alone implies TLS (Temporal Cloud). */
 export function temporalConnectionOptions(config: Pick<Config, 'temporal'>): TemporalConnectionOptions {
   const { address, tls, apiKey } = config.temporal;
-  const options: TemporalConnectionOptions = { address: address ?? DEV_TEMPORAL_ADDRESS };
+  // Unset → the dev server `npm run dev` starts on 127.0.0.1.
+  const options: TemporalConnectionOptions = { address: address ?? `127.0.0.1:${config.temporal.devPort}` };
   if (tls) {
     options.tls = {
       serverNameOverride: tls.serverName,

@@ -3,13 +3,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../../src/config';
-import { DEV_TEMPORAL_ADDRESS, temporalConnectionOptions } from '../../../src/temporal/connection-options';
+import { temporalConnectionOptions } from '../../../src/temporal/connection-options';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 describe('Temporal connection options from config', () => {
-  it('uses the dev server address and no TLS when TEMPORAL_ADDRESS is unset', () => {
-    expect(temporalConnectionOptions(parseConfig({}))).to.deep.equal({ address: DEV_TEMPORAL_ADDRESS });
+  it('uses the dev server on 127.0.0.1 (TEMPORAL_DEV_PORT, default 7233) and no TLS when TEMPORAL_ADDRESS is unset', () => {
+    expect(temporalConnectionOptions(parseConfig({}))).to.deep.equal({ address: '127.0.0.1:7233' });
+    expect(temporalConnectionOptions(parseConfig({ TEMPORAL_DEV_PORT: '17233' }))).to.deep.equal({ address: '127.0.0.1:17233' });
   });
 
   it('turns on TLS with the API key alone, as Temporal Cloud expects', () => {

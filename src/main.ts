@@ -1,0 +1,105 @@
+/**
+ * Process entry: `tsx src/main.ts api|worker|dev`.
+ * - api: the HTTP API. - worker: the Temporal worker. - dev: both in one process on embedded defaults
+ *   (`npm run dev` starts the Temporal dev server first, then this).
+ */
+import 'reflect-metadata';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from './api/app';
+import { listen, type RunningServer } from './api/server';
+import { loadConfigOrExit, type Config } from './config';
+import { ensureDevEnvironment } from './environments/ensure-dev-environment';
+import { createLogger, type Logger } from './logger';
+import { apiDeps } from './start/services';
+import { openStorage, type Storage } from './start/open-storage';
+import { connectTemporalClient } from './temporal/client';
+import { installTemporalRuntimeLogger } from './temporal/runtime-logger';
+import { createWorker } from './temporal/worker';
+
+type Role = 'api' | 'worker' | 'dev';
+
+/** Things to stop on SIGINT/SIGTERM, last started first. */
+const stoppers: Array<() => Promise<unknown>> = [];
+
+async function stopAll(logger: Logger): Promise<void> {
+  for (const stop of stoppers.reverse()) {
+    try {
+      await stop();
+    } catch (error) {
+      logger.error({ err: error }, 'error while stopping');
+    }
+  }
+}
+
+async function startWorker(config: Config, logger: Logger): Promise<Worker> {
+  installTemporalRuntimeLogger(logger);
+  // Activities are added by the connection-lifecycle and authorization work; the worker already runs on the queue.
+  const worker = await createWorker({ config, activities: {} });
+  const running = worker.run();
+  stoppers.push(async () => {
+    worker.shutdown();
+    await running;
+  });
+  return worker;
+}
+
+async function startApi(config: Config, storage: Storage, logger: Logger): Promise<{ server: RunningServer; secretKey: string; created: boolean }> {
+  const temporal = await connectTemporalClient(config);
+  stoppers.push(() => temporal.connection.close());
+  const deps = apiDeps({ config, db: storage.db, logger, temporal });
+  const dev = await ensureDevEnvironment(deps.environments, { secretKey: config.secretKey, decrypt: (v) => deps.cipher.decrypt(v) });
+  const server = await listen(createApp(deps), { port: config.port });
+  stoppers.push(() => server.close());
+  return { server, secretKey: dev.secretKey, created: dev.created };
+}
+
+function printBanner(config: Config, storage: Storage, secretKey: string): void {
+  const lines = [
+    'Custodian is running (dev mode). Ctrl-C stops everything.',
+    `  API:          ${config.serverUrl}`,
+    `  Connect UI:   ${config.connectUrl}`,
+    `  Temporal UI:  ${config.temporal.address ? '(external Temporal cluster)' : `http://127.0.0.1:${config.temporal.uiPort}`}`,
+    `  Secret key:   ${secretKey}   (environment "dev")`,
+    `  Database:     ${storage.description}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(role: Role): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.logLevel);
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void stopAll(logger).then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const storage = await openStorage(config);
+  stoppers.push(() => storage.close());
+  if (role === 'worker' || role === 'dev') await startWorker(config, logger);
+  if (role === 'api' || role === 'dev') {
+    const { server, secretKey, created } = await startApi(config, storage, logger);
+    if (role === 'dev') printBanner(config, storage, secretKey);
+    else {
+      logger.info({ port: server.port }, 'API listening');
+      // The key is shown once, when it was just generated; afterwards only its hash and ciphertext exist.
+      if (created && !config.secretKey) process.stdout.write(`Secret key of the new "dev" environment (shown once): ${secretKey}\n`);
+    }
+  } else {
+    logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  }
+}
+
+const role = process.argv[2];
+if (role !== 'api' && role !== 'worker' && role !== 'dev') {
+  process.stderr.write('usage: tsx src/main.ts api|worker|dev\n');
+  process.exit(2);
+}
+main(role).catch((error: unknown) => {
+  process.stderr.write(`custodian failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  void stopAll(createLogger('error')).then(() => process.exit(1));
+});

@@ -1,0 +1,30 @@
+/** Builds the long-lived services of a process from the configuration: cipher, stores, catalog, Temporal client. */
+import type { Client } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { Cipher } from '../crypto/cipher';
+import { resolveEncryptionKeys } from '../crypto/dev-encryption-key';
+import { EnvironmentStore } from '../environments/environment-store';
+import { IntegrationStore } from '../integrations/integration-store';
+import type { Logger } from '../logger';
+import { loadCatalog, type Catalog } from '../../providers/load-catalog';
+import type { ApiDeps } from '../api/context';
+
+/** Loads the catalog (built-in plus PROVIDERS_FILE) and logs what an extra file could not contribute. */
+export function loadConfiguredCatalog(config: Pick<Config, 'providersFile'>, logger: Logger): Catalog {
+  const catalog = loadCatalog({ extraFile: config.providersFile });
+  for (const skipped of catalog.skipped) logger.warn({ skipped }, 'provider entry from PROVIDERS_FILE left out');
+  return catalog;
+}
+
+/** Everything the API needs. */
+export function apiDeps(options: { config: Config; db: DataSource; logger: Logger; temporal: Client }): ApiDeps {
+  const cipher = new Cipher(resolveEncryptionKeys(options.config));
+  return {
+    ...options,
+    cipher,
+    catalog: loadConfiguredCatalog(options.config, options.logger),
+    environments: new EnvironmentStore(options.db, cipher),
+    integrations: new IntegrationStore(options.db),
+  };
+}
