@@ -47,7 +47,7 @@ async function startApi(config: Config, storage: Storage, logger: Logger): Promi
   const temporal = await connectTemporalClient(config);
   stoppers.push(() => temporal.connection.close());
   const deps = apiDeps({ config, db: storage.db, logger, temporal });
-  const dev = await ensureDevEnvironment(deps.environments, { secretKey: config.secretKey, decrypt: (v) => deps.cipher.decrypt(v) });
+  const dev = await ensureDevEnvironment(deps.environments, { secretKey: config.secretKey });
   const server = await listen(createApp(deps), { port: config.port });
   stoppers.push(() => server.close());
   return { server, secretKey: dev.secretKey, created: dev.created };

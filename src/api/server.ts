@@ -1,7 +1,6 @@
 /** Starts the API's HTTP server and stops it cleanly. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type Koa from 'koa';
 
 export interface RunningServer {
   readonly server: Server;
@@ -11,7 +10,7 @@ export interface RunningServer {
 }
 
 /** Listens on `host:port` (port 0 → any free port). */
-export async function listen(app: Koa<never> | Koa, options: { port: number; host?: string }): Promise<RunningServer> {
+export async function listen(app: { callback(): RequestListener }, options: { port: number; host?: string }): Promise<RunningServer> {
   const server = createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

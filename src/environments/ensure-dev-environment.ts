@@ -12,7 +12,7 @@ export interface DevEnvironment {
 }
 
 /** Creates the `dev` environment when missing; an existing one keeps its key unless a different one is configured. */
-export async function ensureDevEnvironment(store: EnvironmentStore, options: { secretKey?: string; decrypt: (v: string) => string }): Promise<DevEnvironment> {
+export async function ensureDevEnvironment(store: EnvironmentStore, options: { secretKey?: string }): Promise<DevEnvironment> {
   const existing = await store.findByName('dev');
   if (!existing) {
     const { environment, secretKey } = await store.create('dev', options.secretKey);
@@ -22,5 +22,5 @@ export async function ensureDevEnvironment(store: EnvironmentStore, options: { s
     throw new CustodianError('secret_key_mismatch',
       'CUSTODIAN_SECRET_KEY differs from the key the dev environment was created with; unset it or reset the data directory');
   }
-  return { id: existing.id, secretKey: options.decrypt(existing.secretKeyEncrypted), created: false };
+  return { id: existing.id, secretKey: store.secretKey(existing), created: false };
 }

@@ -67,6 +67,11 @@ export class EnvironmentStore {
     return key;
   }
 
+  /** The decrypted secret key (the dev banner shows it). */
+  secretKey(env: EnvironmentEntity): string {
+    return this.cipher.decrypt(env.secretKeyEncrypted);
+  }
+
   /** The decrypted webhook signing key (for signing deliveries). */
   webhookSigningKey(env: EnvironmentEntity): string {
     return this.cipher.decrypt(env.webhookSigningKeyEncrypted);

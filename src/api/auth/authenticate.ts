@@ -1,5 +1,5 @@
 /** Backend (secret key) and browser (connect session token) authentication, as Koa middleware. */
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { AuthenticationError } from '../../errors';
 import { SECRET_KEY_FORMAT } from '../../environments/secret-key';
 import type { ApiDeps, ApiState, Caller } from '../context';
@@ -24,34 +24,33 @@ function missing(): AuthenticationError {
   return new AuthenticationError('missing_auth_header', 'Authentication is required: send "Authorization: Bearer <secret key>"');
 }
 
-/** Routes for backends only: a secret key; a session token is never tried as one. */
-export function requireSecretKey(deps: ApiDeps): Middleware<ApiState> {
+/** The caller's token: the bearer header, else (browser routes) the `connect_session_token` query parameter. */
+function tokenOf(ctx: Context, acceptQueryToken: boolean): string {
+  const queryToken = typeof ctx.query.connect_session_token === 'string' ? ctx.query.connect_session_token : undefined;
+  const token = bearerToken(ctx.get('authorization')) ?? (acceptQueryToken ? queryToken : undefined);
+  if (token === undefined) throw missing();
+  return token;
+}
+
+/** A middleware that resolves the caller from its token and leaves it on `ctx.state.caller`. */
+function authenticate(resolve: (token: string) => Promise<Caller>, acceptQueryToken: boolean): Middleware<ApiState> {
   return async (ctx, next) => {
-    const token = bearerToken(ctx.get('authorization'));
-    if (token === undefined) throw missing();
-    ctx.state.caller = await bySecretKey(deps, token);
+    ctx.state.caller = await resolve(tokenOf(ctx, acceptQueryToken));
     await next();
   };
+}
+
+/** Routes for backends only: a secret key; a session token is never tried as one. */
+export function requireSecretKey(deps: ApiDeps): Middleware<ApiState> {
+  return authenticate((token) => bySecretKey(deps, token), false);
 }
 
 /** Routes a browser may also call: a secret key, or a session token (header or `connect_session_token` query). */
 export function requireSecretKeyOrSession(deps: ApiDeps): Middleware<ApiState> {
-  return async (ctx, next) => {
-    const queryToken = typeof ctx.query.connect_session_token === 'string' ? ctx.query.connect_session_token : undefined;
-    const token = bearerToken(ctx.get('authorization')) ?? queryToken;
-    if (token === undefined) throw missing();
-    ctx.state.caller = token.startsWith(CONNECT_SESSION_PREFIX) ? await bySession(deps, token) : await bySecretKey(deps, token);
-    await next();
-  };
+  return authenticate((token) => (token.startsWith(CONNECT_SESSION_PREFIX) ? bySession(deps, token) : bySecretKey(deps, token)), true);
 }
 
 /** Routes for the Connect UI only: a session token; a secret key does not open them. */
 export function requireSession(deps: ApiDeps): Middleware<ApiState> {
-  return async (ctx, next) => {
-    const queryToken = typeof ctx.query.connect_session_token === 'string' ? ctx.query.connect_session_token : undefined;
-    const token = bearerToken(ctx.get('authorization')) ?? queryToken;
-    if (token === undefined) throw missing();
-    ctx.state.caller = await bySession(deps, token);
-    await next();
-  };
+  return authenticate((token) => bySession(deps, token), true);
 }
