@@ -1,0 +1,420 @@
+/**
+ * A fake OAuth 2 provider for tests: a real HTTP server on 127.0.0.1 with an authorization endpoint,
+ * a token endpoint (authorization_code + PKCE, refresh_token, client_credentials), a verification
+ * endpoint, runtime knobs, queued faults, and a record of every call and every secret it issued.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Behaviour switches; mutable at runtime through `provider.knobs`. */
+export interface FakeProviderKnobs {
+  clientId: string;
+  clientSecret: string;
+  /** Seconds; `null` omits `expires_in` from token responses. */
+  expiresIn: number | null;
+  /** When true each refresh token is single-use and a new one is issued on every refresh. */
+  rotateRefreshTokens: boolean;
+  /** Delay before answering `/token`. */
+  latencyMs: number;
+  /** Merged into every successful token response. */
+  extraTokenFields: Record<string, unknown>;
+  /** Keys `/verify` accepts as `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+  apiKeys: string[];
+  /** Credentials `/verify` accepts as HTTP Basic. */
+  basicUsers: Array<{ username: string; password: string }>;
+}
+
+/** A fault injected into one `/token` call. */
+export type FakeFault =
+  | { status: number; retryAfterSeconds?: number; body?: unknown }
+  /** Accepts the request and never answers until the server closes. */
+  | { timeout: true }
+  /** 200 with a body that is not JSON. */
+  | { malformed: true };
+
+/** How a `/token` call authenticated its client. */
+export type ClientAuth = 'basic' | 'post' | 'none';
+
+/** One request the provider received. */
+export interface FakeProviderCall {
+  at: Date;
+  method: string;
+  path: string;
+  /** Query parameters (the interesting part of `/authorize` calls). */
+  query: Record<string, string>;
+  grantType?: string;
+  refreshTokenUsed?: string;
+  clientAuth?: ClientAuth;
+  contentType?: string;
+  /** Status answered; 0 while unanswered (a timeout fault never answers). */
+  status: number;
+  /** Parsed request body (`{}` when there is none). */
+  body: Record<string, unknown>;
+}
+
+/** Every secret the provider ever issued, valid or not. */
+export interface FakeProviderIssued {
+  accessTokens: string[];
+  refreshTokens: string[];
+  codes: string[];
+}
+
+/** A running fake provider. */
+export interface FakeProvider {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  readonly url: string;
+  readonly knobs: FakeProviderKnobs;
+  readonly calls: FakeProviderCall[];
+  readonly issued: FakeProviderIssued;
+  /** Queues `count` copies of `fault` for the next `/token` calls. */
+  failNext(count: number, fault: FakeFault): void;
+  /** Invalidates every issued access and refresh token. */
+  revokeAll(): void;
+  /** `/token` calls, optionally only those of one grant type. */
+  tokenCalls(grantType?: string): FakeProviderCall[];
+  isAccessTokenValid(token: string): boolean;
+  /** Clears calls, faults and tokens, and puts knobs back to their defaults. */
+  reset(): void;
+  /** Closes the server, destroying open sockets (including those held by timeout faults). */
+  close(): Promise<void>;
+}
+
+type Body = Record<string, unknown>;
+
+interface Outcome {
+  status: number;
+  payload: string;
+  headers?: Record<string, string>;
+}
+
+interface IssuedCode {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge?: string;
+  scope?: string;
+}
+
+interface ClientCredentials {
+  kind: ClientAuth;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** Knob defaults (fresh objects on every call). */
+export function defaultKnobs(): FakeProviderKnobs {
+  return {
+    clientId: 'fake-client',
+    clientSecret: 'fake-secret',
+    expiresIn: 3600,
+    rotateRefreshTokens: true,
+    latencyMs: 0,
+    extraTokenFields: {},
+    apiKeys: [],
+    basicUsers: [],
+  };
+}
+
+/** Starts a fake provider on a free loopback port. */
+export async function startFakeProvider(options: Partial<FakeProviderKnobs> = {}): Promise<FakeProvider> {
+  const provider = new FakeOAuthProvider(options);
+  await provider.listen();
+  return provider;
+}
+
+/** A catalog entry (see `providers/catalog-schema.ts`) pointing at `provider`. */
+export function fakeProviderEntry(provider: Pick<FakeProvider, 'url'>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const { url } = provider;
+  return {
+    display_name: 'Fake OAuth',
+    categories: ['dev-tools'],
+    docs: 'https://example.com/fake-oauth',
+    auth_mode: 'OAUTH2',
+    authorization_url: `${url}/authorize`,
+    token_url: `${url}/token`,
+    proxy: { base_url: url, verification: { method: 'GET', endpoints: ['/verify'] } },
+    ...overrides,
+  };
+}
+
+class FakeOAuthProvider implements FakeProvider {
+  readonly knobs: FakeProviderKnobs;
+  readonly calls: FakeProviderCall[] = [];
+  readonly issued: FakeProviderIssued = { accessTokens: [], refreshTokens: [], codes: [] };
+  private readonly server: Server;
+  private readonly faults: FakeFault[] = [];
+  private readonly validAccessTokens = new Set<string>();
+  /** Valid refresh token → scope it was granted with. */
+  private readonly validRefreshTokens = new Map<string, string | undefined>();
+  private readonly unusedCodes = new Map<string, IssuedCode>();
+  private baseUrl = '';
+
+  constructor(options: Partial<FakeProviderKnobs>) {
+    this.knobs = { ...defaultKnobs(), ...options };
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => send(res, undefined, json(500, { error: 'server_error', message: String(error) })));
+    });
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => {
+        const { port } = this.server.address() as AddressInfo;
+        this.baseUrl = `http://127.0.0.1:${port}`;
+        resolve();
+      });
+    });
+  }
+
+  failNext(count: number, fault: FakeFault): void {
+    for (let i = 0; i < count; i++) this.faults.push(fault);
+  }
+
+  revokeAll(): void {
+    this.validAccessTokens.clear();
+    this.validRefreshTokens.clear();
+  }
+
+  tokenCalls(grantType?: string): FakeProviderCall[] {
+    return this.calls.filter((call) => call.path === '/token' && (grantType === undefined || call.grantType === grantType));
+  }
+
+  isAccessTokenValid(token: string): boolean {
+    return this.validAccessTokens.has(token);
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.faults.length = 0;
+    Object.assign(this.knobs, defaultKnobs());
+    this.revokeAll();
+    this.unusedCodes.clear();
+    this.issued.accessTokens.length = 0;
+    this.issued.refreshTokens.length = 0;
+    this.issued.codes.length = 0;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.baseUrl);
+    const call: FakeProviderCall = {
+      at: new Date(),
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      contentType: req.headers['content-type'],
+      status: 0,
+      body: {},
+    };
+    this.calls.push(call);
+    const body = parseBody(call.contentType, await readText(req));
+    if (body === undefined) return send(res, call, json(400, { error: 'invalid_request', error_description: 'unparsable body' }));
+    call.body = body;
+    if (call.method === 'GET' && call.path === '/authorize') return send(res, call, this.authorize(url.searchParams));
+    if (call.method === 'POST' && call.path === '/token') return this.token(req, res, call);
+    if (call.method === 'GET' && call.path === '/verify') return send(res, call, this.verify(req));
+    send(res, call, json(404, { error: 'not_found' }));
+  }
+
+  private authorize(query: URLSearchParams): Outcome {
+    const clientId = query.get('client_id');
+    const redirectUri = query.get('redirect_uri');
+    const codeChallenge = query.get('code_challenge') ?? undefined;
+    if (clientId !== this.knobs.clientId || !redirectUri || !URL.canParse(redirectUri)) return json(400, { error: 'invalid_request' });
+    if (codeChallenge !== undefined && query.get('code_challenge_method') !== 'S256') {
+      return json(400, { error: 'invalid_request', error_description: 'only S256 is supported' });
+    }
+    const code = this.issue('fake-code-', this.issued.codes);
+    this.unusedCodes.set(code, { clientId, redirectUri, codeChallenge, scope: query.get('scope') ?? undefined });
+    const location = new URL(redirectUri);
+    location.searchParams.set('code', code);
+    const state = query.get('state');
+    if (state !== null) location.searchParams.set('state', state);
+    return { status: 302, payload: '', headers: { location: location.toString() } };
+  }
+
+  private async token(req: IncomingMessage, res: ServerResponse, call: FakeProviderCall): Promise<void> {
+    const client = clientCredentialsOf(req.headers.authorization, call.body);
+    call.clientAuth = client.kind;
+    call.grantType = text(call.body.grant_type);
+    call.refreshTokenUsed = text(call.body.refresh_token);
+    const fault = this.faults.shift();
+    if (fault && 'timeout' in fault) return; // held open until close() destroys the socket
+    await delay(this.knobs.latencyMs);
+    if (fault) return send(res, call, faultOutcome(fault));
+    if (client.clientId !== this.knobs.clientId || client.clientSecret !== this.knobs.clientSecret) {
+      return send(res, call, json(401, { error: 'invalid_client' }));
+    }
+    send(res, call, this.grant(call.grantType, call.body));
+  }
+
+  private grant(grantType: string | undefined, body: Body): Outcome {
+    switch (grantType) {
+      case 'authorization_code':
+        return this.exchangeCode(body);
+      case 'refresh_token':
+        return this.refresh(body);
+      case 'client_credentials':
+        return this.tokenResponse(text(body.scope), false);
+      default:
+        return json(400, { error: 'unsupported_grant_type' });
+    }
+  }
+
+  private exchangeCode(body: Body): Outcome {
+    const code = text(body.code) ?? '';
+    const issued = this.unusedCodes.get(code);
+    if (!issued) return invalidGrant();
+    this.unusedCodes.delete(code); // single use, even when the rest of the exchange fails
+    if (issued.redirectUri !== text(body.redirect_uri)) return invalidGrant();
+    if (issued.codeChallenge !== undefined && issued.codeChallenge !== s256(text(body.code_verifier))) return invalidGrant();
+    return this.tokenResponse(issued.scope, true);
+  }
+
+  private refresh(body: Body): Outcome {
+    const token = text(body.refresh_token) ?? '';
+    if (!this.validRefreshTokens.has(token)) return invalidGrant();
+    const scope = this.validRefreshTokens.get(token);
+    if (!this.knobs.rotateRefreshTokens) return this.tokenResponse(scope, false);
+    this.validRefreshTokens.delete(token);
+    return this.tokenResponse(scope, true);
+  }
+
+  private tokenResponse(scope: string | undefined, withRefreshToken: boolean): Outcome {
+    const accessToken = this.issue('fake-at-', this.issued.accessTokens);
+    this.validAccessTokens.add(accessToken);
+    const response: Body = { access_token: accessToken, token_type: 'bearer' };
+    if (this.knobs.expiresIn !== null) response.expires_in = this.knobs.expiresIn;
+    if (withRefreshToken) {
+      const refreshToken = this.issue('fake-rt-', this.issued.refreshTokens);
+      this.validRefreshTokens.set(refreshToken, scope);
+      response.refresh_token = refreshToken;
+    }
+    if (scope !== undefined) response.scope = scope;
+    return json(200, { ...response, ...this.knobs.extraTokenFields });
+  }
+
+  private verify(req: IncomingMessage): Outcome {
+    const ok = this.acceptsAuthorization(req.headers.authorization) || this.knobs.apiKeys.includes(headerText(req.headers['x-api-key']) ?? '');
+    return ok ? json(200, { ok: true }) : json(401, { error: 'unauthorized' });
+  }
+
+  private acceptsAuthorization(header: string | undefined): boolean {
+    const bearer = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1];
+    if (bearer !== undefined) return this.validAccessTokens.has(bearer) || this.knobs.apiKeys.includes(bearer);
+    const basic = basicCredentials(header);
+    return basic !== undefined && this.knobs.basicUsers.some((user) => user.username === basic.username && user.password === basic.password);
+  }
+
+  private issue(prefix: string, into: string[]): string {
+    const secret = `${prefix}${randomBytes(16).toString('hex')}`;
+    into.push(secret);
+    return secret;
+  }
+}
+
+function json(status: number, body: unknown): Outcome {
+  return { status, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
+}
+
+function invalidGrant(): Outcome {
+  return json(400, { error: 'invalid_grant' });
+}
+
+function faultOutcome(fault: Exclude<FakeFault, { timeout: true }>): Outcome {
+  if ('malformed' in fault) return { status: 200, payload: '<html>not json', headers: { 'content-type': 'application/json' } };
+  const outcome = json(fault.status, fault.body ?? { error: 'injected_fault' });
+  if (fault.retryAfterSeconds !== undefined) outcome.headers = { ...outcome.headers, 'retry-after': String(fault.retryAfterSeconds) };
+  return outcome;
+}
+
+/** Answers once; records the status on `call`. Silently drops answers to sockets already destroyed. */
+function send(res: ServerResponse, call: FakeProviderCall | undefined, outcome: Outcome): void {
+  if (call) call.status = outcome.status;
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(outcome.status, outcome.headers);
+  res.end(outcome.payload);
+}
+
+function readText(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Form or JSON body as an object; `{}` for none or other types; undefined when unparsable. */
+function parseBody(contentType: string | undefined, raw: string): Body | undefined {
+  if (raw === '') return {};
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(raw));
+  if (type !== 'application/json') return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return isObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Client credentials from HTTP Basic (`client_secret_basic`) or the body (`client_secret_post`). */
+function clientCredentialsOf(authorization: string | undefined, body: Body): ClientCredentials {
+  const basic = basicCredentials(authorization);
+  if (basic) return { kind: 'basic', clientId: basic.username, clientSecret: basic.password };
+  const clientId = text(body.client_id);
+  const clientSecret = text(body.client_secret);
+  if (clientSecret !== undefined) return { kind: 'post', clientId, clientSecret };
+  return { kind: 'none', clientId };
+}
+
+/** Username and password of a Basic header (form-decoded, as RFC 6749 §2.3.1 requires of clients). */
+function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
+  const encoded = /^Basic\s+(\S+)$/i.exec(header ?? '')?.[1];
+  if (encoded === undefined) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  return { username: formDecode(decoded.slice(0, colon)), password: formDecode(decoded.slice(colon + 1)) };
+}
+
+function formDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
+}
+
+function s256(verifier: string | undefined): string | undefined {
+  return verifier === undefined ? undefined : createHash('sha256').update(verifier).digest('base64url');
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isObject(value: unknown): value is Body {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
