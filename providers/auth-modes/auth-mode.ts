@@ -63,14 +63,13 @@ export interface OAuth2Strategy extends AuthModeStrategy<'OAUTH2'> {
   requiresPkce(entry: ProviderEntry): boolean;
   /** The provider URL to send the browser to. */
   buildAuthorizationUrl(input: OAuth2AuthorizationInput): string;
-  // exchangeCode(input: { entry; clientId; clientSecret; code; redirectUri; codeVerifier?; connectionConfig }): Promise<OAuth2TokenSet>;
-  // refresh(input: { entry; clientId; clientSecret; refreshToken; connectionConfig }): Promise<OAuth2TokenSet>;
+  // Code exchange and refresh: exchangeAuthorizationCode() / refreshAccessToken() in ./oauth2-token-request.
   // verify(input: { entry; accessToken; connectionConfig }): Promise<VerifyResult>;
 }
 
 /**
- * OAuth 2.0 client credentials grant. Slots for later issues:
- *   mintToken(input: { entry; clientId; clientSecret; scopes; connectionConfig }): Promise<OAuth2TokenSet>; (also serves `refresh`)
+ * OAuth 2.0 client credentials grant. Minting (which also serves as refresh): mintClientCredentialsToken()
+ * in ./oauth2-token-request. Slots for later issues:
  *   verify(input: { entry; token; connectionConfig }): Promise<VerifyResult>;
  */
 export type OAuth2ClientCredentialsStrategy = AuthModeStrategy<'OAUTH2_CC'>;

@@ -1,0 +1,286 @@
+/**
+ * Calls to an OAuth 2.0 token endpoint (RFC 6749 §4.1.3, §4.4, §6) through openid-client: the
+ * authorization code exchange, the refresh, and the client credentials grant. Each answer is
+ * normalised into a {@link TokenSet}; each failure becomes a {@link ProviderCallError}.
+ *
+ * openid-client sends the request (client authentication, headers, body); the response is read
+ * from what our `customFetch` captured, because openid-client's response checks are stricter than
+ * many providers (it requires `token_type` to be `bearer`, HTTP 200 exactly, a JSON content-type,
+ * and validates any `id_token` against an issuer we only guess), and its errors carry the token
+ * response in their `cause`. Those errors are therefore dropped, never re-thrown.
+ */
+import { Configuration, ClientSecretPost, allowInsecureRequests, customFetch, genericGrantRequest } from 'openid-client';
+import type { ClientAuth, CustomFetchOptions } from 'openid-client';
+import { CustodianError } from '../../src/errors';
+import type { TokenSet } from '../../src/connections/credentials';
+import type { ProviderEntry } from '../catalog-schema';
+import { interpolateParam, interpolateUrl } from '../interpolate';
+import { parseTemplate, placeholdersOf } from '../template';
+import type { ConnectionConfig } from './auth-mode';
+import { classifyTokenEndpointFailure, type ClassifyContext, type TokenEndpointFailure } from './provider-call-error';
+
+export { ProviderCallError, classifyTokenEndpointFailure } from './provider-call-error';
+export type { ProviderCallErrorCode, ProviderCallErrorKind } from './provider-call-error';
+
+/** A fetch implementation (the global one by default). */
+export type TokenFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** What every token endpoint call takes. */
+export interface TokenRequestInput {
+  readonly entry: ProviderEntry;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly connectionConfig: ConnectionConfig;
+  /** The caller's clock (a workflow's time): `expiresAt` is computed from it, never from `Date.now()`. */
+  readonly now: Date;
+  readonly fetch?: TokenFetch;
+  /** Limit for the whole call, reading the body included; {@link DEFAULT_TIMEOUT_MS} by default. */
+  readonly timeoutMs?: number;
+}
+
+/** Input of {@link refreshAccessToken}. */
+export interface RefreshAccessTokenInput extends TokenRequestInput {
+  readonly refreshToken: string;
+}
+
+/** Input of {@link exchangeAuthorizationCode}. */
+export interface ExchangeAuthorizationCodeInput extends TokenRequestInput {
+  readonly code: string;
+  /** Exactly the redirect URI sent in the authorization request. */
+  readonly redirectUri: string;
+  /** PKCE verifier, when the authorization request carried a challenge. */
+  readonly codeVerifier?: string;
+}
+
+/** Input of {@link mintClientCredentialsToken}. */
+export interface MintClientCredentialsTokenInput extends TokenRequestInput {
+  readonly scopes: readonly string[];
+}
+
+/** Token endpoint calls give up after 15 seconds. */
+export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Lifetime assumed for a client credentials token whose response states none: minting again is cheap, so assume short. */
+export const CLIENT_CREDENTIALS_DEFAULT_LIFETIME_MS = 55 * 60 * 1000;
+
+const DEFAULT_SCOPE_SEPARATOR = ' ';
+// Set by the grant itself; a catalog parameter of the same name would contradict the request.
+const GRANT_PARAMETERS = new Set(['grant_type', 'client_id', 'client_secret', 'refresh_token', 'code', 'redirect_uri', 'code_verifier']);
+// Fake providers in tests are plain-HTTP servers on the loopback interface; nothing else may skip TLS.
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Refresh token grant (RFC 6749 §6) at `refresh_url`, else `token_url`, with `refresh_params`, else
+ * `token_params`. No scope is sent: the refreshed token keeps the granted ones.
+ */
+export function refreshAccessToken(input: RefreshAccessTokenInput): Promise<TokenSet> {
+  const { entry } = input;
+  return requestToken(input, {
+    url: entry.refresh_url ?? requiredTokenUrl(entry),
+    grantType: 'refresh_token',
+    params: { ...extraParams(entry.refresh_params ?? entry.token_params, input), refresh_token: input.refreshToken },
+    secrets: [input.refreshToken],
+  });
+}
+
+/** Authorization code grant (RFC 6749 §4.1.3) at `token_url` with `token_params`; sends the PKCE verifier when given. */
+export function exchangeAuthorizationCode(input: ExchangeAuthorizationCodeInput): Promise<TokenSet> {
+  const params: Record<string, string> = { ...extraParams(input.entry.token_params, input), code: input.code, redirect_uri: input.redirectUri };
+  if (input.codeVerifier !== undefined) params['code_verifier'] = input.codeVerifier;
+  return requestToken(input, {
+    url: requiredTokenUrl(input.entry),
+    grantType: 'authorization_code',
+    params,
+    secrets: [input.code, input.codeVerifier ?? ''],
+  });
+}
+
+/**
+ * Client credentials grant (RFC 6749 §4.4) at `token_url` with `token_params` and the scopes joined by
+ * `scope_separator`. The grant type is `token_params.grant_type` when the entry sets one (Zoom's
+ * `account_credentials`). A response without expiry gets {@link CLIENT_CREDENTIALS_DEFAULT_LIFETIME_MS}:
+ * a client credentials token is never refreshed, only minted again, so "does not expire" would keep a
+ * revoked token forever.
+ */
+export async function mintClientCredentialsToken(input: MintClientCredentialsTokenInput): Promise<TokenSet> {
+  const { entry } = input;
+  const params = extraParams(entry.token_params, input);
+  if (input.scopes.length > 0) params['scope'] = input.scopes.join(entry.scope_separator ?? DEFAULT_SCOPE_SEPARATOR);
+  const tokenSet = await requestToken(input, {
+    url: requiredTokenUrl(entry),
+    grantType: entry.token_params?.['grant_type'] ?? 'client_credentials',
+    params,
+    secrets: [],
+  });
+  return tokenSet.expiresAt === null ? { ...tokenSet, expiresAt: new Date(input.now.getTime() + CLIENT_CREDENTIALS_DEFAULT_LIFETIME_MS) } : tokenSet;
+}
+
+interface GrantRequest {
+  /** URL template (connection config placeholders). */
+  readonly url: string;
+  readonly grantType: string;
+  readonly params: Record<string, string>;
+  /** Values the call sends besides the client secret, kept out of error messages. */
+  readonly secrets: readonly string[];
+}
+
+interface Capture {
+  failure?: Extract<TokenEndpointFailure, { type: 'network' }>;
+  response?: Extract<TokenEndpointFailure, { type: 'response' }>;
+}
+
+async function requestToken(input: TokenRequestInput, request: GrantRequest): Promise<TokenSet> {
+  const endpoint = interpolateUrl(request.url, input);
+  const capture: Capture = {};
+  const config = configurationFor(input, endpoint, capture);
+  let rejection: unknown;
+  try {
+    await genericGrantRequest(config, request.grantType, request.params);
+  } catch (error) {
+    rejection = error;
+  }
+  const context: ClassifyContext = { endpoint, now: input.now, secrets: [input.clientSecret, ...request.secrets] };
+  if (capture.failure) throw classifyTokenEndpointFailure(capture.failure, context);
+  const response = capture.response;
+  if (!response) {
+    // openid-client refused before sending (e.g. a non-https URL): a configuration problem, not a provider one.
+    const reason = rejection instanceof Error ? rejection.message : String(rejection);
+    throw new CustodianError('token_request_not_sent', `The token request to ${new URL(endpoint).origin} was not sent: ${reason}`, { cause: rejection });
+  }
+  if (response.status < 200 || response.status >= 300) throw classifyTokenEndpointFailure(response, context);
+  return normaliseTokenResponse(response, input, context);
+}
+
+function configurationFor(input: TokenRequestInput, endpoint: string, capture: Capture): Configuration {
+  const url = new URL(endpoint);
+  // Nango's `authorization_method: header` (simple-oauth2's option) also means client_secret_basic (Notion, Airtable, Reddit).
+  const basic = input.entry.token_request_auth_method === 'basic' || input.entry.authorization_method === 'header';
+  const clientAuth = basic ? plainClientSecretBasic(input.clientId, input.clientSecret) : ClientSecretPost(input.clientSecret);
+  // No discovery: the catalog names the token endpoint, and most providers publish no metadata.
+  const config = new Configuration({ issuer: url.origin, token_endpoint: endpoint }, input.clientId, undefined, clientAuth);
+  // Deprecated only to stand out; plain http is allowed for loopback fake providers alone (see LOOPBACK_HOSTS).
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) allowInsecureRequests(config);
+  // Our own signal (below) bounds the call, reading the body included.
+  config.timeout = undefined;
+  config[customFetch] = capturingFetch(input, capture);
+  return config;
+}
+
+/**
+ * `Authorization: Basic base64(id:secret)` with the values as they are (RFC 7617), as Nango sends it.
+ * openid-client's ClientSecretBasic form-encodes both first (RFC 6749 §2.3.1), even `-` and `.`, which
+ * providers that do not decode them refuse; client ids with dashes (UUIDs: Xero, Zoom, DocuSign) are common.
+ */
+function plainClientSecretBasic(clientId: string, clientSecret: string): ClientAuth {
+  return (_as, _client, _body, headers) => {
+    headers.set('authorization', `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`);
+  };
+}
+
+function capturingFetch(input: TokenRequestInput, capture: Capture) {
+  const send = input.fetch ?? fetch;
+  const signal = AbortSignal.timeout(input.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  return async (url: string, options: CustomFetchOptions): Promise<Response> => {
+    try {
+      const response = await send(url, { ...encodeBody(options, input.entry), redirect: options.redirect, signal });
+      const copy = response.clone();
+      capture.response = { type: 'response', status: response.status, headers: response.headers, body: await response.text() };
+      return copy;
+    } catch (error) {
+      capture.failure = { type: 'network', error, timedOut: signal.aborted };
+      throw error;
+    }
+  };
+}
+
+function encodeBody(options: CustomFetchOptions, entry: ProviderEntry): RequestInit {
+  const { method, headers, body } = options;
+  if (entry.body_format !== 'json' || !(body instanceof URLSearchParams)) return { method, headers, body };
+  // openid-client only builds form bodies; providers with `body_format: json` (Notion) want the same fields as JSON.
+  return { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(Object.fromEntries(body)) };
+}
+
+/**
+ * The catalog parameters of a grant, filled from connection config. Parameters that read
+ * `${credentials...}` are left out: a token request has no stored credentials to draw on.
+ */
+function extraParams(templates: Readonly<Record<string, string>> | undefined, input: TokenRequestInput): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, template] of Object.entries(templates ?? {})) {
+    if (GRANT_PARAMETERS.has(name)) continue;
+    if (placeholdersOf(parseTemplate(template)).some((placeholder) => placeholder.source === 'credentials')) continue;
+    params[name] = interpolateParam(template, input);
+  }
+  return params;
+}
+
+function requiredTokenUrl(entry: ProviderEntry): string {
+  if (entry.token_url === undefined) throw new CustodianError('missing_token_url', 'The provider has no token_url');
+  return entry.token_url;
+}
+
+/**
+ * The token set of a 2xx token response. Expiry: `expires_in` (seconds, or milliseconds with
+ * `expires_in_unit`) from the caller's `now`; else the access token's JWT `exp`; else null.
+ * A body that is not JSON or has no string `access_token` is a (transient) malformed response.
+ */
+function normaliseTokenResponse(
+  response: Extract<TokenEndpointFailure, { type: 'response' }>,
+  input: TokenRequestInput,
+  context: ClassifyContext,
+): TokenSet {
+  const raw = parseJsonObject(response.body);
+  const accessToken = raw?.['access_token'];
+  if (raw === undefined || typeof accessToken !== 'string' || accessToken === '') throw classifyTokenEndpointFailure(response, context);
+  const refreshToken = raw['refresh_token'];
+  const lifetimeMs = expiresInMs(raw['expires_in'], input.entry.expires_in_unit);
+  const expiresAt = lifetimeMs !== undefined ? new Date(input.now.getTime() + lifetimeMs) : jwtExpiry(accessToken);
+  return {
+    accessToken,
+    ...(typeof refreshToken === 'string' && refreshToken !== '' ? { refreshToken } : {}),
+    expiresAt,
+    raw,
+    connectionConfig: responseMetadata(raw, input.entry.token_response_metadata ?? []),
+  };
+}
+
+function expiresInMs(value: unknown, unit: ProviderEntry['expires_in_unit']): number | undefined {
+  const amount = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  // 0 or garbage: treated as absent, as Nango does (some providers send 0 for "does not expire").
+  if (!Number.isFinite(amount) || amount <= 0) return undefined;
+  return unit === 'milliseconds' ? amount : amount * 1000;
+}
+
+function jwtExpiry(token: string): Date | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[1] === undefined) return null;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    const exp = typeof claims === 'object' && claims !== null ? (claims as { exp?: unknown }).exp : undefined;
+    return typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Values named by `token_response_metadata`: top-level names or dotted paths (`team.id`), keyed as written. */
+function responseMetadata(raw: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const metadata: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = name in raw ? raw[name] : name.split('.').reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), raw);
+    if (value !== undefined) metadata[name] = value;
+  }
+  return metadata;
+}
+
+function parseJsonObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
