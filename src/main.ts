@@ -4,15 +4,18 @@
  *   (`npm run dev` starts the Temporal dev server first, then this).
  */
 import 'reflect-metadata';
+import { Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { listen, type RunningServer } from './api/server';
 import { loadConfigOrExit, type Config } from './config';
 import { ensureDevEnvironment } from './environments/ensure-dev-environment';
 import { createLogger, type Logger } from './logger';
-import { apiDeps } from './start/services';
+import { apiDeps, workerActivities } from './start/services';
 import { openStorage, type Storage } from './start/open-storage';
 import { connectTemporalClient } from './temporal/client';
+import { temporalConnectionOptions } from './temporal/connection-options';
+import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { installTemporalRuntimeLogger } from './temporal/runtime-logger';
 import { createWorker } from './temporal/worker';
 
@@ -31,10 +34,22 @@ async function stopAll(logger: Logger): Promise<void> {
   }
 }
 
-async function startWorker(config: Config, logger: Logger): Promise<Worker> {
+/** A self-hosted cluster (docker-compose) starts without Custodian's search attributes; the worker adds them. */
+async function ensureSearchAttributes(config: Config, logger: Logger): Promise<void> {
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  try {
+    const outcome = await registerSearchAttributes(connection, config.temporal.namespace);
+    if ('refused' in outcome) logger.warn({ reason: outcome.refused }, 'could not register search attributes; register them on the namespace (README)');
+    else if (outcome.added.length > 0) logger.info({ added: outcome.added }, 'registered search attributes');
+  } finally {
+    await connection.close();
+  }
+}
+
+async function startWorker(config: Config, storage: Storage, logger: Logger): Promise<Worker> {
   installTemporalRuntimeLogger(logger);
-  // Activities are added by the connection-lifecycle and authorization work; the worker already runs on the queue.
-  const worker = await createWorker({ config, activities: {} });
+  if (config.temporal.address) await ensureSearchAttributes(config, logger);
+  const worker = await createWorker({ config, activities: workerActivities({ config, db: storage.db, logger }) });
   const running = worker.run();
   stoppers.push(async () => {
     worker.shutdown();
@@ -80,7 +95,7 @@ async function main(role: Role): Promise<void> {
 
   const storage = await openStorage(config);
   stoppers.push(() => storage.close());
-  if (role === 'worker' || role === 'dev') await startWorker(config, logger);
+  if (role === 'worker' || role === 'dev') await startWorker(config, storage, logger);
   if (role === 'api' || role === 'dev') {
     const { server, secretKey, created } = await startApi(config, storage, logger);
     if (role === 'dev') printBanner(config, storage, secretKey);

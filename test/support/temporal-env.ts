@@ -6,6 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import { searchAttributeFlags } from '../../src/temporal/search-attributes';
 
 const CACHE = process.env.CUSTODIAN_CACHE ?? path.join(homedir(), '.cache', 'custodian');
@@ -16,10 +17,16 @@ function requirePath(envName: string, fallback: string): string {
   return candidate;
 }
 
-/** A time-skipping environment on the Java test server. */
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+/** A time-skipping environment on the Java test server, with Custodian's search attributes registered. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const server = requirePath('TEMPORAL_TEST_SERVER', path.join(CACHE, 'temporal-test-server-1.32.0', 'test-server'));
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } });
+  const outcome = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  if ('refused' in outcome) {
+    await env.teardown();
+    throw new Error(`the test server refused Custodian's search attributes: ${outcome.refused}`);
+  }
+  return env;
 }
 
 /** A local environment on the CLI dev server, with Custodian's search attributes registered. */

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
+import { msToTs } from '@temporalio/common/lib/time';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal-env';
 import type { longSleep, tagStatus } from './fixtures/long-sleep';
 
@@ -61,6 +64,16 @@ describe('Temporal servers', function () {
         if (found.length === 0) await new Promise((r) => setTimeout(r, 200));
       }
       expect(found).to.deep.equal([runId]);
+    });
+
+    it('registers the search attributes on a namespace that lacks them, once', async () => {
+      const namespace = `ns-${randomUUID().slice(0, 8)}`;
+      await env.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+      const first = await registerSearchAttributes(env.connection, namespace);
+      expect(first).to.deep.equal({ added: Object.keys(SEARCH_ATTRIBUTES) });
+      const listed = await env.connection.operatorService.listSearchAttributes({ namespace });
+      expect(Object.keys(listed.customAttributes ?? {})).to.include.members(Object.keys(SEARCH_ATTRIBUTES));
+      expect(await registerSearchAttributes(env.connection, namespace)).to.deep.equal({ added: [] });
     });
   });
 });
