@@ -100,6 +100,8 @@ const envSchema = z.object({
   CUSTODIAN_SECRET_KEY: z.string().regex(UUID_V4, 'must be a UUID v4').optional(),
   /** How long before expiry a token is refreshed. */
   REFRESH_MARGIN: duration('15m'),
+  /** How often API key, basic and verifiable OAuth 1.0a credentials are re-checked against the provider. */
+  VERIFY_INTERVAL: duration('24h'),
   /** Timeout of one webhook delivery attempt. */
   WEBHOOK_TIMEOUT: duration('20s'),
   /** How long failed webhook deliveries are retried. */
@@ -137,6 +139,7 @@ export interface Config {
   readonly encryptionKeys?: readonly EncryptionKey[];
   readonly secretKey?: string;
   readonly refreshMarginMs: number;
+  readonly verifyIntervalMs: number;
   readonly webhookTimeoutMs: number;
   readonly webhookRetryForMs: number;
   readonly allowPrivateWebhookTargets: boolean;
@@ -184,6 +187,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     encryptionKeys: e.ENCRYPTION_KEYS ? Object.freeze(e.ENCRYPTION_KEYS) : undefined,
     secretKey: e.CUSTODIAN_SECRET_KEY,
     refreshMarginMs: e.REFRESH_MARGIN,
+    verifyIntervalMs: e.VERIFY_INTERVAL,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT,
     webhookRetryForMs: e.WEBHOOK_RETRY_FOR,
     allowPrivateWebhookTargets: e.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? mode === 'dev',

@@ -1,2 +1,3 @@
 /** Every workflow the worker runs. The worker bundles this module (deterministic code only). */
-export {};
+export { connectionWorkflow } from './connection-workflow';
+export { webhookDeliveryWorkflow } from './webhook-delivery-workflow';

@@ -9,6 +9,7 @@ import { IntegrationStore } from '../integrations/integration-store';
 import type { Logger } from '../logger';
 import { loadCatalog, type Catalog } from '../../providers/load-catalog';
 import type { ApiDeps } from '../api/context';
+import { createActivities } from '../../activities';
 
 /** Loads the catalog (built-in plus PROVIDERS_FILE) and logs what an extra file could not contribute. */
 export function loadConfiguredCatalog(config: Pick<Config, 'providersFile'>, logger: Logger): Catalog {
@@ -27,4 +28,15 @@ export function apiDeps(options: { config: Config; db: DataSource; logger: Logge
     environments: new EnvironmentStore(options.db, cipher),
     integrations: new IntegrationStore(options.db),
   };
+}
+
+/** The activities the worker registers, on the same storage and keys as the API. */
+export function workerActivities(options: { config: Config; db: DataSource; logger: Logger }) {
+  return createActivities({
+    db: options.db,
+    cipher: new Cipher(resolveEncryptionKeys(options.config)),
+    catalog: loadConfiguredCatalog(options.config, options.logger),
+    config: options.config,
+    logger: options.logger,
+  });
 }

@@ -8,6 +8,7 @@ import { OperationLogEntity } from './operation-log';
 import { WebhookDeliveryEntity } from './webhook-delivery';
 
 export { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentEntity, IntegrationEntity, OperationLogEntity, WebhookDeliveryEntity };
+export type { ConnectionStatus } from './connection';
 
 export const ENTITIES = [
   EnvironmentEntity, IntegrationEntity, ConnectionEntity, ConnectSessionEntity, AuthAttemptEntity, OperationLogEntity, WebhookDeliveryEntity,

@@ -1,0 +1,61 @@
+/** Non-secret shapes the connection activities exchange with the workflow. */
+import type { ConnectionStatus } from '../workflows/connection-messages';
+
+/** How a connection's credentials are kept valid. */
+export type UpkeepKind = 'refresh' | 'mint' | 'verify' | 'none';
+
+/** What the workflow needs to schedule a connection (read from the row; no secret). */
+export interface ConnectionSnapshot {
+  status: ConnectionStatus;
+  expiresAt: string | null;
+  upkeep: UpkeepKind;
+  /** OAUTH2 only: whether a refresh token is stored. */
+  hasRefreshToken: boolean;
+  /** Refresh this long before expiry (REFRESH_MARGIN or the provider's token_expiration_buffer). */
+  marginMs: number;
+  verifyIntervalMs: number;
+  environment: string;
+  integration: string;
+  integrationDisplayName: string;
+  provider: string;
+  authMode: string;
+  connectionId: string;
+  endUserId: string | null;
+  endUserDisplayName: string | null;
+}
+
+export type RefreshOutcome =
+  /** New credentials stored. */
+  | { result: 'refreshed'; expiresAt: string | null; refreshedAt: string }
+  /** Credentials checked and still good. */
+  | { result: 'verified'; expiresAt: string | null; verifiedAt: string }
+  /** Another writer stored credentials while this attempt ran: nothing failed. */
+  | { result: 'superseded'; expiresAt: string | null }
+  /** The provider said no for good; the row is now `invalid`. */
+  | { result: 'invalid'; errorCode: string }
+  /** The connection row is gone (deleted). */
+  | { result: 'gone' };
+
+export interface RefreshInput {
+  connectionRowId: string;
+  /** The workflow's clock: expiries are computed from it, never from the activity's wall clock. */
+  nowMs: number;
+}
+
+export interface FailureInput {
+  connectionRowId: string;
+  nowMs: number;
+  errorCode: string;
+  message: string;
+  /** The token has expired without a successful refresh. */
+  degraded: boolean;
+}
+
+export type ConnectionWebhookKind = 'refresh_failed' | 'refresh_recovered';
+
+export interface ConnectionWebhookInput {
+  connectionRowId: string;
+  kind: ConnectionWebhookKind;
+  errorCode?: string;
+  errorMessage?: string;
+}

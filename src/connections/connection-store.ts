@@ -1,0 +1,189 @@
+/**
+ * Connections of an environment: find, import (creation or override), list with filters, edit,
+ * metadata (all-or-nothing) and soft delete. Credentials are written encrypted, bumping the version.
+ */
+import { Brackets, In, IsNull, type DataSource, type Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { Cipher } from '../crypto/cipher';
+import { ConnectionEntity } from '../db/entities';
+import { NotFoundError } from '../errors';
+import type { Credentials } from './credentials';
+
+/** The end user as the API takes it (snake case). */
+export interface EndUser {
+  id: string;
+  email?: string;
+  display_name?: string;
+  tags?: Record<string, string>;
+  organization?: { id: string; display_name?: string };
+}
+
+export interface ImportFields {
+  environmentId: string;
+  integrationId: string;
+  connectionId: string;
+  credentials: Credentials;
+  expiresAt: Date | null;
+  connectionConfig?: Record<string, unknown>;
+  metadata?: Record<string, unknown> | null;
+  tags?: Record<string, string>;
+  endUser?: EndUser | null;
+  webhookUrlOverride?: string | null;
+}
+
+export interface ListFilters {
+  connectionId?: string;
+  search?: string;
+  endUserId?: string;
+  endUserOrganizationId?: string;
+  integrationIds?: string[];
+  tags?: Record<string, string>;
+  limit: number;
+  page: number;
+}
+
+export interface ConnectionEdits {
+  endUser?: EndUser | null;
+  tags?: Record<string, string>;
+  webhookUrlOverride?: string | null;
+}
+
+/** Column changes; TypeORM's update typing cannot express arbitrary JSON objects, so they are cast once here. */
+type Changes = Partial<Record<keyof ConnectionEntity, unknown>>;
+const asUpdate = (changes: Changes) => changes as QueryDeepPartialEntity<ConnectionEntity>;
+
+export class ConnectionStore {
+  private readonly repo: Repository<ConnectionEntity>;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly cipher: Cipher,
+  ) {
+    this.repo = db.getRepository(ConnectionEntity);
+  }
+
+  /** The live connection, or undefined. */
+  async find(environmentId: string, integrationId: string, connectionId: string): Promise<ConnectionEntity | undefined> {
+    return (await this.repo.findOneBy({ environmentId, integrationId, connectionId, deletedAt: IsNull() })) ?? undefined;
+  }
+
+  async findByRowId(id: string): Promise<ConnectionEntity | undefined> {
+    return (await this.repo.findOneBy({ id, deletedAt: IsNull() })) ?? undefined;
+  }
+
+  credentialsOf(row: ConnectionEntity): Credentials {
+    return JSON.parse(this.cipher.decrypt(row.credentialsEncrypted)) as Credentials;
+  }
+
+  /** Stores imported credentials: a new connection (`creation`) or new credentials on a live one (`override`). */
+  async importConnection(fields: ImportFields): Promise<{ row: ConnectionEntity; operation: 'creation' | 'override' }> {
+    return this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(ConnectionEntity);
+      const existing = await repo.findOne({
+        where: { environmentId: fields.environmentId, integrationId: fields.integrationId, connectionId: fields.connectionId, deletedAt: IsNull() },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const common = {
+        credentialsEncrypted: this.cipher.encrypt(JSON.stringify(fields.credentials)),
+        expiresAt: fields.expiresAt,
+        status: 'active' as const,
+        lastRefreshFailureAt: null,
+        lastRefreshFailureReason: null,
+      };
+      if (existing) {
+        const changes: Changes = {
+          ...common,
+          credentialsVersion: existing.credentialsVersion + 1,
+          connectionConfig: ({ ...existing.connectionConfig, ...fields.connectionConfig }),
+          ...(fields.metadata !== undefined ? { metadata: (fields.metadata) } : {}),
+          ...(fields.tags !== undefined ? { tags: (fields.tags) } : {}),
+          ...(fields.endUser !== undefined ? { endUser: (fields.endUser) } : {}),
+          ...(fields.webhookUrlOverride !== undefined ? { webhookUrlOverride: fields.webhookUrlOverride } : {}),
+        };
+        await repo.update({ id: existing.id }, asUpdate(changes));
+        return { row: await repo.findOneByOrFail({ id: existing.id }), operation: 'override' as const };
+      }
+      const row = await repo.save(
+        repo.create({
+          ...common,
+          environmentId: fields.environmentId,
+          integrationId: fields.integrationId,
+          connectionId: fields.connectionId,
+          credentialsVersion: 1,
+          connectionConfig: fields.connectionConfig ?? {},
+          metadata: fields.metadata ?? null,
+          tags: fields.tags ?? {},
+          endUser: (fields.endUser ?? null) as Record<string, unknown> | null,
+          webhookUrlOverride: fields.webhookUrlOverride ?? null,
+        }),
+      );
+      return { row, operation: 'creation' as const };
+    });
+  }
+
+  /** Live connections of an environment, newest first. */
+  async list(environmentId: string, filters: ListFilters): Promise<ConnectionEntity[]> {
+    const query = this.repo
+      .createQueryBuilder('c')
+      .where('c.environment_id = :environmentId AND c.deleted_at IS NULL', { environmentId })
+      .orderBy('c.created_at', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .take(filters.limit)
+      .skip(filters.page * filters.limit);
+    if (filters.connectionId !== undefined) query.andWhere('c.connection_id = :connectionId', { connectionId: filters.connectionId });
+    if (filters.integrationIds !== undefined) query.andWhere('c.integration_id IN (:...integrationIds)', { integrationIds: filters.integrationIds });
+    if (filters.endUserId !== undefined) query.andWhere("c.end_user ->> 'id' = :endUserId", { endUserId: filters.endUserId });
+    if (filters.endUserOrganizationId !== undefined) {
+      query.andWhere("c.end_user -> 'organization' ->> 'id' = :organizationId", { organizationId: filters.endUserOrganizationId });
+    }
+    if (filters.tags !== undefined && Object.keys(filters.tags).length > 0) query.andWhere('c.tags @> :tags::jsonb', { tags: JSON.stringify(filters.tags) });
+    if (filters.search !== undefined) {
+      const pattern = `%${filters.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query.andWhere(
+        new Brackets((b) => {
+          b.where('c.connection_id ILIKE :pattern', { pattern })
+            .orWhere("c.end_user ->> 'display_name' ILIKE :pattern", { pattern })
+            .orWhere("c.end_user ->> 'email' ILIKE :pattern", { pattern });
+        }),
+      );
+    }
+    return query.getMany();
+  }
+
+  /** Edits end user, tags and webhook override (undefined leaves a field alone). */
+  async edit(row: ConnectionEntity, edits: ConnectionEdits): Promise<void> {
+    const changes: Changes = {
+      ...(edits.endUser !== undefined ? { endUser: (edits.endUser) } : {}),
+      ...(edits.tags !== undefined ? { tags: (edits.tags) } : {}),
+      ...(edits.webhookUrlOverride !== undefined ? { webhookUrlOverride: edits.webhookUrlOverride } : {}),
+    };
+    if (Object.keys(changes).length > 0) await this.repo.update({ id: row.id }, asUpdate(changes));
+  }
+
+  /** Replaces (`replace`) or shallow-merges (`merge`) the metadata of every listed connection, or of none if any is unknown. */
+  async writeMetadata(environmentId: string, integrationId: string, connectionIds: string[], metadata: Record<string, unknown>, mode: 'replace' | 'merge'): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(ConnectionEntity);
+      const rows = await repo.find({ where: { environmentId, integrationId, connectionId: In(connectionIds), deletedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
+      const found = new Set(rows.map((r) => r.connectionId));
+      const missing = connectionIds.filter((id) => !found.has(id));
+      if (missing.length > 0) throw new NotFoundError('unknown_connection', `Unknown connection: ${missing.join(', ')}`);
+      for (const row of rows) {
+        const next = mode === 'replace' ? metadata : { ...row.metadata, ...metadata };
+        await repo.update({ id: row.id }, asUpdate({ metadata: next }));
+      }
+    });
+  }
+
+  /** Records a read, at most once a minute per connection (the hot path must not write on every call). */
+  async touchFetched(row: ConnectionEntity, now: Date): Promise<void> {
+    if (row.lastFetchedAt && now.getTime() - row.lastFetchedAt.getTime() < 60_000) return;
+    await this.repo.update({ id: row.id }, { lastFetchedAt: now });
+    row.lastFetchedAt = now;
+  }
+
+  /** Soft delete. */
+  async softDelete(row: ConnectionEntity, now: Date): Promise<void> {
+    await this.repo.update({ id: row.id }, { deletedAt: now });
+  }
+}

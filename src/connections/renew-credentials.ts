@@ -1,0 +1,109 @@
+/**
+ * One upkeep step for a connection's credentials, per auth mode: OAUTH2 refresh_token grant,
+ * OAUTH2_CC re-mint, API_KEY / BASIC verification. Pure provider I/O: no database here.
+ * Provider failures surface as ProviderCallError (transient or permanent).
+ */
+import type { ProviderEntry } from '../../providers/catalog-schema';
+import { strategyFor } from '../../providers/auth-modes';
+import { mintClientCredentialsToken, refreshAccessToken } from '../../providers/auth-modes/oauth2-token-request';
+import { ProviderCallError } from '../../providers/auth-modes/provider-call-error';
+import { sendVerification } from '../../providers/auth-modes/send-verification';
+import type { UpkeepKind } from '../../activities/connection-activity-types';
+import type { Credentials } from './credentials';
+
+export interface RenewInput {
+  entry: ProviderEntry;
+  credentials: Credentials;
+  connectionConfig: Record<string, unknown>;
+  /** The integration's OAuth client. */
+  clientId: string | null;
+  clientSecret: string | null;
+  scopes: readonly string[];
+  now: Date;
+  fetch?: typeof fetch;
+}
+
+export type RenewResult =
+  | { kind: 'renewed'; credentials: Credentials; expiresAt: Date | null; connectionConfig: Record<string, unknown> }
+  | { kind: 'verified' };
+
+/** How a connection of this auth mode is kept valid. */
+export function upkeepKind(entry: ProviderEntry, credentials: Credentials): UpkeepKind {
+  switch (credentials.type) {
+    case 'OAUTH2':
+      return 'refresh';
+    case 'OAUTH2_CC':
+      return 'mint';
+    case 'API_KEY':
+    case 'BASIC':
+      return entry.proxy?.verification ? 'verify' : 'none';
+    // Signing OAuth 1.0a verification requests is part of the authorization work (issue 4); until then nothing is checked.
+    case 'OAUTH1':
+    case 'NONE':
+      return 'none';
+  }
+}
+
+export async function renewCredentials(input: RenewInput): Promise<RenewResult> {
+  const { credentials, entry } = input;
+  switch (credentials.type) {
+    case 'OAUTH2': {
+      if (!credentials.refresh_token) throw new ProviderCallError('missing_refresh_token', 'permanent', 'The token expired and the connection has no refresh token');
+      const tokens = await refreshAccessToken({
+        entry,
+        clientId: requireClient(input.clientId),
+        clientSecret: requireClient(input.clientSecret),
+        refreshToken: credentials.refresh_token,
+        connectionConfig: input.connectionConfig,
+        now: input.now,
+        fetch: input.fetch,
+      });
+      return {
+        kind: 'renewed',
+        credentials: {
+          ...credentials,
+          access_token: tokens.accessToken,
+          // A provider that does not rotate refresh tokens omits it: keep the one we have.
+          refresh_token: tokens.refreshToken ?? credentials.refresh_token,
+          expires_at: tokens.expiresAt?.toISOString(),
+          raw: tokens.raw,
+        },
+        expiresAt: tokens.expiresAt,
+        connectionConfig: tokens.connectionConfig,
+      };
+    }
+    case 'OAUTH2_CC': {
+      const tokens = await mintClientCredentialsToken({
+        entry,
+        clientId: credentials.client_id,
+        clientSecret: credentials.client_secret,
+        scopes: input.scopes,
+        connectionConfig: input.connectionConfig,
+        now: input.now,
+        fetch: input.fetch,
+      });
+      return {
+        kind: 'renewed',
+        credentials: { ...credentials, token: tokens.accessToken, expires_at: tokens.expiresAt?.toISOString(), raw: tokens.raw },
+        expiresAt: tokens.expiresAt,
+        connectionConfig: tokens.connectionConfig,
+      };
+    }
+    case 'API_KEY':
+    case 'BASIC': {
+      const strategy = strategyFor(credentials.type);
+      const { type: _type, ...typed } = credentials;
+      const request = strategy.buildVerificationRequest({ entry, credentials: typed, connectionConfig: input.connectionConfig });
+      if (request) await sendVerification(request, { fetch: input.fetch });
+      return { kind: 'verified' };
+    }
+    case 'OAUTH1':
+    case 'NONE':
+      return { kind: 'verified' };
+  }
+}
+
+function requireClient(value: string | null): string {
+  if (value === null) throw new ProviderCallError('integration_missing_client', 'permanent', 'The integration has no OAuth client id or secret');
+  return value;
+}

@@ -1,0 +1,39 @@
+/** Writes operation-log rows (refreshes, verifications, status changes, webhook attempts, deletions). Never pass a secret. */
+import type { DataSource } from 'typeorm';
+import { OperationLogEntity } from '../db/entities';
+
+export type OperationType =
+  | 'refresh'
+  | 'verification'
+  | 'status_change'
+  | 'webhook'
+  | 'deletion'
+  | 'import'
+  | 'metadata';
+
+export interface OperationLogLine {
+  environmentId: string;
+  connectionRowId?: string | null;
+  authAttemptId?: string | null;
+  type: OperationType;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  context?: Record<string, unknown>;
+}
+
+export class OperationLog {
+  constructor(private readonly db: DataSource) {}
+
+  async write(line: OperationLogLine): Promise<void> {
+    const repo = this.db.getRepository(OperationLogEntity);
+    await repo.save(repo.create({
+      environmentId: line.environmentId,
+      connectionRowId: line.connectionRowId ?? null,
+      authAttemptId: line.authAttemptId ?? null,
+      type: line.type,
+      level: line.level,
+      message: line.message,
+      context: line.context ?? {},
+    }));
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Everything that crosses the boundary of a connection workflow: its input, its messages and the
+ * non-secret shapes they carry. Imported by the workflow, the activities and the API.
+ * Nothing here may ever hold a token, secret or code.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+export type ConnectionStatus = 'active' | 'degraded' | 'invalid';
+
+/** What the workflow carries across continue-as-new (JSON-plain). */
+export interface CarriedState {
+  status: ConnectionStatus;
+  lastRefreshAt: string | null;
+  consecutiveFailures: number;
+  lastErrorCode: string | null;
+  /** A refresh-failure webhook went out and no success has happened since. */
+  failureEpisodeOpen: boolean;
+  /** When the next attempt may run after a transient failure (ISO), else null. */
+  retryAt: string | null;
+  /** Last time credentials were checked (verification modes), ISO. */
+  lastVerifiedAt: string | null;
+}
+
+export interface ConnectionWorkflowInput {
+  /** Primary key of the `connection` row. */
+  connectionRowId: string;
+  /** Present after continue-as-new. */
+  carried?: CarriedState;
+}
+
+/** What the `refresh` Update returns: never a credential. */
+export interface RefreshResult {
+  status: ConnectionStatus;
+  expiresAt: string | null;
+  refreshedAt: string | null;
+  /** Set when this refresh failed (or the connection is invalid). */
+  errorCode: string | null;
+}
+
+/** The `state` query's answer. */
+export interface ConnectionState {
+  status: ConnectionStatus;
+  expiresAt: string | null;
+  nextRefreshAt: string | null;
+  lastRefreshAt: string | null;
+  consecutiveFailures: number;
+  lastErrorCode: string | null;
+  deleted: boolean;
+  runCycles: number;
+}
+
+/** Asks for a refresh now; concurrent callers share one. */
+export const refreshUpdate = defineUpdate<RefreshResult, []>('refresh');
+/** New credentials were stored by an import or a reconnect: reschedule, forget failures. */
+export const credentialsReplacedSignal = defineSignal<[]>('credentialsReplaced');
+/** A backend reported the credentials dead. */
+export const markInvalidSignal = defineSignal<[{ reason: string }]>('markInvalid');
+/** The connection was deleted: finish. */
+export const deletedSignal = defineSignal<[]>('deleted');
+export const stateQuery = defineQuery<ConnectionState>('state');
+
+/** The workflow id of a connection: readable in the Web UI. */
+export function connectionWorkflowId(environment: string, integration: string, connectionId: string): string {
+  return `connection:${environment}:${integration}:${connectionId}`;
+}

@@ -1,0 +1,281 @@
+/**
+ * One durable workflow per connection (DESIGN.md §4.1). It sleeps until shortly before the token
+ * expires, refreshes it through an activity, shares one refresh among concurrent `refresh` Updates,
+ * stops calling the provider once the credentials are invalid, and ends when the connection is deleted.
+ * Only ids, dates, counts and error codes pass through here: credentials stay in the database.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+  log,
+} from '@temporalio/workflow';
+import type { ConnectionActivities } from '../activities/connection-activities';
+import type { ConnectionSnapshot, ConnectionWebhookInput, RefreshOutcome } from '../activities/connection-activity-types';
+import {
+  credentialsReplacedSignal,
+  deletedSignal,
+  markInvalidSignal,
+  refreshUpdate,
+  stateQuery,
+  type CarriedState,
+  type ConnectionWorkflowInput,
+  type RefreshResult,
+} from './connection-messages';
+import { refreshAtMs, retryDelayMs } from './connection-schedule';
+import { webhookDeliveryWorkflow, webhookWorkflowId } from './webhook-delivery-workflow';
+
+/** Cycles (refreshes, verifications, signals) per run before continuing as new: keeps each history well under 2,000 events. */
+export const CYCLES_PER_RUN = 40;
+
+const { describeConnection, markConnectionInvalid, prepareConnectionWebhook, recordRefreshFailure } = proxyActivities<ConnectionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+// The provider call: a few quick retries for blips; longer outages are paced by the workflow (retryDelayMs).
+const { refreshCredentials } = proxyActivities<ConnectionActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+const INITIAL_STATE: CarriedState = {
+  status: 'active',
+  lastRefreshAt: null,
+  consecutiveFailures: 0,
+  lastErrorCode: null,
+  failureEpisodeOpen: false,
+  retryAt: null,
+  lastVerifiedAt: null,
+};
+
+export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<void> {
+  const { connectionRowId } = input;
+  const state: CarriedState = { ...INITIAL_STATE, ...input.carried };
+  let snapshot: ConnectionSnapshot | null = await describeConnection({ connectionRowId });
+  let deleted = snapshot === null;
+  let replaced = false;
+  let invalidReported: string | null = null;
+  let inFlight: Promise<RefreshResult> | null = null;
+  let cycles = 0;
+
+  const expiresAt = (): string | null => snapshot?.expiresAt ?? null;
+  const nextRefreshAt = (): number | null => (snapshot ? nextAttemptAt(snapshot, state, connectionRowId) : null);
+
+  const result = (errorCode: string | null): RefreshResult => ({
+    status: state.status,
+    expiresAt: expiresAt(),
+    refreshedAt: state.lastRefreshAt,
+    errorCode,
+  });
+
+  /** One refresh at a time: a caller arriving while one runs gets that one's result. */
+  const refreshOnce = (): Promise<RefreshResult> => {
+    inFlight ??= runRefresh().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
+
+  async function runRefresh(): Promise<RefreshResult> {
+    if (!snapshot) return result('connection_deleted');
+    if (state.status === 'invalid') return result(state.lastErrorCode ?? 'invalid_credentials');
+    let outcome: RefreshOutcome;
+    try {
+      outcome = await refreshCredentials({ connectionRowId, nowMs: Date.now() });
+    } catch (error) {
+      await onTransientFailure(error);
+      return result(state.lastErrorCode);
+    }
+    return onOutcome(outcome);
+  }
+
+  async function onOutcome(outcome: RefreshOutcome): Promise<RefreshResult> {
+    switch (outcome.result) {
+      case 'gone':
+        deleted = true;
+        return result('connection_deleted');
+      case 'invalid':
+        state.status = 'invalid';
+        state.lastErrorCode = outcome.errorCode;
+        state.retryAt = null;
+        await notifyFailure(outcome.errorCode, 'The provider rejected the credentials');
+        return result(outcome.errorCode);
+      case 'superseded':
+        snapshot = await describeConnection({ connectionRowId });
+        if (!snapshot) deleted = true;
+        else await onSuccess(snapshot.expiresAt, state.lastRefreshAt);
+        return result(null);
+      case 'refreshed':
+        await onSuccess(outcome.expiresAt, outcome.refreshedAt);
+        return result(null);
+      case 'verified':
+        state.lastVerifiedAt = outcome.verifiedAt;
+        await onSuccess(outcome.expiresAt, state.lastRefreshAt);
+        return result(null);
+    }
+  }
+
+  async function onSuccess(newExpiresAt: string | null, refreshedAt: string | null): Promise<void> {
+    if (snapshot) snapshot = { ...snapshot, expiresAt: newExpiresAt, status: 'active' };
+    const recovering = state.failureEpisodeOpen;
+    Object.assign(state, { status: 'active', lastRefreshAt: refreshedAt, consecutiveFailures: 0, lastErrorCode: null, retryAt: null, failureEpisodeOpen: false });
+    if (recovering) await sendWebhook({ connectionRowId, kind: 'refresh_recovered' });
+  }
+
+  async function onTransientFailure(error: unknown): Promise<void> {
+    const { code, message } = failureDetails(error);
+    state.consecutiveFailures += 1;
+    state.lastErrorCode = code;
+    const now = Date.now();
+    state.retryAt = new Date(now + retryDelayMs(state.consecutiveFailures)).toISOString();
+    const expiry = expiresAt();
+    const expired = expiry !== null && Date.parse(expiry) <= now;
+    if (expired) state.status = 'degraded';
+    await recordRefreshFailure({ connectionRowId, nowMs: now, errorCode: code, message, degraded: expired });
+    // A blip while the token is still valid bothers nobody; a dead token does.
+    if (expired) await notifyFailure(code, message);
+  }
+
+  async function notifyFailure(errorCode: string, errorMessage: string): Promise<void> {
+    if (state.failureEpisodeOpen) return;
+    state.failureEpisodeOpen = true;
+    await sendWebhook({ connectionRowId, kind: 'refresh_failed', errorCode, errorMessage });
+  }
+
+  /** Webhooks go out through their own workflow so a slow receiver never holds up a refresh. */
+  async function sendWebhook(webhook: ConnectionWebhookInput): Promise<void> {
+    const deliveryIds = await prepareConnectionWebhook(webhook);
+    for (const deliveryId of deliveryIds) {
+      await startChild(webhookDeliveryWorkflow, { workflowId: webhookWorkflowId(deliveryId), args: [{ deliveryId }], parentClosePolicy: ParentClosePolicy.ABANDON });
+    }
+  }
+
+  setHandler(refreshUpdate, refreshOnce, {
+    validator: () => {
+      if (deleted) throw new Error('connection_deleted');
+    },
+  });
+  setHandler(credentialsReplacedSignal, () => {
+    replaced = true;
+  });
+  setHandler(markInvalidSignal, ({ reason }) => {
+    invalidReported = reason;
+  });
+  setHandler(deletedSignal, () => {
+    deleted = true;
+  });
+  setHandler(stateQuery, () => {
+    const next = nextRefreshAt();
+    return {
+      status: state.status,
+      expiresAt: expiresAt(),
+      nextRefreshAt: next === null ? null : new Date(next).toISOString(),
+      lastRefreshAt: state.lastRefreshAt,
+      consecutiveFailures: state.consecutiveFailures,
+      lastErrorCode: state.lastErrorCode,
+      deleted,
+      runCycles: cycles,
+    };
+  });
+
+  if (snapshot) {
+    state.status = snapshot.status;
+    publish(snapshot, nextRefreshAt());
+  }
+
+  while (!deleted) {
+    const next = nextRefreshAt();
+    const due = await sleepUntil(next, () => deleted || replaced || invalidReported !== null);
+    if (deleted) break;
+    if (replaced) {
+      replaced = false;
+      snapshot = await describeConnection({ connectionRowId });
+      if (!snapshot) break;
+      Object.assign(state, { ...INITIAL_STATE, status: snapshot.status });
+    } else if (invalidReported !== null) {
+      const reason = invalidReported;
+      invalidReported = null;
+      await markConnectionInvalid({ connectionRowId, reason });
+      state.status = 'invalid';
+      state.lastErrorCode = 'reported_invalid';
+      await notifyFailure('reported_invalid', reason);
+    } else if (due) {
+      await refreshOnce();
+    }
+    if (snapshot) publish({ ...snapshot, status: state.status }, nextRefreshAt());
+    cycles += 1;
+    if (cycles >= CYCLES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (deleted) break;
+      log.info('continuing as new', { cycles });
+      await continueAsNew<typeof connectionWorkflow>({ connectionRowId, carried: { ...state } });
+    }
+  }
+  await condition(allHandlersFinished);
+}
+
+/** Next time to act, or null to wait for a message only. */
+function nextAttemptAt(snapshot: ConnectionSnapshot, state: CarriedState, seed: string): number | null {
+  if (state.status === 'invalid') return null;
+  if (state.retryAt !== null) return Date.parse(state.retryAt);
+  switch (snapshot.upkeep) {
+    case 'refresh':
+    case 'mint': {
+      if (snapshot.expiresAt === null) return null;
+      const expiry = Date.parse(snapshot.expiresAt);
+      // Without a refresh token nothing can be done early: act at expiry so the loss is reported.
+      if (snapshot.upkeep === 'refresh' && !snapshot.hasRefreshToken) return expiry;
+      return refreshAtMs(expiry, snapshot.marginMs, seed);
+    }
+    case 'verify': {
+      const last = state.lastVerifiedAt ?? state.lastRefreshAt;
+      return last === null ? Date.now() + snapshot.verifyIntervalMs : Date.parse(last) + snapshot.verifyIntervalMs;
+    }
+    case 'none':
+      return null;
+  }
+}
+
+/** Waits until `atMs` (true) or until `wake()` holds (false). */
+async function sleepUntil(atMs: number | null, wake: () => boolean): Promise<boolean> {
+  if (atMs === null) {
+    await condition(wake);
+    return false;
+  }
+  const delay = atMs - Date.now();
+  if (delay <= 0) return true;
+  const woken = await condition(wake, delay);
+  return !woken;
+}
+
+/** Keeps the Web UI's filters and memo current. */
+function publish(snapshot: ConnectionSnapshot, nextAt: number | null): void {
+  upsertSearchAttributes({
+    CustodianEnvironment: [snapshot.environment],
+    CustodianIntegration: [snapshot.integration],
+    CustodianProvider: [snapshot.provider],
+    CustodianConnectionId: [snapshot.connectionId],
+    CustodianAuthMode: [snapshot.authMode],
+    CustodianStatus: [snapshot.status],
+    CustodianEndUserId: snapshot.endUserId === null ? [] : [snapshot.endUserId],
+    CustodianExpiresAt: snapshot.expiresAt === null ? [] : [new Date(snapshot.expiresAt)],
+    CustodianNextRefreshAt: nextAt === null ? [] : [new Date(nextAt)],
+  });
+  upsertMemo({ integrationDisplayName: snapshot.integrationDisplayName, endUserDisplayName: snapshot.endUserDisplayName });
+}
+
+function failureDetails(error: unknown): { code: string; message: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'refresh_failed', message: cause.message };
+  return { code: 'refresh_failed', message: error instanceof Error ? error.message : 'refresh failed' };
+}

@@ -1,0 +1,35 @@
+/**
+ * Delivers one webhook (DESIGN.md §4.3): its own short workflow, so a slow or failing receiver never
+ * holds up a refresh. The payload lives on its `webhook_delivery` row; the workflow carries only its id.
+ * Retries back off exponentially (5 s, 10 s, 20 s … capped at 1 h) for WEBHOOK_RETRY_FOR; other 4xx
+ * answers and blocked targets are final.
+ */
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { WebhookActivities } from '../activities/webhook-activities';
+
+export interface WebhookDeliveryInput {
+  deliveryId: string;
+}
+
+/** The workflow id of a delivery. */
+export function webhookWorkflowId(deliveryId: string): string {
+  return `webhook:${deliveryId}`;
+}
+
+export type WebhookDeliveryResult = { delivered: true; attempts: number } | { delivered: false; reason: string };
+
+export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
+  const { retryWindowMs } = await proxyActivities<WebhookActivities>({ startToCloseTimeout: '30 seconds' }).webhookRetryWindow();
+  const { deliverWebhook } = proxyActivities<WebhookActivities>({
+    startToCloseTimeout: '2 minutes',
+    scheduleToCloseTimeout: retryWindowMs,
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour', nonRetryableErrorTypes: ['webhook_rejected', 'webhook_blocked'] },
+  });
+  try {
+    const attempts = await deliverWebhook(input);
+    return { delivered: true, attempts };
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : error;
+    return { delivered: false, reason: cause instanceof Error ? cause.message : 'delivery failed' };
+  }
+}
