@@ -61,8 +61,14 @@ const INITIAL_STATE: CarriedState = {
 export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<void> {
   const { connectionRowId } = input;
   const state: CarriedState = { ...INITIAL_STATE, ...input.carried };
-  let snapshot: ConnectionSnapshot | null = await describeConnection({ connectionRowId });
-  let deleted = snapshot === null;
+  let snapshot: ConnectionSnapshot | null = null;
+  let deleted = false;
+  // Handlers are registered before the first await so an Update or signal that started this run is not rejected.
+  const initialLoad = describeConnection({ connectionRowId }).then((loaded) => {
+    snapshot = loaded;
+    deleted = loaded === null;
+    if (loaded) state.status = loaded.status;
+  });
   let replaced = false;
   let invalidReported: string | null = null;
   let inFlight: Promise<RefreshResult> | null = null;
@@ -87,6 +93,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   };
 
   async function runRefresh(): Promise<RefreshResult> {
+    await initialLoad;
     if (!snapshot) return result('connection_deleted');
     if (state.status === 'invalid') return result(state.lastErrorCode ?? 'invalid_credentials');
     let outcome: RefreshOutcome;
@@ -188,10 +195,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     };
   });
 
-  if (snapshot) {
-    state.status = snapshot.status;
-    publish(snapshot, nextRefreshAt());
-  }
+  await initialLoad;
+  if (snapshot) publish(snapshot, nextRefreshAt());
 
   while (!deleted) {
     const next = nextRefreshAt();

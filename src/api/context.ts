@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Cipher } from '../crypto/cipher';
 import type { ConnectSessionEntity, EnvironmentEntity } from '../db/entities';
 import type { EnvironmentStore } from '../environments/environment-store';
+import type { ConnectionStore } from '../connections/connection-store';
 import type { IntegrationStore } from '../integrations/integration-store';
 import type { Logger } from '../logger';
 import type { Catalog } from '../../providers/load-catalog';
@@ -18,6 +19,7 @@ export interface ApiDeps {
   logger: Logger;
   environments: EnvironmentStore;
   integrations: IntegrationStore;
+  connections: ConnectionStore;
   /** Absent only in tests that do not need Temporal. */
   temporal?: Client;
 }

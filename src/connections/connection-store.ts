@@ -67,6 +67,11 @@ export class ConnectionStore {
     return (await this.repo.findOneBy({ environmentId, integrationId, connectionId, deletedAt: IsNull() })) ?? undefined;
   }
 
+  /** The connection even if deleted (the newest such row), for reading its logs. */
+  async findIncludingDeleted(environmentId: string, integrationId: string, connectionId: string): Promise<ConnectionEntity | undefined> {
+    return (await this.repo.findOne({ where: { environmentId, integrationId, connectionId }, order: { createdAt: 'DESC' } })) ?? undefined;
+  }
+
   async findByRowId(id: string): Promise<ConnectionEntity | undefined> {
     return (await this.repo.findOneBy({ id, deletedAt: IsNull() })) ?? undefined;
   }

@@ -6,6 +6,7 @@ import { Cipher } from '../crypto/cipher';
 import { resolveEncryptionKeys } from '../crypto/dev-encryption-key';
 import { EnvironmentStore } from '../environments/environment-store';
 import { IntegrationStore } from '../integrations/integration-store';
+import { ConnectionStore } from '../connections/connection-store';
 import type { Logger } from '../logger';
 import { loadCatalog, type Catalog } from '../../providers/load-catalog';
 import type { ApiDeps } from '../api/context';
@@ -27,6 +28,7 @@ export function apiDeps(options: { config: Config; db: DataSource; logger: Logge
     catalog: loadConfiguredCatalog(options.config, options.logger),
     environments: new EnvironmentStore(options.db, cipher),
     integrations: new IntegrationStore(options.db),
+    connections: new ConnectionStore(options.db, cipher),
   };
 }
 

@@ -9,8 +9,9 @@ import { Cipher } from '../../src/crypto/cipher';
 import { openDatabase } from '../../src/db/data-source';
 import { EnvironmentStore } from '../../src/environments/environment-store';
 import { IntegrationStore } from '../../src/integrations/integration-store';
+import { ConnectionStore } from '../../src/connections/connection-store';
 import { createLogger } from '../../src/logger';
-import { loadCatalog } from '../../providers/load-catalog';
+import { loadCatalog, type Catalog } from '../../providers/load-catalog';
 import { createTestDatabase } from './database';
 import { freePort } from './free-port';
 
@@ -25,7 +26,7 @@ export interface TestApi {
 }
 
 /** Starts the API on 127.0.0.1 with a free port; `env` adds configuration variables. */
-export async function startTestApi(options: { env?: NodeJS.ProcessEnv; temporal?: Client } = {}): Promise<TestApi> {
+export async function startTestApi(options: { env?: NodeJS.ProcessEnv; temporal?: Client; catalog?: Catalog } = {}): Promise<TestApi> {
   const database = await createTestDatabase();
   const db = await openDatabase(database.url);
   const cipher = new Cipher([{ id: 'test', key: randomBytes(32) }]);
@@ -36,10 +37,11 @@ export async function startTestApi(options: { env?: NodeJS.ProcessEnv; temporal?
     config,
     db,
     cipher,
-    catalog: loadCatalog(),
+    catalog: options.catalog ?? loadCatalog(),
     logger: createLogger(config.logLevel),
     environments: new EnvironmentStore(db, cipher),
     integrations: new IntegrationStore(db),
+    connections: new ConnectionStore(db, cipher),
     temporal: options.temporal,
   };
   const server = await listen(createApp(deps), { port, host: '127.0.0.1' });

@@ -1,0 +1,248 @@
+/** `/connections` and the legacy `/connection` paths (API.md §2). */
+import Router from '@koa/router';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ConnectionService, InvalidCredentialsError, type Scope } from '../../connections/connection-service';
+import type { Credentials } from '../../connections/credentials';
+import { OperationLogEntity, type ConnectionEntity, type IntegrationEntity } from '../../db/entities';
+import { CustodianError, NotFoundError } from '../../errors';
+import { requireSecretKey } from '../auth/authenticate';
+import type { ApiDeps, ApiState } from '../context';
+import { presentConnection, presentConnectionListItem } from '../presenters/connection';
+import {
+  booleanQuery,
+  connectionIdField,
+  endUserField,
+  importCredentialsField,
+  providerConfigKey,
+  tagsField,
+  webhookUrlOverrideField,
+} from '../schemas/connection-fields';
+import { legacyImportBody, legacyCredentials } from './legacy-connection-import';
+import { validate } from '../validation';
+
+const idParams = z.object({ connectionId: connectionIdField });
+const getQuery = z.object({
+  provider_config_key: providerConfigKey,
+  force_refresh: booleanQuery.optional(),
+  refresh_token: booleanQuery.optional(),
+  refresh_github_app_jwt_token: booleanQuery.optional(),
+});
+const keyQuery = z.object({ provider_config_key: providerConfigKey });
+const listQuery = z.object({
+  connectionId: connectionIdField.optional(),
+  search: z.string().min(1).max(255).optional(),
+  endUserId: z.string().min(1).max(255).optional(),
+  endUserOrganizationId: z.string().min(1).max(255).optional(),
+  integrationId: z.string().min(1).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  limit: z.coerce.number().int().min(1).max(2000).default(100),
+  page: z.coerce.number().int().min(0).default(0),
+});
+const importBody = z.object({
+  provider_config_key: providerConfigKey,
+  connection_id: connectionIdField.optional(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  connection_config: z.record(z.string(), z.unknown()).optional(),
+  webhook_url_override: webhookUrlOverrideField.optional(),
+  end_user: endUserField.optional(),
+  tags: tagsField.optional(),
+  credentials: importCredentialsField,
+});
+const patchBody = z.strictObject({
+  end_user: endUserField.nullable().optional(),
+  tags: tagsField.optional(),
+  webhook_url_override: webhookUrlOverrideField.nullable().optional(),
+});
+const metadataBody = z.object({
+  connection_id: z.union([connectionIdField, z.array(connectionIdField).min(1).max(1000)]),
+  provider_config_key: providerConfigKey,
+  metadata: z.record(z.string(), z.unknown()),
+});
+const logsQuery = z.object({
+  provider_config_key: providerConfigKey,
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().regex(/^\d+$/, 'must be a cursor returned by a previous page').optional(),
+});
+
+/** `tags[key]=value` query parameters gathered into `tags: {key: value}` (Koa's query parser keeps the brackets in the name). */
+function withBracketTags(query: Record<string, unknown>): Record<string, unknown> {
+  const tags: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(query)) {
+    const match = /^tags\[(.+)\]$/.exec(name);
+    if (match) tags[match[1]!] = value;
+    else rest[name] = value;
+  }
+  return Object.keys(tags).length > 0 ? { ...rest, tags } : rest;
+}
+
+/** Expiry of imported credentials, from their `expires_at`. */
+function expiryOf(credentials: Credentials): Date | null {
+  return 'expires_at' in credentials && credentials.expires_at ? new Date(credentials.expires_at) : null;
+}
+
+/** The connection routes, under both the current and the legacy prefix. */
+export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const { integrations, connections } = deps;
+  const service = new ConnectionService({ db: deps.db, catalog: deps.catalog, config: deps.config, connections, temporal: deps.temporal });
+
+  const integrationFor = async (environmentId: string, key: string, missing: () => CustodianError): Promise<IntegrationEntity> => {
+    const integration = await integrations.find(environmentId, key);
+    if (!integration) throw missing();
+    return integration;
+  };
+  const unknownConfig = (key: string) => () => new CustodianError('unknown_provider_config', `There is no integration with provider_config_key "${key}"`, { status: 400 });
+  const unknownConnection = (id: string) => new CustodianError('unknown_connection', `Connection "${id}" does not exist`, { status: 400 });
+
+  const errorLogId = async (row: ConnectionEntity): Promise<string | null> => {
+    if (row.status !== 'invalid') return null;
+    const line = await deps.db.getRepository(OperationLogEntity).findOne({ where: { connectionRowId: row.id, level: 'error' }, order: { id: 'DESC' } });
+    return line?.id ?? null;
+  };
+
+  const importAndPresent = async (scope: Scope, fields: Parameters<ConnectionService['importConnection']>[1]) => {
+    const { row } = await service.importConnection(scope, fields);
+    return presentConnection(row, { integration: scope.integration, credentials: connections.credentialsOf(row), withRefreshToken: true });
+  };
+
+  for (const prefix of ['/connections', '/connection']) {
+    router.get(prefix, requireSecretKey(deps), async (ctx) => {
+      const query = validate(listQuery, withBracketTags(ctx.query), 'invalid_query_params');
+      const environmentId = ctx.state.caller.environment.id;
+      const all = await integrations.list(environmentId);
+      const byId = new Map(all.map((i) => [i.id, i]));
+      const keys = query.integrationId?.split(',').map((k) => k.trim()).filter(Boolean);
+      const integrationIds = keys ? all.filter((i) => keys.includes(i.uniqueKey)).map((i) => i.id) : undefined;
+      const rows =
+        integrationIds && integrationIds.length === 0
+          ? []
+          : await connections.list(environmentId, { ...query, integrationIds, tags: query.tags && Object.fromEntries(Object.entries(query.tags).map(([k, v]) => [k.toLowerCase(), v])) });
+      ctx.body = { connections: rows.map((row) => presentConnectionListItem(row, byId.get(row.integrationId)!)) };
+    });
+
+    router.post(`${prefix}/metadata`, requireSecretKey(deps), async (ctx) => {
+      const body = validate(metadataBody, ctx.request.body, 'invalid_body');
+      await writeMetadata(ctx.state.caller.environment.id, body, 'replace');
+      ctx.status = 201;
+      ctx.body = body;
+    });
+
+    router.patch(`${prefix}/metadata`, requireSecretKey(deps), async (ctx) => {
+      const body = validate(metadataBody, ctx.request.body, 'invalid_body');
+      await writeMetadata(ctx.state.caller.environment.id, body, 'merge');
+      ctx.body = body;
+    });
+
+    router.get(`${prefix}/:connectionId/logs`, requireSecretKey(deps), async (ctx) => {
+      const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
+      const query = validate(logsQuery, ctx.query, 'invalid_query_params');
+      const environmentId = ctx.state.caller.environment.id;
+      const integration = await integrationFor(environmentId, query.provider_config_key, unknownConfig(query.provider_config_key));
+      const row = await connections.findIncludingDeleted(environmentId, integration.id, connectionId);
+      if (!row) throw new NotFoundError(`Connection "${connectionId}" does not exist`);
+      const builder = deps.db
+        .getRepository(OperationLogEntity)
+        .createQueryBuilder('l')
+        .where('l.connection_row_id = :rowId', { rowId: row.id })
+        .orderBy('l.id', 'DESC')
+        .take(query.limit + 1);
+      if (query.cursor) builder.andWhere('l.id < :cursor', { cursor: query.cursor });
+      const lines = await builder.getMany();
+      const page = lines.slice(0, query.limit);
+      ctx.body = {
+        data: page.map((l) => ({ id: l.id, type: l.type, level: l.level, message: l.message, context: l.context, created_at: l.createdAt.toISOString() })),
+        next_cursor: lines.length > query.limit ? page[page.length - 1]!.id : null,
+      };
+    });
+
+    router.get(`${prefix}/:connectionId`, requireSecretKey(deps), async (ctx) => {
+      const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
+      const query = validate(getQuery, ctx.query, 'invalid_query_params');
+      const { environment } = ctx.state.caller;
+      const integration = await integrationFor(environment.id, query.provider_config_key, unknownConfig(query.provider_config_key));
+      const row = await connections.find(environment.id, integration.id, connectionId);
+      if (!row) throw new NotFoundError(`Connection "${connectionId}" does not exist`);
+      const now = new Date();
+      let fresh: ConnectionEntity;
+      try {
+        fresh = await service.readFresh({ environment, integration }, row, { forceRefresh: query.force_refresh === true, now });
+      } catch (error) {
+        if (!(error instanceof InvalidCredentialsError)) throw error;
+        const connection = presentConnection(error.connection, { integration, credentials: null, withRefreshToken: false, errorLogId: await errorLogId(error.connection) });
+        throw new CustodianError('invalid_credentials', error.message, { status: error.status, payload: { connection } });
+      }
+      await connections.touchFetched(fresh, now);
+      ctx.body = presentConnection(fresh, { integration, credentials: connections.credentialsOf(fresh), withRefreshToken: query.refresh_token === true });
+    });
+
+    router.patch(`${prefix}/:connectionId`, requireSecretKey(deps), async (ctx) => {
+      const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
+      const { provider_config_key: key } = validate(keyQuery, ctx.query, 'invalid_query_params');
+      const body = validate(patchBody, ctx.request.body ?? {}, 'invalid_body');
+      const environmentId = ctx.state.caller.environment.id;
+      const integration = await integrationFor(environmentId, key, unknownConfig(key));
+      const row = await connections.find(environmentId, integration.id, connectionId);
+      if (!row) throw new NotFoundError(`Connection "${connectionId}" does not exist`);
+      await connections.edit(row, { endUser: body.end_user, tags: body.tags, webhookUrlOverride: body.webhook_url_override });
+      ctx.body = { success: true };
+    });
+
+    router.delete(`${prefix}/:connectionId`, requireSecretKey(deps), async (ctx) => {
+      const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
+      const { provider_config_key: key } = validate(keyQuery, ctx.query, 'invalid_query_params');
+      const { environment } = ctx.state.caller;
+      const integration = await integrationFor(environment.id, key, unknownConfig(key));
+      const row = await connections.find(environment.id, integration.id, connectionId);
+      if (!row) throw unknownConnection(connectionId);
+      await service.deleteConnection({ environment, integration }, row, new Date());
+      ctx.body = { success: true };
+    });
+  }
+
+  router.post('/connections', requireSecretKey(deps), async (ctx) => {
+    const body = validate(importBody, ctx.request.body, 'invalid_body');
+    const { environment } = ctx.state.caller;
+    const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
+    const credentials = body.credentials as Credentials;
+    ctx.status = 201;
+    ctx.body = await importAndPresent(
+      { environment, integration },
+      {
+        connectionId: body.connection_id ?? randomUUID(),
+        credentials: credentials.type === 'OAUTH2' || credentials.type === 'OAUTH2_CC' || credentials.type === 'OAUTH1' ? { ...credentials, raw: credentials.raw ?? {} } as Credentials : credentials,
+        expiresAt: expiryOf(credentials),
+        connectionConfig: body.connection_config,
+        metadata: body.metadata,
+        tags: body.tags,
+        endUser: body.end_user,
+        webhookUrlOverride: body.webhook_url_override,
+      },
+    );
+  });
+
+  router.post('/connection', requireSecretKey(deps), async (ctx) => {
+    const body = validate(legacyImportBody, ctx.request.body, 'invalid_body');
+    const { environment } = ctx.state.caller;
+    const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
+    const authMode = deps.catalog.get(integration.provider)?.auth_mode ?? 'NONE';
+    const connectionId = body.connection_id ?? randomUUID();
+    const credentials = legacyCredentials(body, authMode, new Date());
+    await service.importConnection(
+      { environment, integration },
+      { connectionId, credentials, expiresAt: expiryOf(credentials), connectionConfig: body.connection_config, metadata: body.metadata },
+    );
+    ctx.status = 201;
+    ctx.body = { ...(ctx.request.body as Record<string, unknown>), connection_id: connectionId };
+  });
+
+  async function writeMetadata(environmentId: string, body: z.output<typeof metadataBody>, mode: 'replace' | 'merge'): Promise<void> {
+    const integration = await integrations.find(environmentId, body.provider_config_key);
+    const ids = Array.isArray(body.connection_id) ? body.connection_id : [body.connection_id];
+    if (!integration) throw new NotFoundError(`Unknown connection: ${ids.join(', ')}`, 'unknown_connection');
+    await connections.writeMetadata(environmentId, integration.id, ids, body.metadata, mode);
+  }
+
+  return router;
+}

@@ -1,0 +1,143 @@
+/**
+ * What the connection routes do, apart from HTTP: import (verify, store, wake the workflow, webhook),
+ * read with fresh credentials (refresh through the workflow when due), delete.
+ */
+import type { Client } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import type { Catalog } from '../../providers/load-catalog';
+import { strategyFor } from '../../providers/auth-modes';
+import { ProviderCallError } from '../../providers/auth-modes/provider-call-error';
+import { sendVerification } from '../../providers/auth-modes/send-verification';
+import type { Config } from '../config';
+import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../db/entities';
+import { CustodianError, ValidationError } from '../errors';
+import { OperationLog } from '../operation-log/operation-log';
+import { startDeliveries } from '../webhooks/start-deliveries';
+import { recordConnectionEvent, type ConnectionEventKind } from '../webhooks/webhook-outbox';
+import type { ConnectionStore, ImportFields } from './connection-store';
+import { ConnectionWorkflows } from './connection-workflows';
+import type { Credentials } from './credentials';
+
+/** After a failed refresh, callers get 424 for this long instead of another attempt (unless they force one). */
+export const FAILURE_BACKOFF_MS = 30_000;
+
+export interface ConnectionServiceDeps {
+  db: DataSource;
+  catalog: Catalog;
+  config: Pick<Config, 'refreshMarginMs' | 'temporal'>;
+  connections: ConnectionStore;
+  temporal?: Client;
+  fetch?: typeof fetch;
+}
+
+export interface Scope {
+  environment: EnvironmentEntity;
+  integration: IntegrationEntity;
+}
+
+/** A refresh was needed and did not produce valid credentials. */
+export class InvalidCredentialsError extends CustodianError {
+  constructor(
+    message: string,
+    readonly connection: ConnectionEntity,
+    readonly backingOff: boolean,
+  ) {
+    super('invalid_credentials', message, { status: backingOff ? 424 : 400 });
+  }
+}
+
+export class ConnectionService {
+  private readonly oplog: OperationLog;
+  private readonly workflows?: ConnectionWorkflows;
+
+  constructor(private readonly deps: ConnectionServiceDeps) {
+    this.oplog = new OperationLog(deps.db);
+    if (deps.temporal) this.workflows = new ConnectionWorkflows(deps.temporal, deps.config.temporal.taskQueue);
+  }
+
+  private requireWorkflows(): ConnectionWorkflows {
+    if (!this.workflows) throw new CustodianError('temporal_unavailable', 'Temporal is not configured');
+    return this.workflows;
+  }
+
+  /** Stores imported credentials (verifying API keys and basic credentials first), wakes the workflow, sends the auth webhook. */
+  async importConnection(scope: Scope, fields: Omit<ImportFields, 'environmentId' | 'integrationId'>): Promise<{ row: ConnectionEntity; operation: 'creation' | 'override' }> {
+    const entry = this.deps.catalog.get(scope.integration.provider);
+    if (!entry) throw new CustodianError('unknown_provider', `Provider ${scope.integration.provider} is not in the catalog`);
+    if (fields.credentials.type !== entry.auth_mode) {
+      throw new ValidationError('invalid_body', `Integration "${scope.integration.uniqueKey}" uses ${entry.auth_mode}, not ${fields.credentials.type}`, {
+        errors: [{ code: 'invalid', message: `expected ${entry.auth_mode}`, path: ['credentials', 'type'] }],
+      });
+    }
+    await this.verifyTypedCredentials(scope, fields.credentials, fields.connectionConfig ?? {});
+    const result = await this.deps.connections.importConnection({ ...fields, environmentId: scope.environment.id, integrationId: scope.integration.id });
+    await this.oplog.write({
+      environmentId: scope.environment.id,
+      connectionRowId: result.row.id,
+      type: 'import',
+      level: 'info',
+      message: result.operation === 'creation' ? 'connection created by import' : 'credentials replaced by import',
+      context: { authMode: fields.credentials.type },
+    });
+    await this.requireWorkflows().credentialsStored({ environment: scope.environment, integration: scope.integration, connection: result.row });
+    await this.emit(scope, result.row, result.operation, fields.credentials.type);
+    return result;
+  }
+
+  /**
+   * The connection with credentials valid for at least the margin: served from the row when fresh,
+   * otherwise refreshed through the workflow (single-flight) and re-read.
+   */
+  async readFresh(scope: Scope, row: ConnectionEntity, options: { forceRefresh: boolean; now: Date }): Promise<ConnectionEntity> {
+    if (row.status === 'invalid') throw new InvalidCredentialsError('The connection credentials are invalid; reconnect it', row, false);
+    if (!options.forceRefresh && !this.refreshDue(scope, row, options.now)) return row;
+    const failedRecently = row.lastRefreshFailureAt !== null && options.now.getTime() - row.lastRefreshFailureAt.getTime() < FAILURE_BACKOFF_MS;
+    if (!options.forceRefresh && failedRecently && row.lastRefreshFailureReason !== null) {
+      throw new InvalidCredentialsError('The last refresh failed moments ago; retry later or force a refresh', row, true);
+    }
+    const result = await this.requireWorkflows().refresh({ environment: scope.environment, integration: scope.integration, connection: row });
+    const current = await this.deps.connections.findByRowId(row.id);
+    if (!current) throw new CustodianError('not_found', 'The connection was deleted', { status: 404 });
+    // A refresh that failed transiently while the stored token still has time left: the caller gets that token.
+    const stillValid = current.expiresAt !== null && current.expiresAt.getTime() > options.now.getTime();
+    if (result.errorCode !== null && current.status !== 'invalid' && stillValid && !options.forceRefresh) return current;
+    if (result.errorCode !== null || current.status === 'invalid') {
+      throw new InvalidCredentialsError(`The credentials could not be refreshed (${result.errorCode ?? current.status})`, current, false);
+    }
+    return current;
+  }
+
+  /** Soft-deletes, ends the workflow, sends the deletion webhook (if enabled). */
+  async deleteConnection(scope: Scope, row: ConnectionEntity, now: Date): Promise<void> {
+    await this.deps.connections.softDelete(row, now);
+    await this.oplog.write({ environmentId: scope.environment.id, connectionRowId: row.id, type: 'deletion', level: 'info', message: 'connection deleted' });
+    await this.requireWorkflows().deleted({ environment: scope.environment, integration: scope.integration, connection: row });
+    await this.emit(scope, row, 'deletion', this.deps.connections.credentialsOf(row).type);
+  }
+
+  private refreshDue(scope: Scope, row: ConnectionEntity, now: Date): boolean {
+    if (row.expiresAt === null) return false;
+    const buffer = this.deps.catalog.get(scope.integration.provider)?.token_expiration_buffer;
+    const marginMs = buffer !== undefined ? buffer * 1000 : this.deps.config.refreshMarginMs;
+    return row.expiresAt.getTime() - now.getTime() < marginMs;
+  }
+
+  private async verifyTypedCredentials(scope: Scope, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<void> {
+    if (credentials.type !== 'API_KEY' && credentials.type !== 'BASIC') return;
+    const entry = this.deps.catalog.get(scope.integration.provider)!;
+    const { type: _type, ...typed } = credentials;
+    const request = strategyFor(credentials.type).buildVerificationRequest({ entry, credentials: typed, connectionConfig });
+    if (!request) return;
+    try {
+      await sendVerification(request, { fetch: this.deps.fetch });
+    } catch (error) {
+      if (!(error instanceof ProviderCallError)) throw error;
+      throw new ValidationError('connection_test_failed', `The provider did not accept the credentials: ${error.message}`);
+    }
+  }
+
+  private async emit(scope: Scope, row: ConnectionEntity, kind: ConnectionEventKind, authMode: string): Promise<void> {
+    const ids = await recordConnectionEvent(this.deps.db, { kind, environment: scope.environment, integration: scope.integration, connection: row, authMode });
+    if (ids.length > 0) await startDeliveries(this.deps.temporal!, this.deps.config.temporal.taskQueue, ids);
+  }
+}
