@@ -2,7 +2,7 @@
  * Activities of the connection workflow, built by a factory so tests inject the database, clock and
  * fetch. They read and write credentials; what they return to the workflow is never a secret.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
 import type { Catalog } from '../providers/load-catalog';
 import { ProviderCallError } from '../providers/auth-modes/provider-call-error';
@@ -31,6 +31,18 @@ interface Loaded {
   row: ConnectionEntity;
   environment: EnvironmentEntity;
   integration: IntegrationEntity;
+}
+
+/** Heartbeats every second while a provider call runs, so a crashed worker's attempt is retried within seconds. */
+function heartbeatWhileRunning(): () => void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return () => undefined; // called outside an activity (unit tests)
+  }
+  const timer = setInterval(() => context.heartbeat(), 1_000);
+  return () => clearInterval(timer);
 }
 
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
@@ -96,6 +108,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const now = new Date(nowMs);
       const started = performance.now();
       const type = upkeepKind(entryOf(integration), store.credentialsOf(row)) === 'verify' ? 'verification' : 'refresh';
+      const stopHeartbeat = heartbeatWhileRunning();
       try {
         const renewed = await renewCredentials({
           entry: entryOf(integration),
@@ -140,6 +153,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         await log(loaded, { type, level: 'error', message: `provider refused the credentials: ${error.message}`, context: { durationMs, code: error.code, httpStatus: error.httpStatus ?? null } });
         await log(loaded, { type: 'status_change', level: 'warn', message: 'connection is now invalid', context: { from: row.status, to: 'invalid', code: error.code } });
         return { result: 'invalid', errorCode: error.code };
+      } finally {
+        stopHeartbeat();
       }
     },
 

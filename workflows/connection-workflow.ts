@@ -45,6 +45,8 @@ const { describeConnection, markConnectionInvalid, prepareConnectionWebhook, rec
 // The provider call: a few quick retries for blips; longer outages are paced by the workflow (retryDelayMs).
 const { refreshCredentials } = proxyActivities<ConnectionActivities>({
   startToCloseTimeout: '1 minute',
+  // The activity heartbeats while it waits on the provider: a crashed worker's attempt is retried after 5 s, not 1 min.
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 

@@ -17,6 +17,8 @@ import { freePort } from './free-port';
 
 export interface TestApi {
   url: string;
+  /** The test database (for processes that share it, like a worker child process). */
+  databaseUrl: string;
   deps: ApiDeps;
   /** Secret key of a fresh environment named `dev`. */
   secretKey: string;
@@ -26,10 +28,10 @@ export interface TestApi {
 }
 
 /** Starts the API on 127.0.0.1 with a free port; `env` adds configuration variables. */
-export async function startTestApi(options: { env?: NodeJS.ProcessEnv; temporal?: Client; catalog?: Catalog } = {}): Promise<TestApi> {
+export async function startTestApi(options: { env?: NodeJS.ProcessEnv; temporal?: Client; catalog?: Catalog; encryptionKey?: Buffer } = {}): Promise<TestApi> {
   const database = await createTestDatabase();
   const db = await openDatabase(database.url);
-  const cipher = new Cipher([{ id: 'test', key: randomBytes(32) }]);
+  const cipher = new Cipher([{ id: 'test', key: options.encryptionKey ?? randomBytes(32) }]);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = parseConfig({ LOG_LEVEL: 'silent', SERVER_URL: url, ...options.env });
@@ -48,6 +50,7 @@ export async function startTestApi(options: { env?: NodeJS.ProcessEnv; temporal?
   const { secretKey } = await deps.environments.create('dev');
   return {
     url,
+    databaseUrl: database.url,
     deps,
     secretKey,
     createEnvironment: async (name) => (await deps.environments.create(name)).secretKey,

@@ -17,6 +17,11 @@ export interface FakeProviderKnobs {
   rotateRefreshTokens: boolean;
   /** Delay before answering `/token`. */
   latencyMs: number;
+  /**
+   * Like servers that cancel a request's work when its client disconnects (Go's request context, for one):
+   * a /token call whose client went away during the latency is not processed (recorded with status 499).
+   */
+  cancelOnClientDisconnect: boolean;
   /** Merged into every successful token response. */
   extraTokenFields: Record<string, unknown>;
   /** Keys `/verify` accepts as `Authorization: Bearer <key>` or `x-api-key: <key>`. */
@@ -109,6 +114,7 @@ export function defaultKnobs(): FakeProviderKnobs {
     expiresIn: 3600,
     rotateRefreshTokens: true,
     latencyMs: 0,
+    cancelOnClientDisconnect: false,
     extraTokenFields: {},
     apiKeys: [],
     basicUsers: [],
@@ -253,6 +259,10 @@ class FakeOAuthProvider implements FakeProvider {
     const fault = this.faults.shift();
     if (fault && 'timeout' in fault) return; // held open until close() destroys the socket
     await delay(this.knobs.latencyMs);
+    if (this.knobs.cancelOnClientDisconnect && (req.socket.destroyed || res.destroyed)) {
+      call.status = 499;
+      return;
+    }
     if (fault) return send(res, call, faultOutcome(fault));
     if (client.clientId !== this.knobs.clientId || client.clientSecret !== this.knobs.clientSecret) {
       return send(res, call, json(401, { error: 'invalid_client' }));

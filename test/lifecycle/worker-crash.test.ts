@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { stringify } from 'yaml';
+import { loadCatalog } from '../../providers/load-catalog';
+import { ConnectionEntity } from '../../src/db/entities';
+import { startTestApi, type TestApi } from '../support/api-server';
+import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../support/fake-provider';
+import { http } from '../support/http';
+import { FAKE_PROVIDER, obtainTokens } from '../support/lifecycle';
+import { createDevServerEnv } from '../support/temporal-env';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+describe('a worker process killed during a refresh (dev server)', function () {
+  this.timeout(180_000);
+  let env: TestWorkflowEnvironment;
+  let provider: FakeProvider;
+  let api: TestApi;
+  let providersFile: string;
+  const key = randomBytes(32);
+  const taskQueue = `crash-${randomUUID()}`;
+  const workers: ChildProcess[] = [];
+
+  before(async () => {
+    env = await createDevServerEnv();
+    provider = await startFakeProvider({ cancelOnClientDisconnect: true });
+    providersFile = path.join(mkdtempSync(path.join(tmpdir(), 'custodian-crash-')), 'providers.yaml');
+    writeFileSync(providersFile, stringify({ [FAKE_PROVIDER]: fakeProviderEntry(provider) }));
+    api = await startTestApi({ temporal: env.client, catalog: loadCatalog({ extraFile: providersFile }), encryptionKey: key, env: { TEMPORAL_TASK_QUEUE: taskQueue } });
+    const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
+    await api.deps.integrations.create(environment.id, {
+      uniqueKey: 'fake',
+      provider: FAKE_PROVIDER,
+      displayName: null,
+      clientId: provider.knobs.clientId,
+      clientSecretEncrypted: api.deps.cipher.encrypt(provider.knobs.clientSecret),
+      scopes: [],
+      forwardWebhooks: true,
+    });
+  });
+  after(async () => {
+    for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    await provider?.close();
+    await api?.close();
+    await env?.teardown();
+  });
+
+  /** `src/main.ts worker` as its own process, in production mode against the dev server and the test database. */
+  function startWorkerProcess(): ChildProcess {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts', 'worker'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: api.databaseUrl,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        ENCRYPTION_KEYS: `test=${key.toString('base64')}`,
+        PROVIDERS_FILE: providersFile,
+        LOG_LEVEL: 'error',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    workers.push(child);
+    return child;
+  }
+
+  it('retries the refresh on a restarted worker: the refresh token is used once and nothing turns invalid', async () => {
+    const tokens = await obtainTokens(provider);
+    const imported = await http(api.url, 'POST', '/connections', {
+      token: api.secretKey,
+      body: {
+        provider_config_key: 'fake',
+        connection_id: 'crash',
+        credentials: { type: 'OAUTH2', access_token: tokens.access_token, refresh_token: tokens.refresh_token, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+      },
+    });
+    expect(imported.status).to.equal(201);
+    const first = startWorkerProcess();
+
+    provider.knobs.latencyMs = 20_000;
+    const pending = http(api.url, 'GET', '/connections/crash?provider_config_key=fake&force_refresh=true', { token: api.secretKey });
+    for (let i = 0; i < 600 && provider.tokenCalls('refresh_token').length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(provider.tokenCalls('refresh_token'), 'the refresh reached the provider').to.have.length(1);
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+    provider.knobs.latencyMs = 0;
+    const second = startWorkerProcess();
+
+    const response = await pending;
+    second.kill('SIGTERM');
+    await once(second, 'exit');
+
+    expect(response.status).to.equal(200);
+    // The killed attempt's request is still sitting in the provider's latency; let it play out.
+    for (let i = 0; i < 300 && provider.tokenCalls('refresh_token')[0]!.status === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const calls = provider.tokenCalls('refresh_token');
+    expect(calls.map((c) => c.refreshTokenUsed)).to.deep.equal([tokens.refresh_token, tokens.refresh_token]);
+    expect(calls.map((c) => c.status), 'the killed attempt never completed; the retry did').to.deep.equal([499, 200]);
+    expect(provider.isAccessTokenValid(response.body.credentials.access_token)).to.equal(true);
+    const row = await api.deps.db.getRepository(ConnectionEntity).findOneByOrFail({ connectionId: 'crash' });
+    expect(row.status).to.equal('active');
+    expect(row.credentialsVersion).to.equal(2);
+  });
+});
