@@ -72,6 +72,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     if (loaded) state.status = loaded.status;
   });
   let replaced = false;
+  let rescheduled = false;
   let invalidReported: string | null = null;
   let inFlight: Promise<RefreshResult> | null = null;
   let cycles = 0;
@@ -90,6 +91,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   const refreshOnce = (): Promise<RefreshResult> => {
     inFlight ??= runRefresh().finally(() => {
       inFlight = null;
+      // The expiry (or status) changed: the main loop recomputes its wait and republishes the search attributes.
+      rescheduled = true;
     });
     return inFlight;
   };
@@ -202,7 +205,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   while (!deleted) {
     const next = nextRefreshAt();
-    const due = await sleepUntil(next, () => deleted || replaced || invalidReported !== null);
+    rescheduled = false;
+    const due = await sleepUntil(next, () => deleted || replaced || invalidReported !== null || rescheduled);
     if (deleted) break;
     if (replaced) {
       replaced = false;
@@ -219,6 +223,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     } else if (due) {
       await refreshOnce();
     }
+    // Otherwise a refresh asked for by an Update just finished: nothing to do but reschedule.
     if (snapshot) publish({ ...snapshot, status: state.status }, nextRefreshAt());
     cycles += 1;
     if (cycles >= CYCLES_PER_RUN || workflowInfo().continueAsNewSuggested) {
