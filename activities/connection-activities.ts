@@ -33,6 +33,9 @@ interface Loaded {
   integration: IntegrationEntity;
 }
 
+/** A provider's Retry-After up to this long is honoured by the activity's own retries; longer ones go back to the workflow. */
+export const LONGEST_RETRY_AFTER_IN_ACTIVITY_MS = 30_000;
+
 /** Heartbeats every second while a provider call runs, so a crashed worker's attempt is retried within seconds. */
 function heartbeatWhileRunning(): () => void {
   let context: Context;
@@ -139,6 +142,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         if (!(error instanceof ProviderCallError)) throw error;
         if (error.kind === 'transient') {
           await log(loaded, { type, level: 'warn', message: `attempt failed: ${error.message}`, context: { durationMs, code: error.code, httpStatus: error.httpStatus ?? null } });
+          // A long Retry-After is waited out by the workflow's own timer, so expiry can still turn the connection degraded.
+          if (error.retryAfterMs !== undefined && error.retryAfterMs > LONGEST_RETRY_AFTER_IN_ACTIVITY_MS) {
+            throw ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: true, details: [{ retryAfterMs: error.retryAfterMs }] });
+          }
           throw ApplicationFailure.create({ message: error.message, type: error.code, nextRetryDelay: error.retryAfterMs });
         }
         // A permanent refusal after someone else already rotated the token is a lost race, not a failure.

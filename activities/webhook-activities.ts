@@ -31,6 +31,16 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       return { retryWindowMs: deps.config.webhookRetryForMs };
     },
 
+    /** The delivery gave up (rejected, blocked, or out of retry time): its row says so, unless it was delivered meanwhile. */
+    async markWebhookFailed({ deliveryId, reason }: { deliveryId: string; reason: string }): Promise<void> {
+      await deliveries()
+        .createQueryBuilder()
+        .update()
+        .set({ status: 'failed', lastError: reason.slice(0, 500) })
+        .where("id = :id AND status NOT IN ('delivered', 'failed')", { id: deliveryId })
+        .execute();
+    },
+
     /** One delivery attempt; returns the attempt count once delivered, throws to be retried or to stop. */
     async deliverWebhook({ deliveryId }: { deliveryId: string }): Promise<number> {
       const delivery = await deliveries().findOneByOrFail({ id: deliveryId });

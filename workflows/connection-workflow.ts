@@ -145,17 +145,33 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   }
 
   async function onTransientFailure(error: unknown): Promise<void> {
-    const { code, message } = failureDetails(error);
+    const { code, message, retryAfterMs } = failureDetails(error);
     state.consecutiveFailures += 1;
     state.lastErrorCode = code;
     const now = Date.now();
-    state.retryAt = new Date(now + retryDelayMs(state.consecutiveFailures)).toISOString();
+    state.retryAt = new Date(now + Math.max(retryDelayMs(state.consecutiveFailures), retryAfterMs ?? 0)).toISOString();
     const expiry = expiresAt();
     const expired = expiry !== null && Date.parse(expiry) <= now;
     if (expired) state.status = 'degraded';
     await recordRefreshFailure({ connectionRowId, nowMs: now, errorCode: code, message, degraded: expired });
     // A blip while the token is still valid bothers nobody; a dead token does.
     if (expired) await notifyFailure(code, message);
+  }
+
+  /** The token's expiry, when it falls inside a back-off after a failed attempt and the connection is not yet degraded. */
+  function expiryDuringBackoff(): number | null {
+    const expiry = expiresAt();
+    if (state.retryAt === null || expiry === null || state.status !== 'active') return null;
+    const expiryMs = Date.parse(expiry);
+    return expiryMs < Date.parse(state.retryAt) ? expiryMs : null;
+  }
+
+  /** The token expired while waiting to retry (a long Retry-After, a long outage): say so now, not at the next attempt. */
+  async function onExpiredWhileWaiting(): Promise<void> {
+    const code = state.lastErrorCode ?? 'refresh_failed';
+    state.status = 'degraded';
+    await recordRefreshFailure({ connectionRowId, nowMs: Date.now(), errorCode: code, message: 'The token expired before the provider could be asked again', degraded: true });
+    await notifyFailure(code, 'The token expired before the provider could be asked again');
   }
 
   async function notifyFailure(errorCode: string, errorMessage: string): Promise<void> {
@@ -205,8 +221,9 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   while (!deleted) {
     const next = nextRefreshAt();
+    const degradeAt = expiryDuringBackoff();
     rescheduled = false;
-    const due = await sleepUntil(next, () => deleted || replaced || invalidReported !== null || rescheduled);
+    const due = await sleepUntil(earliest(next, degradeAt), () => deleted || replaced || invalidReported !== null || rescheduled);
     if (deleted) break;
     if (replaced) {
       replaced = false;
@@ -220,6 +237,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       state.status = 'invalid';
       state.lastErrorCode = 'reported_invalid';
       await notifyFailure('reported_invalid', reason);
+    } else if (due && degradeAt !== null && Date.now() >= degradeAt && (next === null || Date.now() < next)) {
+      await onExpiredWhileWaiting();
     } else if (due) {
       await refreshOnce();
     }
@@ -258,6 +277,12 @@ function nextAttemptAt(snapshot: ConnectionSnapshot, state: CarriedState, seed: 
   }
 }
 
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
 /** Waits until `atMs` (true) or until `wake()` holds (false). */
 async function sleepUntil(atMs: number | null, wake: () => boolean): Promise<boolean> {
   if (atMs === null) {
@@ -286,8 +311,12 @@ function publish(snapshot: ConnectionSnapshot, nextAt: number | null): void {
   upsertMemo({ integrationDisplayName: snapshot.integrationDisplayName, endUserDisplayName: snapshot.endUserDisplayName });
 }
 
-function failureDetails(error: unknown): { code: string; message: string } {
+function failureDetails(error: unknown): { code: string; message: string; retryAfterMs?: number } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'refresh_failed', message: cause.message };
+  if (cause instanceof ApplicationFailure) {
+    const detail = cause.details?.[0] as { retryAfterMs?: unknown } | undefined;
+    const retryAfterMs = typeof detail?.retryAfterMs === 'number' ? detail.retryAfterMs : undefined;
+    return { code: cause.type ?? 'refresh_failed', message: cause.message, retryAfterMs };
+  }
   return { code: 'refresh_failed', message: error instanceof Error ? error.message : 'refresh failed' };
 }

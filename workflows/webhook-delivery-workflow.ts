@@ -19,7 +19,8 @@ export function webhookWorkflowId(deliveryId: string): string {
 export type WebhookDeliveryResult = { delivered: true; attempts: number } | { delivered: false; reason: string };
 
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
-  const { retryWindowMs } = await proxyActivities<WebhookActivities>({ startToCloseTimeout: '30 seconds' }).webhookRetryWindow();
+  const { webhookRetryWindow, markWebhookFailed } = proxyActivities<WebhookActivities>({ startToCloseTimeout: '30 seconds' });
+  const { retryWindowMs } = await webhookRetryWindow();
   const { deliverWebhook } = proxyActivities<WebhookActivities>({
     startToCloseTimeout: '2 minutes',
     scheduleToCloseTimeout: retryWindowMs,
@@ -30,6 +31,8 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
     return { delivered: true, attempts };
   } catch (error) {
     const cause = error instanceof ActivityFailure ? error.cause : error;
-    return { delivered: false, reason: cause instanceof Error ? cause.message : 'delivery failed' };
+    const reason = cause instanceof Error ? cause.message : 'delivery failed';
+    await markWebhookFailed({ deliveryId: input.deliveryId, reason });
+    return { delivered: false, reason };
   }
 }

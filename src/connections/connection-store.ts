@@ -172,7 +172,7 @@ export class ConnectionStore {
       const rows = await repo.find({ where: { environmentId, integrationId, connectionId: In(connectionIds), deletedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
       const found = new Set(rows.map((r) => r.connectionId));
       const missing = connectionIds.filter((id) => !found.has(id));
-      if (missing.length > 0) throw new NotFoundError('unknown_connection', `Unknown connection: ${missing.join(', ')}`);
+      if (missing.length > 0) throw new NotFoundError(`Unknown connection: ${missing.join(', ')}`, 'unknown_connection');
       for (const row of rows) {
         const next = mode === 'replace' ? metadata : { ...row.metadata, ...metadata };
         await repo.update({ id: row.id }, asUpdate({ metadata: next }));

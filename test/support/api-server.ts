@@ -13,6 +13,7 @@ import { ConnectionStore } from '../../src/connections/connection-store';
 import { createLogger } from '../../src/logger';
 import { loadCatalog, type Catalog } from '../../providers/load-catalog';
 import { createTestDatabase } from './database';
+import { registerSecrets } from './secret-registry';
 import { freePort } from './free-port';
 
 export interface TestApi {
@@ -48,12 +49,18 @@ export async function startTestApi(options: { env?: NodeJS.ProcessEnv; temporal?
   };
   const server = await listen(createApp(deps), { port, host: '127.0.0.1' });
   const { secretKey } = await deps.environments.create('dev');
+  const secretKeys = [secretKey];
+  registerSecrets(() => secretKeys);
   return {
     url,
     databaseUrl: database.url,
     deps,
     secretKey,
-    createEnvironment: async (name) => (await deps.environments.create(name)).secretKey,
+    createEnvironment: async (name) => {
+      const created = (await deps.environments.create(name)).secretKey;
+      secretKeys.push(created);
+      return created;
+    },
     close: async () => {
       await server.close();
       await db.destroy();

@@ -30,11 +30,18 @@ export interface ConnectionsRig {
   close(): Promise<void>;
 }
 
-export async function startConnectionsRig(env: TestWorkflowEnvironment, options: { knobs?: Partial<FakeProviderKnobs>; configEnv?: NodeJS.ProcessEnv } = {}): Promise<ConnectionsRig> {
+export interface ConnectionsRigOptions {
+  knobs?: Partial<FakeProviderKnobs>;
+  configEnv?: NodeJS.ProcessEnv;
+  /** More catalog entries (Nango format, by provider name), e.g. API_KEY / BASIC entries verified against the fake provider. */
+  extraProviders?: (provider: FakeProvider) => Record<string, Record<string, unknown>>;
+}
+
+export async function startConnectionsRig(env: TestWorkflowEnvironment, options: ConnectionsRigOptions = {}): Promise<ConnectionsRig> {
   const provider = await startFakeProvider(options.knobs);
   const dir = mkdtempSync(path.join(tmpdir(), 'custodian-catalog-'));
   const providersFile = path.join(dir, 'providers.yaml');
-  writeFileSync(providersFile, stringify({ [FAKE_PROVIDER]: fakeProviderEntry(provider) }));
+  writeFileSync(providersFile, stringify({ ...options.extraProviders?.(provider), [FAKE_PROVIDER]: fakeProviderEntry(provider) }));
   const catalog = loadCatalog({ extraFile: providersFile });
   const taskQueue = `api-${randomUUID()}`;
   const api = await startTestApi({ temporal: env.client, catalog, env: { TEMPORAL_TASK_QUEUE: taskQueue, ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...options.configEnv } });

@@ -3,6 +3,7 @@
  * a token endpoint (authorization_code + PKCE, refresh_token, client_credentials), a verification
  * endpoint, runtime knobs, queued faults, and a record of every call and every secret it issued.
  */
+import { registerSecrets } from './secret-registry';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -125,6 +126,7 @@ export function defaultKnobs(): FakeProviderKnobs {
 export async function startFakeProvider(options: Partial<FakeProviderKnobs> = {}): Promise<FakeProvider> {
   const provider = new FakeOAuthProvider(options);
   await provider.listen();
+  registerSecrets(() => [...provider.issued.accessTokens, ...provider.issued.refreshTokens, ...provider.issued.codes, provider.knobs.clientSecret]);
   return provider;
 }
 

@@ -23,6 +23,8 @@ import { createLogger } from '../../src/logger';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { connectionWorkflowId } from '../../workflows/connection-messages';
 import { createTestDatabase } from './database';
+import { recordExecutions } from './history-audit';
+import { registerSecrets } from './secret-registry';
 import { startFakeProvider, fakeProviderEntry, type FakeProvider, type FakeProviderKnobs } from './fake-provider';
 
 export const FAKE_PROVIDER = 'fake-oauth';
@@ -67,6 +69,7 @@ export async function startLifecycle(options: { env: TestWorkflowEnvironment; kn
   const config = parseConfig({ LOG_LEVEL: 'silent', ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', ...options.configEnv });
   const environments = new EnvironmentStore(db, cipher);
   const { environment, secretKey } = await environments.create('dev');
+  registerSecrets(() => [secretKey]);
   const integration = await new IntegrationStore(db).create(environment.id, {
     uniqueKey: 'fake',
     provider: FAKE_PROVIDER,
@@ -79,7 +82,13 @@ export async function startLifecycle(options: { env: TestWorkflowEnvironment; kn
   const connections = new ConnectionStore(db, cipher);
   const taskQueue = `lifecycle-${randomUUID()}`;
   const activities = createActivities({ db, cipher, catalog, config, logger: createLogger('silent') });
-  const worker = await Worker.create({ connection: options.env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  const worker = await Worker.create({
+    connection: options.env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+    interceptors: { activity: [recordExecutions] },
+  });
 
   const rig: Lifecycle = {
     provider,

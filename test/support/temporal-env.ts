@@ -6,6 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { auditHistories, type AuditResult } from './history-audit';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes';
 import { searchAttributeFlags } from '../../src/temporal/search-attributes';
 
@@ -17,6 +18,27 @@ function requirePath(envName: string, fallback: string): string {
   return candidate;
 }
 
+/**
+ * Before the environment goes away, every history it holds is searched for the suite's secrets;
+ * a hit fails the teardown (and with it the test file's `after` hook).
+ */
+function auditedTeardown(env: TestWorkflowEnvironment): TestWorkflowEnvironment {
+  const teardown = env.teardown.bind(env);
+  Object.defineProperty(env, 'teardown', {
+    value: async () => {
+      let audit: AuditResult | undefined;
+      try {
+        audit = await auditHistories(env.client);
+      } finally {
+        await teardown();
+      }
+      if (audit.hits.length > 0) throw new Error(`secrets found in workflow histories: ${audit.hits.join('; ')}`);
+      if (process.env.AUDIT_VERBOSE) console.log(`      history audit: ${audit.histories} histories, ${audit.events} events, no secret`);
+    },
+  });
+  return env;
+}
+
 /** A time-skipping environment on the Java test server, with Custodian's search attributes registered. */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const server = requirePath('TEMPORAL_TEST_SERVER', path.join(CACHE, 'temporal-test-server-1.32.0', 'test-server'));
@@ -26,13 +48,14 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     await env.teardown();
     throw new Error(`the test server refused Custodian's search attributes: ${outcome.refused}`);
   }
-  return env;
+  return auditedTeardown(env);
 }
 
 /** A local environment on the CLI dev server, with Custodian's search attributes registered. */
-export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
   const cli = requirePath('TEMPORAL_CLI', path.join(CACHE, 'temporal-cli-v1.5.1', 'temporal'));
-  return TestWorkflowEnvironment.createLocal({
+  const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'existing-path', path: cli }, extraArgs: [...searchAttributeFlags(), '--headless'] },
   });
+  return auditedTeardown(env);
 }
