@@ -26,6 +26,12 @@ export function isPrivateAddress(ip: string): boolean {
   const lower = ip.toLowerCase();
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   if (mapped) return isPrivateAddress(mapped[1]!);
+  // The URL parser writes `[::ffff:127.0.0.1]` as `[::ffff:7f00:1]`: the same v4-mapped address in hex.
+  const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+  if (mappedHex) {
+    const [high, low] = [parseInt(mappedHex[1]!, 16), parseInt(mappedHex[2]!, 16)];
+    return isPrivateAddress([high >> 8, high & 0xff, low >> 8, low & 0xff].join('.'));
+  }
   return lower === '::1' || lower === '::' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower);
 }
 

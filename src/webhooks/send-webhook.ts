@@ -66,17 +66,6 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 }
 
 /**
- * The URL parser rewrites `[::ffff:127.0.0.1]` as `[::ffff:7f00:1]`, a spelling isPrivateAddress does not
- * recognise; turn that v4-mapped hex form back into dotted IPv4 before checking it.
- */
-function unmapV4(host: string): string {
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(host);
-  if (!mapped) return host;
-  const [high, low] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
-  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
-}
-
-/**
  * Refuses non-http(s) URLs and, unless allowed, private targets: by spelling first, then every address the
  * hostname resolves to. fetch resolves again, so a rebinding DNS server could still swap addresses in between.
  */
@@ -91,7 +80,7 @@ async function checkTarget(input: SendWebhookInput, startedAt: number): Promise<
     return { ok: false, result: { outcome: 'blocked', reason: `unsupported protocol ${url.protocol}` } };
   }
   if (input.allowPrivateTargets) return { ok: true, url };
-  const host = unmapV4(url.hostname.replace(/^\[|\]$/g, ''));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isPrivateHostname(host)) {
     return { ok: false, result: { outcome: 'blocked', reason: 'private target not allowed' } };
   }
@@ -103,7 +92,7 @@ async function checkTarget(input: SendWebhookInput, startedAt: number): Promise<
     const reason = `dns lookup failed: ${describeNetworkError(error)}`;
     return { ok: false, result: { outcome: 'retryable', reason, durationMs: elapsed(startedAt) } };
   }
-  if (addresses.length === 0 || addresses.some((address) => isPrivateAddress(unmapV4(address)))) {
+  if (addresses.length === 0 || addresses.some((address) => isPrivateAddress(address))) {
     return { ok: false, result: { outcome: 'blocked', reason: 'private target not allowed' } };
   }
   return { ok: true, url };

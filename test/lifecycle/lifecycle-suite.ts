@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RefreshOutcome } from '../../activities/connection-activity-types';
 import { ConnectionEntity, OperationLogEntity, WebhookDeliveryEntity } from '../../src/db/entities';
 import { stateQuery, type ConnectionState } from '../../workflows/connection-messages';
-import { startLifecycle, type Lifecycle } from '../support/lifecycle';
+import { startLifecycle, type EntryOverrides, type Lifecycle } from '../support/lifecycle';
 import type { FakeProviderKnobs } from '../support/fake-provider';
 import { createTimeSkippingEnv } from '../support/temporal-env';
 import { decodePayloads, eventTimeMs, type HistoryEvent } from '../support/workflow-history';
@@ -22,13 +22,13 @@ export interface LifecycleSuite {
 }
 
 /** Registers before/after hooks in the current describe; the returned object is filled in by `before`. */
-export function useLifecycleSuite(options: { knobs?: Partial<FakeProviderKnobs>; configEnv?: NodeJS.ProcessEnv } = {}): LifecycleSuite {
+export function useLifecycleSuite(options: { knobs?: Partial<FakeProviderKnobs>; configEnv?: NodeJS.ProcessEnv; entry?: EntryOverrides } = {}): LifecycleSuite {
   const suite = {} as LifecycleSuite;
   let running: Promise<void> | undefined;
   before(async function () {
     this.timeout(120_000);
     suite.env = await createTimeSkippingEnv();
-    suite.rig = await startLifecycle({ env: suite.env, knobs: options.knobs, configEnv: options.configEnv });
+    suite.rig = await startLifecycle({ env: suite.env, knobs: options.knobs, configEnv: options.configEnv, entry: options.entry });
     suite.receiver = await startWebhookReceiver();
     running = suite.rig.worker.run();
   });

@@ -28,6 +28,9 @@ import { registerSecrets } from './secret-registry';
 import { startFakeProvider, fakeProviderEntry, type FakeProvider, type FakeProviderKnobs } from './fake-provider';
 
 export const FAKE_PROVIDER = 'fake-oauth';
+
+/** Changes to the fake provider's catalog entry, or a function of the provider's URL returning them. */
+export type EntryOverrides = Record<string, unknown> | ((providerUrl: string) => Record<string, unknown>);
 const REDIRECT_URI = 'http://127.0.0.1/callback';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -57,11 +60,11 @@ export interface Lifecycle {
   close(): Promise<void>;
 }
 
-export async function startLifecycle(options: { env: TestWorkflowEnvironment; knobs?: Partial<FakeProviderKnobs>; configEnv?: NodeJS.ProcessEnv; entry?: Record<string, unknown> }): Promise<Lifecycle> {
+export async function startLifecycle(options: { env: TestWorkflowEnvironment; knobs?: Partial<FakeProviderKnobs>; configEnv?: NodeJS.ProcessEnv; entry?: EntryOverrides }): Promise<Lifecycle> {
   const provider = await startFakeProvider(options.knobs);
   const dir = mkdtempSync(path.join(tmpdir(), 'custodian-catalog-'));
   const providersFile = path.join(dir, 'providers.yaml');
-  writeFileSync(providersFile, stringify({ [FAKE_PROVIDER]: fakeProviderEntry(provider, options.entry) }));
+  writeFileSync(providersFile, stringify({ [FAKE_PROVIDER]: fakeProviderEntry(provider, typeof options.entry === 'function' ? options.entry(provider.url) : options.entry) }));
   const catalog = loadCatalog({ extraFile: providersFile });
   const database = await createTestDatabase();
   const db = await openDatabase(database.url);
