@@ -217,7 +217,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   });
 
   await initialLoad;
-  if (snapshot) publish(snapshot, nextRefreshAt());
+  let published = '';
+  if (snapshot) published = publish(snapshot, nextRefreshAt(), published);
 
   while (!deleted) {
     const next = nextRefreshAt();
@@ -243,7 +244,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       await refreshOnce();
     }
     // Otherwise a refresh asked for by an Update just finished: nothing to do but reschedule.
-    if (snapshot) publish({ ...snapshot, status: state.status }, nextRefreshAt());
+    if (snapshot) published = publish({ ...snapshot, status: state.status }, nextRefreshAt(), published);
     cycles += 1;
     if (cycles >= CYCLES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -295,9 +296,12 @@ async function sleepUntil(atMs: number | null, wake: () => boolean): Promise<boo
   return !woken;
 }
 
-/** Keeps the Web UI's filters and memo current. */
-function publish(snapshot: ConnectionSnapshot, nextAt: number | null): void {
-  upsertSearchAttributes({
+/**
+ * Keeps the Web UI's filters and memo current, writing only what changed (each write is a history event).
+ * Returns what is now published, to pass back next time.
+ */
+function publish(snapshot: ConnectionSnapshot, nextAt: number | null, previous: string): string {
+  const attributes = {
     CustodianEnvironment: [snapshot.environment],
     CustodianIntegration: [snapshot.integration],
     CustodianProvider: [snapshot.provider],
@@ -307,8 +311,13 @@ function publish(snapshot: ConnectionSnapshot, nextAt: number | null): void {
     CustodianEndUserId: snapshot.endUserId === null ? [] : [snapshot.endUserId],
     CustodianExpiresAt: snapshot.expiresAt === null ? [] : [new Date(snapshot.expiresAt)],
     CustodianNextRefreshAt: nextAt === null ? [] : [new Date(nextAt)],
-  });
-  upsertMemo({ integrationDisplayName: snapshot.integrationDisplayName, endUserDisplayName: snapshot.endUserDisplayName });
+  };
+  const memo = { integrationDisplayName: snapshot.integrationDisplayName, endUserDisplayName: snapshot.endUserDisplayName };
+  const [lastAttributes, lastMemo] = previous === '' ? ['', ''] : (JSON.parse(previous) as [string, string]);
+  const [attributesText, memoText] = [JSON.stringify(attributes), JSON.stringify(memo)];
+  if (attributesText !== lastAttributes) upsertSearchAttributes(attributes);
+  if (memoText !== lastMemo) upsertMemo(memo);
+  return JSON.stringify([attributesText, memoText]);
 }
 
 function failureDetails(error: unknown): { code: string; message: string; retryAfterMs?: number } {

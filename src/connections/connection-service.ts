@@ -11,6 +11,7 @@ import { sendVerification } from '../../providers/auth-modes/send-verification';
 import type { Config } from '../config';
 import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../db/entities';
 import { CustodianError, ValidationError } from '../errors';
+import type { Logger } from '../logger';
 import { OperationLog } from '../operation-log/operation-log';
 import { startDeliveries } from '../webhooks/start-deliveries';
 import { recordConnectionEvent, type ConnectionEventKind } from '../webhooks/webhook-outbox';
@@ -27,6 +28,7 @@ export interface ConnectionServiceDeps {
   config: Pick<Config, 'refreshMarginMs' | 'temporal'>;
   connections: ConnectionStore;
   temporal?: Client;
+  logger: Logger;
   fetch?: typeof fetch;
 }
 
@@ -95,7 +97,16 @@ export class ConnectionService {
     if (!options.forceRefresh && failedRecently && row.lastRefreshFailureReason !== null) {
       throw new InvalidCredentialsError('The last refresh failed moments ago; retry later or force a refresh', row, true);
     }
-    const result = await this.requireWorkflows().refresh({ environment: scope.environment, integration: scope.integration, connection: row });
+    let result;
+    try {
+      result = await this.requireWorkflows().refresh({ environment: scope.environment, integration: scope.integration, connection: row });
+    } catch (error) {
+      // Temporal unreachable: a token that still works is better than an error; an expired one is not served.
+      const stillValid = row.expiresAt !== null && row.expiresAt.getTime() > options.now.getTime();
+      if (options.forceRefresh || !stillValid) throw error;
+      this.deps.logger.warn({ err: error, connection: row.id }, 'refresh could not be asked for; serving the stored token, which is still valid');
+      return row;
+    }
     const current = await this.deps.connections.findByRowId(row.id);
     if (!current) throw new CustodianError('not_found', 'The connection was deleted', { status: 404 });
     // A refresh that failed transiently while the stored token still has time left: the caller gets that token.

@@ -1,15 +1,17 @@
 /**
  * One upkeep step for a connection's credentials, per auth mode: OAUTH2 refresh_token grant,
- * OAUTH2_CC re-mint, API_KEY / BASIC verification. Pure provider I/O: no database here.
+ * OAUTH2_CC re-mint, API_KEY / BASIC / OAUTH1 verification. Pure provider I/O: no database here.
  * Provider failures surface as ProviderCallError (transient or permanent).
  */
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import { strategyFor } from '../../providers/auth-modes';
 import { mintClientCredentialsToken, refreshAccessToken } from '../../providers/auth-modes/oauth2-token-request';
+import { oauth1AuthorizationHeader } from '../../providers/auth-modes/oauth1-signing';
 import { ProviderCallError } from '../../providers/auth-modes/provider-call-error';
 import { sendVerification } from '../../providers/auth-modes/send-verification';
+import { buildVerificationRequest } from '../../providers/auth-modes/verification-request';
 import type { UpkeepKind } from '../../activities/connection-activity-types';
-import type { Credentials } from './credentials';
+import type { Credentials, OAuth1Credentials } from './credentials';
 
 export interface RenewInput {
   entry: ProviderEntry;
@@ -37,8 +39,10 @@ export function upkeepKind(entry: ProviderEntry, credentials: Credentials): Upke
     case 'API_KEY':
     case 'BASIC':
       return entry.proxy?.verification ? 'verify' : 'none';
-    // Signing OAuth 1.0a verification requests is part of the authorization work (issue 4); until then nothing is checked.
     case 'OAUTH1':
+      // RSA-SHA1 cannot be signed (see oauth1-signing.ts): checking would fail every day without saying
+      // anything about the credentials, so such connections are left alone, like ones without verification.
+      return entry.proxy?.verification && entry.signature_method !== 'RSA-SHA1' ? 'verify' : 'none';
     case 'NONE':
       return 'none';
   }
@@ -98,9 +102,40 @@ export async function renewCredentials(input: RenewInput): Promise<RenewResult> 
       return { kind: 'verified' };
     }
     case 'OAUTH1':
+      await verifyOAuth1(input, credentials);
+      return { kind: 'verified' };
     case 'NONE':
       return { kind: 'verified' };
   }
+}
+
+/**
+ * Sends the entry's verification request signed with the connection's token (consumer = the
+ * integration's client), unless the entry declares its own authorization header. A 401/403 is a
+ * permanent `credentials_rejected` (sendVerification).
+ */
+async function verifyOAuth1(input: RenewInput, credentials: OAuth1Credentials): Promise<void> {
+  const verificationInput = {
+    entry: input.entry,
+    credentials: { oauth_token: credentials.oauth_token, oauth_token_secret: credentials.oauth_token_secret },
+    connectionConfig: input.connectionConfig,
+  };
+  // The signature covers the method and URL, which only the built request knows: build it once to learn
+  // them, then again with the signed header as the implicit one (signed only if the entry declares none).
+  const unsigned = buildVerificationRequest(verificationInput);
+  if (!unsigned) return;
+  const request = buildVerificationRequest(verificationInput, () => ({
+    authorization: oauth1AuthorizationHeader({
+      method: unsigned.method,
+      url: unsigned.url,
+      consumerKey: requireClient(input.clientId),
+      consumerSecret: requireClient(input.clientSecret),
+      token: credentials.oauth_token,
+      tokenSecret: credentials.oauth_token_secret,
+      signatureMethod: input.entry.signature_method,
+    }),
+  }));
+  if (request) await sendVerification(request, { fetch: input.fetch });
 }
 
 function requireClient(value: string | null): string {

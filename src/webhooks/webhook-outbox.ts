@@ -77,11 +77,11 @@ function endUserOf(connection: ConnectionEntity): { endUserId: string; endUserEm
 export async function recordConnectionEvent(db: DataSource, input: ConnectionEventInput): Promise<string[]> {
   if (!eventEnabled(input.environment, input.kind)) return [];
   const payload = connectionEvent(input) as unknown as Record<string, unknown>;
-  const eventId = randomUUID();
   const ids: string[] = [];
   for (const targetUrl of webhookTargets(input.environment, input.connection)) {
+    // One message per target: each has its own id (the `webhook-id` header a receiver deduplicates on).
     const row = await db.getRepository(WebhookDeliveryEntity).save({
-      eventId,
+      eventId: randomUUID(),
       environmentId: input.environment.id,
       connectionRowId: input.connection.id,
       targetUrl,

@@ -13,7 +13,7 @@ import { startLifecycle, type EntryOverrides, type Lifecycle } from '../support/
 import type { FakeProviderKnobs } from '../support/fake-provider';
 import { createTimeSkippingEnv } from '../support/temporal-env';
 import { decodePayloads, eventTimeMs, type HistoryEvent } from '../support/workflow-history';
-import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from './webhook-receiver';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 
 export interface LifecycleSuite {
   env: TestWorkflowEnvironment;

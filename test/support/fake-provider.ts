@@ -1,10 +1,11 @@
 /**
  * A fake OAuth 2 provider for tests: a real HTTP server on 127.0.0.1 with an authorization endpoint,
  * a token endpoint (authorization_code + PKCE, refresh_token, client_credentials), a verification
- * endpoint, runtime knobs, queued faults, and a record of every call and every secret it issued.
+ * endpoint (also checking OAuth 1.0a signatures), runtime knobs, queued faults, and a record of every
+ * call and every secret it issued.
  */
 import { registerSecrets } from './secret-registry';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -29,7 +30,15 @@ export interface FakeProviderKnobs {
   apiKeys: string[];
   /** Credentials `/verify` accepts as HTTP Basic. */
   basicUsers: Array<{ username: string; password: string }>;
+  /**
+   * OAuth 1.0a access tokens `/verify` accepts in a signed `Authorization: OAuth …` header (HMAC-SHA1 or
+   * PLAINTEXT; the consumer is `clientId` / `clientSecret`).
+   */
+  oauth1Tokens: Array<{ token: string; tokenSecret: string }>;
 }
+
+/** What `/verify` made of an OAuth 1.0a Authorization header. */
+export type OAuth1Check = 'valid' | 'bad_signature' | 'unknown_token';
 
 /** A fault injected into one `/token` call. */
 export type FakeFault =
@@ -57,6 +66,8 @@ export interface FakeProviderCall {
   status: number;
   /** Parsed request body (`{}` when there is none). */
   body: Record<string, unknown>;
+  /** `/verify` calls with an `Authorization: OAuth …` header: the signature check's verdict. */
+  oauth1?: OAuth1Check;
 }
 
 /** Every secret the provider ever issued, valid or not. */
@@ -119,6 +130,7 @@ export function defaultKnobs(): FakeProviderKnobs {
     extraTokenFields: {},
     apiKeys: [],
     basicUsers: [],
+    oauth1Tokens: [],
   };
 }
 
@@ -126,7 +138,13 @@ export function defaultKnobs(): FakeProviderKnobs {
 export async function startFakeProvider(options: Partial<FakeProviderKnobs> = {}): Promise<FakeProvider> {
   const provider = new FakeOAuthProvider(options);
   await provider.listen();
-  registerSecrets(() => [...provider.issued.accessTokens, ...provider.issued.refreshTokens, ...provider.issued.codes, provider.knobs.clientSecret]);
+  registerSecrets(() => [
+    ...provider.issued.accessTokens,
+    ...provider.issued.refreshTokens,
+    ...provider.issued.codes,
+    provider.knobs.clientSecret,
+    ...provider.knobs.oauth1Tokens.flatMap((t) => [t.token, t.tokenSecret]),
+  ]);
   return provider;
 }
 
@@ -232,7 +250,7 @@ class FakeOAuthProvider implements FakeProvider {
     call.body = body;
     if (call.method === 'GET' && call.path === '/authorize') return send(res, call, this.authorize(url.searchParams));
     if (call.method === 'POST' && call.path === '/token') return this.token(req, res, call);
-    if (call.method === 'GET' && call.path === '/verify') return send(res, call, this.verify(req));
+    if (call.method === 'GET' && call.path === '/verify') return send(res, call, this.verify(req, call, url));
     send(res, call, json(404, { error: 'not_found' }));
   }
 
@@ -318,9 +336,38 @@ class FakeOAuthProvider implements FakeProvider {
     return json(200, { ...response, ...this.knobs.extraTokenFields });
   }
 
-  private verify(req: IncomingMessage): Outcome {
-    const ok = this.acceptsAuthorization(req.headers.authorization) || this.knobs.apiKeys.includes(headerText(req.headers['x-api-key']) ?? '');
+  private verify(req: IncomingMessage, call: FakeProviderCall, url: URL): Outcome {
+    const oauth1 = oauth1Params(req.headers.authorization);
+    if (oauth1 !== undefined) call.oauth1 = this.checkOAuth1(oauth1, call.method, req.headers.host ?? '', url);
+    const ok =
+      call.oauth1 === 'valid' || this.acceptsAuthorization(req.headers.authorization) || this.knobs.apiKeys.includes(headerText(req.headers['x-api-key']) ?? '');
     return ok ? json(200, { ok: true }) : json(401, { error: 'unauthorized' });
+  }
+
+  /**
+   * Recomputes the signature of an OAuth 1.0a request (RFC 5849 §3.4), written out here rather than
+   * with the oauth-1.0a package so that tests of Custodian's signing are not checked against itself.
+   */
+  private checkOAuth1(params: Map<string, string>, method: string, host: string, url: URL): OAuth1Check {
+    const token = this.knobs.oauth1Tokens.find((t) => t.token === params.get('oauth_token'));
+    if (!token) return 'unknown_token';
+    const signature = params.get('oauth_signature');
+    const signatureMethod = params.get('oauth_signature_method');
+    const wellFormed =
+      params.get('oauth_consumer_key') === this.knobs.clientId &&
+      (params.get('oauth_version') ?? '1.0') === '1.0' &&
+      params.has('oauth_timestamp') &&
+      params.has('oauth_nonce') &&
+      signature !== undefined;
+    if (!wellFormed) return 'bad_signature';
+    const key = `${rfc3986(this.knobs.clientSecret)}&${rfc3986(token.tokenSecret)}`;
+    let expected: string;
+    if (signatureMethod === 'PLAINTEXT') expected = key;
+    else if (signatureMethod === 'HMAC-SHA1') expected = createHmac('sha1', key).update(oauth1BaseString(params, method, host, url)).digest('base64');
+    else return 'bad_signature';
+    const a = Buffer.from(expected);
+    const b = Buffer.from(signature);
+    return a.length === b.length && timingSafeEqual(a, b) ? 'valid' : 'bad_signature';
   }
 
   private acceptsAuthorization(header: string | undefined): boolean {
@@ -401,6 +448,52 @@ function basicCredentials(header: string | undefined): { username: string; passw
   const colon = decoded.indexOf(':');
   if (colon === -1) return undefined;
   return { username: formDecode(decoded.slice(0, colon)), password: formDecode(decoded.slice(colon + 1)) };
+}
+
+/** The parameters of an `Authorization: OAuth k="v", …` header (percent-decoded, `realm` left out); undefined for other schemes. */
+function oauth1Params(header: string | undefined): Map<string, string> | undefined {
+  const match = /^OAuth\s+(.*)$/is.exec(header ?? '');
+  if (!match) return undefined;
+  const params = new Map<string, string>();
+  for (const pair of match[1]!.matchAll(/([^\s=,]+)\s*=\s*"([^"]*)"/g)) {
+    const name = percentDecode(pair[1]!);
+    if (name !== 'realm') params.set(name, percentDecode(pair[2]!));
+  }
+  return params;
+}
+
+/**
+ * RFC 5849 §3.4.1 signature base string: METHOD & encoded base URI & encoded normalised parameters
+ * (query parameters plus the header's oauth_* parameters except the signature).
+ */
+function oauth1BaseString(params: Map<string, string>, method: string, host: string, url: URL): string {
+  // §3.4.1.2: scheme and host lower-case; the fake only listens on plain http, where :80 is the default.
+  const authority = host.toLowerCase().replace(/:80$/, '');
+  const baseUri = `http://${authority}${url.pathname}`;
+  const pairs: Array<[string, string]> = [...url.searchParams].map(([name, value]) => [rfc3986(name), rfc3986(value)]);
+  for (const [name, value] of params) if (name !== 'oauth_signature') pairs.push([rfc3986(name), rfc3986(value)]);
+  // §3.4.1.3.2: sort by encoded name, then by encoded value (byte order).
+  pairs.sort(([n1, v1], [n2, v2]) => (n1 < n2 ? -1 : n1 > n2 ? 1 : v1 < v2 ? -1 : v1 > v2 ? 1 : 0));
+  const normalized = pairs.map(([name, value]) => `${name}=${value}`).join('&');
+  return [method.toUpperCase(), rfc3986(baseUri), rfc3986(normalized)].join('&');
+}
+
+/** RFC 5849 §3.6 / RFC 3986 percent-encoding: everything but ALPHA, DIGIT, '-', '.', '_' and '~'. */
+function rfc3986(value: string): string {
+  return Array.from(Buffer.from(value, 'utf8'))
+    .map((byte) => {
+      const char = String.fromCharCode(byte);
+      return /[A-Za-z0-9\-._~]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+}
+
+function percentDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function formDecode(value: string): string {

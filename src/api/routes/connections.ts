@@ -86,7 +86,7 @@ function expiryOf(credentials: Credentials): Date | null {
 export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
   const { integrations, connections } = deps;
-  const service = new ConnectionService({ db: deps.db, catalog: deps.catalog, config: deps.config, connections, temporal: deps.temporal });
+  const service = new ConnectionService({ db: deps.db, catalog: deps.catalog, config: deps.config, connections, temporal: deps.temporal, logger: deps.logger });
 
   const integrationFor = async (environmentId: string, key: string, missing: () => CustodianError): Promise<IntegrationEntity> => {
     const integration = await integrations.find(environmentId, key);

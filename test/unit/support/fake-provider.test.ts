@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import OAuth from 'oauth-1.0a';
 import { providerEntrySchema } from '../../../providers/catalog-schema';
 import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../../support/fake-provider';
 
@@ -209,6 +210,34 @@ describe('fake OAuth provider', () => {
     expect(await verifyStatus(provider, { authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}` })).to.equal(200);
     expect(await verifyStatus(provider, { 'x-api-key': 'other' })).to.equal(401);
     expect(await verifyStatus(provider, {})).to.equal(401);
+  });
+
+  it('checks OAuth 1.0a signatures on /verify (HMAC-SHA1 and PLAINTEXT, query included), recording the verdict', async () => {
+    provider.knobs.oauth1Tokens = [{ token: 'tok-1', tokenSecret: 'tok-secret-1' }];
+    // Signed with the oauth-1.0a package directly: the fake's own base-string code is checked against it.
+    const sign = (url: string, options: { tokenSecret?: string; token?: string; method?: 'HMAC-SHA1' | 'PLAINTEXT'; consumerSecret?: string } = {}) => {
+      const method = options.method ?? 'HMAC-SHA1';
+      const oauth = new OAuth({
+        consumer: { key: provider.knobs.clientId, secret: options.consumerSecret ?? provider.knobs.clientSecret },
+        signature_method: method,
+        hash_function: method === 'PLAINTEXT' ? (_base, key) => key : (base, key) => createHmac('sha1', key).update(base).digest('base64'),
+      });
+      return oauth.toHeader(oauth.authorize({ method: 'GET', url }, { key: options.token ?? 'tok-1', secret: options.tokenSecret ?? 'tok-secret-1' })).Authorization;
+    };
+    const withQuery = `${provider.url}/verify?b=2&a=x%20y`;
+    expect(await verifyStatus(provider, { authorization: sign(`${provider.url}/verify`) })).to.equal(200);
+    expect(await verifyStatus(provider, { authorization: sign(`${provider.url}/verify`, { method: 'PLAINTEXT' }) })).to.equal(200);
+    expect((await fetch(withQuery, { headers: { authorization: sign(withQuery) } })).status).to.equal(200);
+    expect((await fetch(`${provider.url}/verify?b=3&a=x%20y`, { headers: { authorization: sign(withQuery) } })).status, 'query tampered with').to.equal(401);
+    expect(await verifyStatus(provider, { authorization: sign(`${provider.url}/verify`, { tokenSecret: 'wrong' }) })).to.equal(401);
+    expect(await verifyStatus(provider, { authorization: sign(`${provider.url}/verify`, { consumerSecret: 'wrong' }) })).to.equal(401);
+    expect(await verifyStatus(provider, { authorization: sign(`${provider.url}/verify`, { token: 'tok-unknown' }) })).to.equal(401);
+    expect(provider.calls.map((c) => c.oauth1)).to.deep.equal(['valid', 'valid', 'valid', 'bad_signature', 'bad_signature', 'bad_signature', 'unknown_token']);
+    provider.knobs.oauth1Tokens = [];
+    expect(await verifyStatus(provider, { authorization: sign(`${provider.url}/verify`) })).to.equal(401);
+    expect(provider.calls.at(-1)?.oauth1).to.equal('unknown_token');
+    expect(await verifyStatus(provider, { authorization: 'Bearer nothing' })).to.equal(401);
+    expect(provider.calls.at(-1)).to.not.have.property('oauth1');
   });
 
   it('fakeProviderEntry() is a valid catalog entry pointing at the server', () => {

@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { startTestApi, type TestApi } from '../support/api-server';
+import { http } from '../support/http';
+
+describe('GET /connections/:id hot path', () => {
+  let api: TestApi;
+
+  before(async () => {
+    // No Temporal client at all: whatever this API answers, it answered from PostgreSQL alone.
+    api = await startTestApi();
+  });
+  after(() => api?.close());
+
+  async function seed(connectionId: string, expiresInMs: number) {
+    const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
+    const integration =
+      (await api.deps.integrations.find(environment.id, 'gh')) ??
+      (await api.deps.integrations.create(environment.id, { uniqueKey: 'gh', provider: 'github', displayName: null, clientId: 'id', clientSecretEncrypted: api.deps.cipher.encrypt('s3cr3t-client'), scopes: [], forwardWebhooks: true }));
+    const expiresAt = new Date(Date.now() + expiresInMs);
+    await api.deps.connections.importConnection({
+      environmentId: environment.id,
+      integrationId: integration.id,
+      connectionId,
+      credentials: { type: 'OAUTH2', access_token: `token-${connectionId}`, refresh_token: 'refresh-hot-path-1', expires_at: expiresAt.toISOString(), raw: { refresh_token: 'refresh-hot-path-1' } },
+      expiresAt,
+    });
+  }
+
+  it('serves a token valid beyond the refresh margin from PostgreSQL without Temporal', async () => {
+    await seed('fresh', 60 * 60_000);
+    const response = await http(api.url, 'GET', '/connections/fresh?provider_config_key=gh', { token: api.secretKey });
+    expect(response.status).to.equal(200);
+    expect(response.body.credentials).to.deep.include({ type: 'OAUTH2', access_token: 'token-fresh' });
+    expect(JSON.stringify(response.body)).to.not.include('refresh-hot-path-1');
+    expect(response.body.last_fetched_at).to.be.a('string');
+  });
+
+  it('serves a token inside the refresh margin but still valid when Temporal cannot be asked', async () => {
+    await seed('due', 5 * 60_000);
+    const response = await http(api.url, 'GET', '/connections/due?provider_config_key=gh', { token: api.secretKey });
+    expect(response.status).to.equal(200);
+    expect(response.body.credentials.access_token).to.equal('token-due');
+  });
+
+  it('never serves an expired token: 500 server_error when the refresh cannot be asked for, and force_refresh fails too', async () => {
+    await seed('expired', -60_000);
+    const response = await http(api.url, 'GET', '/connections/expired?provider_config_key=gh', { token: api.secretKey });
+    expect(response.status).to.equal(500);
+    expect(response.body.error.code).to.equal('server_error');
+    expect(JSON.stringify(response.body)).to.not.include('token-expired');
+    const forced = await http(api.url, 'GET', '/connections/due?provider_config_key=gh&force_refresh=true', { token: api.secretKey });
+    expect(forced.status).to.equal(500);
+  });
+});
