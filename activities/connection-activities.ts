@@ -181,7 +181,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const loaded = await load(connectionRowId);
       if (!loaded) return;
       await store.recordFailure(connectionRowId, 'invalid', 'reported_invalid', new Date());
-      await log(loaded, { type: 'status_change', level: 'warn', message: 'connection marked invalid', context: { from: loaded.row.status, to: 'invalid', reason: reason.slice(0, 200) } });
+      await log(loaded, { type: 'status_change', level: 'error', message: 'connection reported invalid by its backend', context: { from: loaded.row.status, to: 'invalid', reason: reason.slice(0, 200) } });
     },
 
     /** Records the deliveries of a refresh-failure or recovery event; returns their ids (none when disabled). */

@@ -98,5 +98,9 @@ describe('webhooks for imports, deletions and reported-dead credentials (dev ser
     const response = await http(rig.api.url, 'GET', '/connections/reported?provider_config_key=fake', { token: rig.api.secretKey });
     expect(response.status).to.equal(400);
     expect(response.body.error.code).to.equal('invalid_credentials');
+    const [authError] = response.body.error.payload.connection.errors as Array<{ type: string; log_id: string }>;
+    const logs = await http(rig.api.url, 'GET', '/connections/reported/logs?provider_config_key=fake', { token: rig.api.secretKey });
+    const line = (logs.body.data as Array<{ id: string; message: string }>).find((l) => l.id === authError!.log_id);
+    expect(line?.message, 'errors[].log_id points at the reason').to.equal('connection reported invalid by its backend');
   });
 });
