@@ -1,0 +1,29 @@
+import { expect } from 'chai';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { realDelay, useLifecycleSuite } from './lifecycle-suite';
+import { deletedSignal, refreshUpdate } from '../../workflows/connection-messages';
+
+describe('connection workflow: deletion (time skipping)', function () {
+  this.timeout(120_000);
+  const s = useLifecycleSuite({ knobs: { latencyMs: 1_500 } });
+
+  it('lets the refresh in flight finish, rejects new refresh Updates, and ends', async () => {
+    const { rig, env } = s;
+    const row = await rig.connect('deleted');
+    const { workflowId } = await rig.startWorkflow(row);
+    const handle = env.client.workflow.getHandle(workflowId);
+    const inFlight = handle.executeUpdate(refreshUpdate);
+    await realDelay(500);
+    await handle.signal(deletedSignal);
+    await realDelay(200);
+    const late = await handle.executeUpdate(refreshUpdate).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(late).to.be.instanceOf(WorkflowUpdateFailedError);
+    expect(String((late as Error).cause)).to.include('connection_deleted');
+    expect((await inFlight).errorCode).to.equal(null);
+    await handle.result();
+    expect(rig.provider.tokenCalls('refresh_token')).to.have.length(1);
+  });
+});
