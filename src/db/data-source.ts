@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
+import { AuthAttemptOutcome1700000001000 } from './migrations/1700000001000-auth-attempt-outcome';
 
 /** Migrations in the order they run. */
-export const MIGRATIONS = [InitialSchema1700000000000];
+export const MIGRATIONS = [InitialSchema1700000000000, AuthAttemptOutcome1700000001000];
 
 /** A TypeORM data source on `pg` (a PostgreSQL server or PGlite behind pglite-socket: one code path). */
 export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {

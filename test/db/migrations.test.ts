@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
-import { openDatabase } from '../../src/db/data-source';
+import { MIGRATIONS, openDatabase } from '../../src/db/data-source';
 import { createTestDatabase } from '../support/database';
 
 describe('database migrations (PostgreSQL server)', () => {
@@ -29,7 +29,7 @@ describe('database migrations (PostgreSQL server)', () => {
     await ds.destroy();
     ds = await openDatabase(db.url);
     const applied: unknown[] = await ds.query(`SELECT name FROM migrations`);
-    expect(applied).to.have.length(1);
+    expect(applied).to.have.length(MIGRATIONS.length);
   });
 
   it('has entity classes whose tables and columns match the migration exactly', async () => {
