@@ -49,7 +49,10 @@ async function ensureSearchAttributes(config: Config, logger: Logger): Promise<v
 async function startWorker(config: Config, storage: Storage, logger: Logger): Promise<Worker> {
   installTemporalRuntimeLogger(logger);
   if (config.temporal.address) await ensureSearchAttributes(config, logger);
-  const worker = await createWorker({ config, activities: workerActivities({ config, db: storage.db, logger }) });
+  // Authorization activities start or wake connection workflows through a client of their own.
+  const temporal = await connectTemporalClient(config);
+  stoppers.push(() => temporal.connection.close());
+  const worker = await createWorker({ config, activities: workerActivities({ config, db: storage.db, logger, temporal }) });
   const running = worker.run();
   stoppers.push(async () => {
     worker.shutdown();

@@ -9,7 +9,8 @@ export type OperationType =
   | 'webhook'
   | 'deletion'
   | 'import'
-  | 'metadata';
+  | 'metadata'
+  | 'authorization';
 
 export interface OperationLogLine {
   environmentId: string;

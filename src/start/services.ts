@@ -33,12 +33,13 @@ export function apiDeps(options: { config: Config; db: DataSource; logger: Logge
 }
 
 /** The activities the worker registers, on the same storage and keys as the API. */
-export function workerActivities(options: { config: Config; db: DataSource; logger: Logger }) {
+export function workerActivities(options: { config: Config; db: DataSource; logger: Logger; temporal: Client }) {
   return createActivities({
     db: options.db,
     cipher: new Cipher(resolveEncryptionKeys(options.config)),
     catalog: loadConfiguredCatalog(options.config, options.logger),
     config: options.config,
     logger: options.logger,
+    temporal: options.temporal,
   });
 }

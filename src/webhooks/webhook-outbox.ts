@@ -8,7 +8,7 @@ import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../
 import { WebhookDeliveryEntity } from '../db/entities';
 import type { WebhookEvent } from './webhook-event';
 
-export type ConnectionEventKind = 'creation' | 'override' | 'refresh_failed' | 'refresh_recovered' | 'deletion';
+export type ConnectionEventKind = 'creation' | 'override' | 'override_failed' | 'refresh_failed' | 'refresh_recovered' | 'deletion';
 
 export interface ConnectionEventInput {
   kind: ConnectionEventKind;
@@ -25,6 +25,7 @@ export function eventEnabled(environment: EnvironmentEntity, kind: ConnectionEve
     case 'creation':
       return environment.onAuthCreation;
     case 'override':
+    case 'override_failed':
       return true;
     case 'refresh_failed':
       return environment.onAuthRefreshError;
@@ -55,6 +56,9 @@ export function connectionEvent(input: ConnectionEventInput): WebhookEvent {
     endUser: endUserOf(connection),
   };
   if (input.kind === 'deletion') return { ...common, type: 'connection', operation: 'deletion', success: true };
+  if (input.kind === 'override_failed') {
+    return { ...common, type: 'auth', operation: 'override', success: false, error: input.error ?? { type: 'authorization_failed', description: 'The reconnection failed' } };
+  }
   const operation = input.kind === 'creation' || input.kind === 'override' ? input.kind : 'refresh';
   if (input.kind === 'refresh_failed') {
     return { ...common, type: 'auth', operation, success: false, error: input.error ?? { type: 'refresh_failed', description: 'The credentials could not be refreshed' } };

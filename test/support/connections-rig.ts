@@ -55,7 +55,7 @@ export async function startConnectionsRig(env: TestWorkflowEnvironment, options:
     scopes: [],
     forwardWebhooks: true,
   });
-  const activities = createActivities({ db: api.deps.db, cipher: api.deps.cipher, catalog, config: api.deps.config, logger: createLogger('silent') });
+  const activities = createActivities({ db: api.deps.db, cipher: api.deps.cipher, catalog, config: api.deps.config, logger: createLogger('silent'), temporal: env.client });
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
   const running = worker.run();
   return {

@@ -1,0 +1,150 @@
+/**
+ * Activities of the authorization workflow. Each step leaves its result on the attempt row, so a
+ * retried step never repeats the one before (an authorization code is single-use).
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import type { Catalog } from '../providers/load-catalog';
+import { ProviderCallError } from '../providers/auth-modes/provider-call-error';
+import { callbackUrlFor } from '../src/authorization/callback-url';
+import { AuthorizationError, obtainCredentials } from '../src/authorization/obtain-credentials';
+import type { Config } from '../src/config';
+import { ConnectionStore, type EndUser } from '../src/connections/connection-store';
+import { ConnectionWorkflows } from '../src/connections/connection-workflows';
+import type { Credentials } from '../src/connections/credentials';
+import type { Cipher } from '../src/crypto/cipher';
+import { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../src/db/entities';
+import { OperationLog } from '../src/operation-log/operation-log';
+import { recordConnectionEvent } from '../src/webhooks/webhook-outbox';
+
+export interface AuthorizationActivityDeps {
+  db: DataSource;
+  cipher: Cipher;
+  catalog: Catalog;
+  config: Pick<Config, 'serverUrl' | 'temporal'>;
+  /** Starts or wakes connection workflows. */
+  temporal?: Client;
+  fetch?: typeof fetch;
+}
+
+export type AuthorizationActivities = ReturnType<typeof createAuthorizationActivities>;
+
+export type ObtainResult = { ok: true } | { ok: false; errorCode: string; errorMessage: string };
+
+export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
+  const attempts = () => deps.db.getRepository(AuthAttemptEntity);
+  const connections = new ConnectionStore(deps.db, deps.cipher);
+  const oplog = new OperationLog(deps.db);
+
+  async function load(attemptId: string) {
+    const attempt = await attempts().findOneByOrFail({ id: attemptId });
+    const [environment, integration, session] = await Promise.all([
+      deps.db.getRepository(EnvironmentEntity).findOneByOrFail({ id: attempt.environmentId }),
+      deps.db.getRepository(IntegrationEntity).findOneByOrFail({ id: attempt.integrationId }),
+      attempt.sessionId ? deps.db.getRepository(ConnectSessionEntity).findOneBy({ id: attempt.sessionId }) : Promise.resolve(null),
+    ]);
+    return { attempt, environment, integration, session };
+  }
+
+  const log = (attempt: AuthAttemptEntity, level: 'info' | 'warn' | 'error', message: string, context: Record<string, unknown> = {}, connectionRowId: string | null = null) =>
+    oplog.write({ environmentId: attempt.environmentId, authAttemptId: attempt.id, connectionRowId, type: 'authorization', level, message, context });
+
+  return {
+    /** Exchanges or verifies what the attempt received; the credentials are kept, encrypted, on the attempt row. */
+    async obtainCredentials({ attemptId, nowMs }: { attemptId: string; nowMs: number }): Promise<ObtainResult> {
+      const { attempt, environment, integration } = await load(attemptId);
+      if (attempt.credentialsEncrypted !== null || attempt.connectionRowId !== null) return { ok: true };
+      const entry = deps.catalog.get(integration.provider);
+      if (!entry) return { ok: false, errorCode: 'unknown_provider', errorMessage: `Provider ${integration.provider} is not in the catalog` };
+      const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted)) as Record<string, unknown>) : {};
+      await log(attempt, 'info', attempt.authMode === 'OAUTH2' ? 'callback received; exchanging the code' : 'checking the credentials');
+      try {
+        const obtained = await obtainCredentials({
+          entry,
+          authMode: attempt.authMode,
+          received,
+          pkceVerifier: attempt.pkceVerifierEncrypted ? deps.cipher.decrypt(attempt.pkceVerifierEncrypted) : null,
+          redirectUri: callbackUrlFor(environment, deps.config),
+          clientId: integration.clientId,
+          clientSecret: integration.clientSecretEncrypted ? deps.cipher.decrypt(integration.clientSecretEncrypted) : null,
+          scopes: integration.scopes,
+          connectionConfig: attempt.connectionConfig,
+          now: new Date(nowMs),
+          fetch: deps.fetch,
+        });
+        await attempts().update(
+          { id: attempt.id },
+          {
+            credentialsEncrypted: deps.cipher.encrypt(JSON.stringify({ credentials: obtained.credentials, expiresAt: obtained.expiresAt?.toISOString() ?? null })),
+            connectionConfig: { ...attempt.connectionConfig, ...obtained.connectionConfig } as never,
+            // The code and PKCE verifier have served their purpose.
+            callbackParamsEncrypted: null,
+            pkceVerifierEncrypted: null,
+          },
+        );
+        await log(attempt, 'info', attempt.authMode === 'OAUTH2' ? 'code exchanged' : 'credentials verified');
+        return { ok: true };
+      } catch (error) {
+        if (error instanceof ProviderCallError && error.kind === 'transient') {
+          await log(attempt, 'warn', `provider unavailable: ${error.message}`, { code: error.code });
+          throw ApplicationFailure.create({ message: error.message, type: error.code, nextRetryDelay: error.retryAfterMs });
+        }
+        if (error instanceof ProviderCallError || error instanceof AuthorizationError) {
+          const errorCode = error instanceof ProviderCallError && (attempt.authMode === 'API_KEY' || attempt.authMode === 'BASIC') ? 'connection_test_failed' : error.code;
+          return { ok: false, errorCode, errorMessage: error.message };
+        }
+        throw error;
+      }
+    },
+
+    /** Creates the connection, or replaces the credentials of the one a reconnect session is bound to; records the auth webhook. */
+    async storeConnection({ attemptId }: { attemptId: string }): Promise<{ operation: 'creation' | 'override'; deliveryIds: string[] }> {
+      const { attempt, environment, integration, session } = await load(attemptId);
+      if (attempt.connectionRowId !== null && attempt.operation !== null) return { operation: attempt.operation as 'creation' | 'override', deliveryIds: [] };
+      if (attempt.credentialsEncrypted === null) throw ApplicationFailure.nonRetryable('No credentials were obtained for this attempt', 'missing_credentials');
+      const { credentials, expiresAt } = JSON.parse(deps.cipher.decrypt(attempt.credentialsEncrypted)) as { credentials: Credentials; expiresAt: string | null };
+      const { row, operation } = await connections.importConnection({
+        environmentId: attempt.environmentId,
+        integrationId: attempt.integrationId,
+        connectionId: attempt.connectionId,
+        credentials,
+        expiresAt: expiresAt === null ? null : new Date(expiresAt),
+        connectionConfig: attempt.connectionConfig,
+        ...(session ? { tags: session.tags, endUser: (session.endUser as EndUser | null) ?? undefined, webhookUrlOverride: session.webhookUrlOverride ?? undefined } : {}),
+      });
+      await attempts().update({ id: attempt.id }, { connectionRowId: row.id, operation, status: 'succeeded', credentialsEncrypted: null });
+      await log(attempt, 'info', operation === 'creation' ? 'connection created' : 'connection credentials replaced', { operation }, row.id);
+      const deliveryIds = await recordConnectionEvent(deps.db, { kind: operation, environment, integration, connection: row, authMode: credentials.type });
+      return { operation, deliveryIds };
+    },
+
+    /** Starts the connection's workflow, or tells the running one its credentials were replaced. */
+    async wakeConnectionWorkflow({ attemptId }: { attemptId: string }): Promise<void> {
+      if (!deps.temporal) throw ApplicationFailure.nonRetryable('The worker has no Temporal client', 'temporal_unavailable');
+      const { attempt, environment, integration } = await load(attemptId);
+      const connection = await deps.db.getRepository(ConnectionEntity).findOneByOrFail({ id: attempt.connectionRowId! });
+      await new ConnectionWorkflows(deps.temporal, deps.config.temporal.taskQueue).credentialsStored({ environment, integration, connection });
+    },
+
+    /** Records the failure; a failed reconnect of an existing connection is webhooked. */
+    async failAttempt({ attemptId, errorCode, errorMessage }: { attemptId: string; errorCode: string; errorMessage: string }): Promise<string[]> {
+      const { attempt, environment, integration, session } = await load(attemptId);
+      await attempts().update(
+        { id: attempt.id },
+        { status: 'failed', errorCode: errorCode.slice(0, 64), errorMessage: errorMessage.slice(0, 1000), callbackParamsEncrypted: null, pkceVerifierEncrypted: null, requestTokenSecretEncrypted: null, credentialsEncrypted: null },
+      );
+      await log(attempt, 'error', `authorization failed: ${errorMessage}`, { code: errorCode });
+      const existing = session?.connectionRowId ? await connections.findByRowId(session.connectionRowId) : undefined;
+      if (!existing) return [];
+      return recordConnectionEvent(deps.db, {
+        kind: 'override_failed',
+        environment,
+        integration,
+        connection: existing,
+        authMode: attempt.authMode,
+        error: { type: errorCode, description: errorMessage },
+      });
+    },
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * Browser-facing authorization (API.md §4): the OAuth redirect and callback, and the direct flows
+ * (API key, basic, client credentials, unauthenticated). Each attempt is an `auth_attempt` row plus
+ * an authorization workflow; the browser's answer comes from the workflow's result.
+ */
+import Router from '@koa/router';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { oauth2 } from '../../../providers/auth-modes/oauth2';
+import type { ProviderEntry } from '../../../providers/catalog-schema';
+import { callbackUrlFor } from '../../authorization/callback-url';
+import { checkConnectionConfig, connectionConfigFromQuery } from '../../authorization/connection-config-params';
+import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
+import { CustodianError, ValidationError } from '../../errors';
+import { authorizationStateQuery, authorizationWorkflowId, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from '../../../workflows/authorization-messages';
+import { requireSession } from '../auth/authenticate';
+import type { ApiDeps, ApiState } from '../context';
+import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page';
+import { validate } from '../validation';
+
+/** How long an attempt waits for its callback (DESIGN.md §4.2). */
+export const ATTEMPT_TTL_MS = 15 * 60_000;
+/** How long the callback waits for the workflow's outcome before answering. */
+const CALLBACK_WAIT_MS = 60_000;
+
+const keyParams = z.object({ key: z.string().min(1).max(255) });
+const apiKeyBody = z.object({ apiKey: z.string().min(1).max(4096) });
+const basicBody = z.object({ username: z.string().min(1).max(1024), password: z.string().max(4096).optional() });
+const clientCredentialsBody = z.object({ client_id: z.string().min(1).max(2048), client_secret: z.string().min(1).max(4096) });
+const directQuery = z.object({ connect_session_token: z.string().optional() }).catchall(z.unknown());
+
+interface Started {
+  integration: IntegrationEntity;
+  entry: ProviderEntry;
+  attempt: AuthAttemptEntity;
+}
+
+export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
+  const router = new Router<ApiState>();
+
+  const temporal = (): Client => {
+    if (!deps.temporal) throw new CustodianError('temporal_unavailable', 'Temporal is not configured');
+    return deps.temporal;
+  };
+
+  /** Checks the session may use this integration in this auth mode and records the attempt. */
+  async function createAttempt(ctx: Context & { state: ApiState }, authMode: string, extra: Partial<AuthAttemptEntity>): Promise<Started> {
+    const caller = ctx.state.caller;
+    if (caller.kind !== 'session') throw new CustodianError('invalid_connect_session_token_format', 'A connect session token is required', { status: 401 });
+    if (ctx.query.connection_id !== undefined) {
+      throw new ValidationError('invalid_query_params', 'connection_id cannot be chosen with a connect session', {
+        errors: [{ code: 'unrecognized_keys', message: 'not allowed with a connect session', path: ['connection_id'] }],
+      });
+    }
+    const { key } = validate(keyParams, ctx.params, 'invalid_uri_params');
+    const session = caller.session;
+    if (session.allowedIntegrations && !session.allowedIntegrations.includes(key)) {
+      throw new CustodianError('integration_not_allowed', `This session cannot connect "${key}"`, { status: 400 });
+    }
+    const integration = await deps.integrations.find(caller.environment.id, key);
+    if (!integration) throw new CustodianError('unknown_provider_config', `There is no integration with provider_config_key "${key}"`, { status: 400 });
+    const entry = deps.catalog.get(integration.provider);
+    if (!entry) throw new CustodianError('unknown_provider', `Provider ${integration.provider} is not in the catalog`);
+    if (entry.auth_mode !== authMode) throw new CustodianError('invalid_auth_mode', `Integration "${key}" uses ${entry.auth_mode}, not ${authMode}`, { status: 400 });
+    const defaults = sessionDefaults(session, key);
+    const connectionConfig = checkConnectionConfig(entry, connectionConfigFromQuery(ctx.query, defaults.connection_config));
+    const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
+      deps.db.getRepository(AuthAttemptEntity).create({
+        environmentId: caller.environment.id,
+        sessionId: session.id,
+        integrationId: integration.id,
+        connectionId: await connectionIdFor(session, integration),
+        authMode,
+        connectionConfig,
+        status: 'pending',
+        expiresAt: new Date(Date.now() + ATTEMPT_TTL_MS),
+        ...extra,
+      }),
+    );
+    return { integration, entry, attempt };
+  }
+
+  /** A reconnect session keeps its connection's id; otherwise a new one. */
+  async function connectionIdFor(session: ConnectSessionEntity, integration: IntegrationEntity): Promise<string> {
+    if (!session.connectionRowId) return randomUUID();
+    const connection = await deps.db.getRepository(ConnectionEntity).findOneBy({ id: session.connectionRowId });
+    if (!connection || connection.integrationId !== integration.id) throw new CustodianError('integration_not_allowed', 'This reconnect session is for another integration', { status: 400 });
+    return connection.connectionId;
+  }
+
+  async function startWorkflow(started: Started, waitForCallback: boolean) {
+    const input: AuthorizationInput = {
+      attemptId: started.attempt.id,
+      providerConfigKey: started.integration.uniqueKey,
+      connectionId: started.attempt.connectionId,
+      waitForCallback,
+      timeoutMs: ATTEMPT_TTL_MS,
+    };
+    return temporal().workflow.start('authorizationWorkflow', { taskQueue: deps.config.temporal.taskQueue, workflowId: authorizationWorkflowId(started.attempt.id), args: [input] });
+  }
+
+  /** Direct flows: the submitted credentials are verified (or exchanged) before anything is stored. */
+  function direct(path: string, authMode: string, received: (body: unknown) => Record<string, unknown>) {
+    router.post(path, requireSession(deps), async (ctx) => {
+      validate(directQuery, ctx.query, 'invalid_query_params');
+      const values = received(ctx.request.body ?? {});
+      const started = await createAttempt(ctx, authMode, { callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values)) });
+      const handle = await startWorkflow(started, false);
+      const outcome = await handle.result();
+      if (outcome.status !== 'succeeded') {
+        const code = outcome.errorCode ?? 'authorization_failed';
+        throw new CustodianError(code, outcome.errorMessage ?? 'The connection could not be made', { status: code === 'temporal_unavailable' ? 500 : 400 });
+      }
+      ctx.body = { connectionId: outcome.connectionId, providerConfigKey: outcome.providerConfigKey };
+    });
+  }
+
+  direct('/api-auth/api-key/:key', 'API_KEY', (body) => validate(apiKeyBody, body, 'invalid_body'));
+  direct('/api-auth/basic/:key', 'BASIC', (body) => validate(basicBody, body, 'invalid_body'));
+  direct('/oauth2/auth/:key', 'OAUTH2_CC', (body) => validate(clientCredentialsBody, body, 'invalid_body'));
+  direct('/auth/unauthenticated/:key', 'NONE', () => ({}));
+
+  router.get('/oauth/connect/:key', requireSession(deps), async (ctx) => {
+    const caller = ctx.state.caller;
+    const { key } = validate(keyParams, ctx.params, 'invalid_uri_params');
+    const integration = await deps.integrations.find(caller.environment.id, key);
+    const entry = integration ? deps.catalog.get(integration.provider) : undefined;
+    if (entry?.auth_mode === 'OAUTH1') throw new CustodianError('invalid_auth_mode', 'OAuth 1.0a authorization is not available yet', { status: 400 });
+    const verifier = randomBytes(32).toString('base64url');
+    const wsClientId = typeof ctx.query.ws_client_id === 'string' ? ctx.query.ws_client_id.slice(0, 64) : null;
+    const authorizationParams = paramsFromQuery(ctx.query, 'authorization_params');
+    const started = await createAttempt(ctx, 'OAUTH2', { pkceVerifierEncrypted: deps.cipher.encrypt(verifier), wsClientId, authorizationParams });
+    const session = caller.kind === 'session' ? caller.session : null;
+    const defaults = session ? sessionDefaults(session, key) : {};
+    const userScope = typeof ctx.query.user_scope === 'string' ? ctx.query.user_scope.split(',').filter(Boolean) : defaults.user_scopes;
+    const scopes = defaults.connection_config?.oauth_scopes_override;
+    const url = oauth2.buildAuthorizationUrl({
+      entry: started.entry,
+      clientId: started.integration.clientId ?? '',
+      redirectUri: callbackUrlFor(caller.environment, deps.config),
+      scopes: typeof scopes === 'string' ? scopes.split(',').filter(Boolean) : started.integration.scopes,
+      state: started.attempt.id,
+      codeChallenge: oauth2.requiresPkce(started.entry) ? createHash('sha256').update(verifier).digest('base64url') : undefined,
+      connectionConfig: started.attempt.connectionConfig,
+      authorizationParams: { ...defaults.authorization_params, ...authorizationParams },
+      userScope,
+    });
+    await startWorkflow(started, true);
+    ctx.redirect(url);
+  });
+
+  router.get('/oauth/callback', async (ctx) => {
+    const outcome = await handleCallback(ctx.query);
+    ctx.status = outcome.ok ? 200 : 400;
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Security-Policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+    ctx.body = renderCallbackPage(outcome);
+  });
+
+  /** One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing. */
+  async function handleCallback(query: Record<string, unknown>): Promise<CallbackOutcome> {
+    const state = typeof query.state === 'string' ? query.state : '';
+    if (!/^[0-9a-f-]{36}$/.test(state)) return { ok: false, errorType: 'invalid_state', message: 'This authorization link is invalid or has already been used.' };
+    const received = Object.fromEntries(Object.entries(query).filter(([k, v]) => k !== 'state' && typeof v === 'string'));
+    const taken = await deps.db
+      .createQueryBuilder()
+      .update(AuthAttemptEntity)
+      .set({ callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(received)) })
+      .where("id = :id AND status = 'pending' AND callback_params_encrypted IS NULL AND credentials_encrypted IS NULL AND expires_at > now()", { id: state })
+      .execute();
+    if (taken.affected !== 1) return { ok: false, errorType: 'invalid_state', message: 'This authorization link is invalid, expired or has already been used.' };
+    const handle = temporal().workflow.getHandle(authorizationWorkflowId(state));
+    await handle.signal(callbackReceivedSignal);
+    const result = await waitForOutcome(handle);
+    if (result.status === 'succeeded') return { ok: true, providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
+    return { ok: false, errorType: result.errorCode ?? 'authorization_failed', message: result.errorMessage ?? 'The connection could not be made.', providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
+  }
+
+  async function waitForOutcome(handle: ReturnType<Client['workflow']['getHandle']>): Promise<AuthorizationState> {
+    try {
+      return (await Promise.race([
+        handle.result() as Promise<AuthorizationState>,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), CALLBACK_WAIT_MS).unref()),
+      ])) as AuthorizationState;
+    } catch (error) {
+      if (error instanceof WorkflowFailedError) throw error;
+      const state = await handle.query(authorizationStateQuery);
+      return { ...state, status: 'failed', errorCode: state.errorCode ?? 'authorization_pending', errorMessage: state.errorMessage ?? 'The provider is taking too long; try again.' };
+    }
+  }
+
+  return router;
+}
+
+interface IntegrationDefaults {
+  user_scopes?: string[];
+  authorization_params?: Record<string, string>;
+  connection_config?: Record<string, unknown> & { oauth_scopes_override?: unknown };
+}
+
+function sessionDefaults(session: ConnectSessionEntity, key: string): IntegrationDefaults {
+  const all = (session.integrationsConfigDefaults ?? {}) as Record<string, IntegrationDefaults>;
+  return all[key] ?? {};
+}
+
+/** `<prefix>[<key>]=` query values. */
+function paramsFromQuery(query: Record<string, unknown>, prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const pattern = new RegExp(`^${prefix}\\[(.+)\\]$`);
+  for (const [name, value] of Object.entries(query)) {
+    const match = pattern.exec(name);
+    if (match && typeof value === 'string') out[match[1]!] = value;
+  }
+  return out;
+}
+
+export type { EnvironmentEntity };

@@ -1,0 +1,105 @@
+/**
+ * Turns what an authorization attempt received into credentials, per auth mode: the OAuth 2.0 code
+ * exchange, a client-credentials mint, or a check of a typed API key / basic pair against the
+ * provider. Pure provider I/O; failures surface as ProviderCallError or AuthorizationError.
+ */
+import type { ProviderEntry } from '../../providers/catalog-schema';
+import { strategyFor } from '../../providers/auth-modes';
+import { exchangeAuthorizationCode, mintClientCredentialsToken } from '../../providers/auth-modes/oauth2-token-request';
+import { sendVerification } from '../../providers/auth-modes/send-verification';
+import type { Credentials } from '../connections/credentials';
+import { CustodianError } from '../errors';
+
+/** The attempt failed for a reason of the flow itself (denied by the user, missing code…). */
+export class AuthorizationError extends CustodianError {
+  constructor(code: string, message: string) {
+    super(code, message, { status: 400 });
+  }
+}
+
+export interface ObtainInput {
+  entry: ProviderEntry;
+  authMode: string;
+  /** Decrypted: the callback's query (redirect flows) or the submitted credentials (direct flows). */
+  received: Record<string, unknown>;
+  pkceVerifier: string | null;
+  redirectUri: string;
+  clientId: string | null;
+  clientSecret: string | null;
+  scopes: readonly string[];
+  connectionConfig: Record<string, unknown>;
+  now: Date;
+  fetch?: typeof fetch;
+}
+
+export interface Obtained {
+  credentials: Credentials;
+  expiresAt: Date | null;
+  /** Token response metadata to merge into the connection config. */
+  connectionConfig: Record<string, unknown>;
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
+  const { entry, received } = input;
+  switch (input.authMode) {
+    case 'OAUTH2': {
+      const denied = text(received.error);
+      if (denied) throw new AuthorizationError('authorization_denied', `The provider answered ${denied.slice(0, 64)}${text(received.error_description) ? `: ${String(received.error_description).slice(0, 200)}` : ''}`);
+      const code = text(received.code);
+      if (!code) throw new AuthorizationError('missing_code', 'The callback carried no authorization code');
+      const tokens = await exchangeAuthorizationCode({
+        entry,
+        clientId: required(input.clientId),
+        clientSecret: required(input.clientSecret),
+        code,
+        redirectUri: input.redirectUri,
+        codeVerifier: input.pkceVerifier ?? undefined,
+        connectionConfig: input.connectionConfig,
+        now: input.now,
+        fetch: input.fetch,
+      });
+      return {
+        credentials: { type: 'OAUTH2', access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_at: tokens.expiresAt?.toISOString(), raw: tokens.raw },
+        expiresAt: tokens.expiresAt,
+        connectionConfig: tokens.connectionConfig,
+      };
+    }
+    case 'OAUTH2_CC': {
+      const clientId = text(received.client_id);
+      const clientSecret = text(received.client_secret);
+      if (!clientId || !clientSecret) throw new AuthorizationError('invalid_credentials', 'client_id and client_secret are required');
+      const tokens = await mintClientCredentialsToken({ entry, clientId, clientSecret, scopes: input.scopes, connectionConfig: input.connectionConfig, now: input.now, fetch: input.fetch });
+      return {
+        credentials: { type: 'OAUTH2_CC', token: tokens.accessToken, expires_at: tokens.expiresAt?.toISOString(), client_id: clientId, client_secret: clientSecret, raw: tokens.raw },
+        expiresAt: tokens.expiresAt,
+        connectionConfig: tokens.connectionConfig,
+      };
+    }
+    case 'API_KEY':
+    case 'BASIC': {
+      const credentials: Credentials =
+        input.authMode === 'API_KEY'
+          ? { type: 'API_KEY', apiKey: text(received.apiKey) ?? missing('apiKey') }
+          : { type: 'BASIC', username: text(received.username) ?? missing('username'), password: typeof received.password === 'string' ? received.password : '' };
+      const { type: _type, ...typed } = credentials;
+      const request = strategyFor(credentials.type).buildVerificationRequest({ entry, credentials: typed, connectionConfig: input.connectionConfig });
+      if (request) await sendVerification(request, { fetch: input.fetch });
+      return { credentials, expiresAt: null, connectionConfig: {} };
+    }
+    case 'NONE':
+      return { credentials: { type: 'NONE' }, expiresAt: null, connectionConfig: {} };
+    default:
+      throw new AuthorizationError('invalid_auth_mode', `Authorization for ${input.authMode} is not available yet`);
+  }
+}
+
+function required(value: string | null): string {
+  if (value === null) throw new AuthorizationError('integration_missing_client', 'The integration has no OAuth client id or secret');
+  return value;
+}
+
+function missing(field: string): never {
+  throw new AuthorizationError('invalid_credentials', `${field} is required`);
+}

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createDevServerEnv } from '../support/temporal-env';
+import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
+import { http } from '../support/http';
+import { AuthAttemptEntity, ConnectionEntity, type EnvironmentEntity } from '../../src/db/entities';
+
+const API_KEY = 'sk-fake-1234567890';
+
+describe('authorization flows through a connect session (dev server)', function () {
+  this.timeout(120_000);
+  let env: TestWorkflowEnvironment;
+  let rig: ConnectionsRig;
+  let environment: EnvironmentEntity;
+
+  before(async () => {
+    env = await createDevServerEnv();
+    rig = await startConnectionsRig(env, {
+      knobs: { apiKeys: [API_KEY] },
+      extraProviders: (provider) => ({
+        'fake-apikey': {
+          display_name: 'Fake API key',
+          categories: ['dev-tools'],
+          docs: 'https://example.com/fake-apikey',
+          auth_mode: 'API_KEY',
+          proxy: { base_url: provider.url, headers: { authorization: 'Bearer ${apiKey}' }, verification: { method: 'GET', endpoints: ['/verify'] } },
+        },
+      }),
+    });
+    environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'keys', provider: 'fake-apikey', displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: true });
+  });
+  after(async () => {
+    await rig?.close();
+    await env?.teardown();
+  });
+
+  async function session(body: Record<string, unknown> = {}): Promise<string> {
+    const created = await http(rig.api.url, 'POST', '/connect/sessions', { token: rig.api.secretKey, body: { end_user: { id: 'u-1', email: 'u1@example.com' }, ...body } });
+    expect(created.status).to.equal(201);
+    return created.body.data.token as string;
+  }
+
+  async function liveConnections(): Promise<ConnectionEntity[]> {
+    return rig.api.deps.db.getRepository(ConnectionEntity).find({ where: { environmentId: environment.id } });
+  }
+
+  it('OAuth 2.0: redirects to the provider with PKCE and state, takes the callback once, stores the connection', async () => {
+    const token = await session();
+    const start = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${token}`, { redirect: 'manual' });
+    expect(start.status).to.equal(302);
+    const authorize = new URL(start.headers.get('location')!);
+    expect(authorize.origin + authorize.pathname).to.equal(`${rig.provider.url}/authorize`);
+    expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
+    expect(authorize.searchParams.get('redirect_uri')).to.equal(`${rig.api.url}/oauth/callback`);
+    const state = authorize.searchParams.get('state')!;
+
+    const atProvider = await fetch(authorize, { redirect: 'manual' });
+    const callback = atProvider.headers.get('location')!;
+    expect(callback.startsWith(`${rig.api.url}/oauth/callback?`)).to.equal(true);
+    const page = await fetch(callback);
+    const html = await page.text();
+    expect(page.status).to.equal(200);
+    expect(html).to.include('nango_oauth_callback_success');
+
+    const attempt = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
+    expect(attempt).to.include({ status: 'succeeded', operation: 'creation', callbackParamsEncrypted: null, pkceVerifierEncrypted: null, credentialsEncrypted: null });
+    const got = await http(rig.api.url, 'GET', `/connections/${attempt.connectionId}?provider_config_key=fake`, { token: rig.api.secretKey });
+    expect(got.status).to.equal(200);
+    expect(rig.provider.isAccessTokenValid(got.body.credentials.access_token)).to.equal(true);
+    expect(got.body.end_user).to.deep.include({ id: 'u-1' });
+
+    const replay = await fetch(callback);
+    expect(replay.status, 'a replayed callback changes nothing').to.equal(400);
+    expect(await replay.text()).to.include('nango_oauth_callback_error');
+    expect(rig.provider.tokenCalls('authorization_code')).to.have.length(1);
+  });
+
+  it('OAuth 2.0: a callback with an unknown state gets the error page and changes nothing', async () => {
+    const before = (await liveConnections()).length;
+    const page = await fetch(`${rig.api.url}/oauth/callback?state=00000000-0000-4000-8000-000000000000&code=x`);
+    expect(page.status).to.equal(400);
+    expect(await page.text()).to.include('nango_oauth_callback_error');
+    expect((await liveConnections()).length).to.equal(before);
+  });
+
+  it('API key: a key the provider refuses stores nothing; the right key connects', async () => {
+    const token = await session();
+    const before = (await liveConnections()).length;
+    const wrong = await http(rig.api.url, 'POST', `/api-auth/api-key/keys?connect_session_token=${token}`, { body: { apiKey: 'sk-wrong-key-000' } });
+    expect(wrong.status).to.equal(400);
+    expect(wrong.body.error.code).to.equal('connection_test_failed');
+    expect((await liveConnections()).length).to.equal(before);
+
+    const right = await http(rig.api.url, 'POST', `/api-auth/api-key/keys?connect_session_token=${token}`, { body: { apiKey: API_KEY } });
+    expect(right.status).to.equal(200);
+    expect(right.body).to.have.keys(['connectionId', 'providerConfigKey']);
+    expect(right.body.providerConfigKey).to.equal('keys');
+    const got = await http(rig.api.url, 'GET', `/connections/${right.body.connectionId}?provider_config_key=keys`, { token: rig.api.secretKey });
+    expect(got.body.credentials).to.deep.equal({ type: 'API_KEY', apiKey: API_KEY });
+  });
+
+  it('refuses connection_id with a session, an integration outside the allowed list, and the wrong auth mode', async () => {
+    const token = await session({ allowed_integrations: ['keys'] });
+    const withId = await http(rig.api.url, 'POST', `/api-auth/api-key/keys?connect_session_token=${token}&connection_id=mine`, { body: { apiKey: API_KEY } });
+    expect(withId.status).to.equal(400);
+    expect(withId.body.error.code).to.equal('invalid_query_params');
+    const notAllowed = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${token}`, { redirect: 'manual' });
+    expect(notAllowed.status).to.equal(400);
+    expect(((await notAllowed.json()) as { error: { code: string } }).error.code).to.equal('integration_not_allowed');
+    const open = await session();
+    const wrongMode = await http(rig.api.url, 'POST', `/api-auth/api-key/fake?connect_session_token=${open}`, { body: { apiKey: API_KEY } });
+    expect(wrongMode.status).to.equal(400);
+    expect(wrongMode.body.error.code).to.equal('invalid_auth_mode');
+  });
+});
