@@ -47,14 +47,14 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
     return { attempt, environment, integration, session };
   }
 
-  const log = (attempt: AuthAttemptEntity, level: 'info' | 'warn' | 'error', message: string, context: Record<string, unknown> = {}, connectionRowId: string | null = null) =>
+  const log = (attempt: AuthAttemptEntity, level: 'info' | 'warn' | 'error', message: string, context: Record<string, unknown> = {}, connectionRowId: string | null = attempt.connectionRowId) =>
     oplog.write({ environmentId: attempt.environmentId, authAttemptId: attempt.id, connectionRowId, type: 'authorization', level, message, context });
 
   return {
     /** Exchanges or verifies what the attempt received; the credentials are kept, encrypted, on the attempt row. */
     async obtainCredentials({ attemptId, nowMs }: { attemptId: string; nowMs: number }): Promise<ObtainResult> {
       const { attempt, environment, integration } = await load(attemptId);
-      if (attempt.credentialsEncrypted !== null || attempt.connectionRowId !== null) return { ok: true };
+      if (attempt.credentialsEncrypted !== null || attempt.operation !== null) return { ok: true };
       const entry = deps.catalog.get(integration.provider);
       if (!entry) return { ok: false, errorCode: 'unknown_provider', errorMessage: `Provider ${integration.provider} is not in the catalog` };
       const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted)) as Record<string, unknown>) : {};
@@ -101,7 +101,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
     /** Creates the connection, or replaces the credentials of the one a reconnect session is bound to; records the auth webhook. */
     async storeConnection({ attemptId }: { attemptId: string }): Promise<{ operation: 'creation' | 'override'; deliveryIds: string[] }> {
       const { attempt, environment, integration, session } = await load(attemptId);
-      if (attempt.connectionRowId !== null && attempt.operation !== null) return { operation: attempt.operation as 'creation' | 'override', deliveryIds: [] };
+      if (attempt.operation !== null) return { operation: attempt.operation as 'creation' | 'override', deliveryIds: [] };
       if (attempt.credentialsEncrypted === null) throw ApplicationFailure.nonRetryable('No credentials were obtained for this attempt', 'missing_credentials');
       const { credentials, expiresAt } = JSON.parse(deps.cipher.decrypt(attempt.credentialsEncrypted)) as { credentials: Credentials; expiresAt: string | null };
       const { row, operation } = await connections.importConnection({

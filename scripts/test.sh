@@ -8,6 +8,7 @@ trap stop_postgres EXIT
 step "npm dependencies" ensure_node_modules
 step "Temporal CLI" ensure_temporal_cli
 step "Temporal time-skipping test server" ensure_test_server
+step "Chromium (end-to-end tests)" ensure_chromium
 step "PostgreSQL" start_postgres
 step "lint" npx eslint .
 step "typecheck" npx tsc --noEmit -p tsconfig.json

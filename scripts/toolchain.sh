@@ -68,6 +68,14 @@ as_pg_owner() {
   if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Debian's Chromium for the end-to-end tests (driven by playwright-core; CHROMIUM overrides the path).
+ensure_chromium() {
+  local path="${CHROMIUM:-/usr/bin/chromium}"
+  if [[ -x "$path" ]]; then echo "  $path"; return; fi
+  echo "  installing Debian's chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
 # Starts a private PostgreSQL cluster on a free port under a temp dir (when DATABASE_URL is unset)
 # and exports DATABASE_URL; stop_postgres tears it down.
 start_postgres() {

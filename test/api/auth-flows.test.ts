@@ -70,6 +70,11 @@ describe('authorization flows through a connect session (dev server)', function 
     expect(rig.provider.isAccessTokenValid(got.body.credentials.access_token)).to.equal(true);
     expect(got.body.end_user).to.deep.include({ id: 'u-1' });
 
+    const logs = await http(rig.api.url, 'GET', `/connections/${attempt.connectionId}/logs?provider_config_key=fake`, { token: rig.api.secretKey });
+    const steps = (logs.body.data as Array<{ type: string; message: string }>).filter((l) => l.type === 'authorization').map((l) => l.message).reverse();
+    expect(steps).to.deep.equal(['authorization started (OAUTH2)', 'redirected to the provider', 'callback received; exchanging the code', 'code exchanged', 'connection created']);
+    expect(JSON.stringify(logs.body)).to.not.match(/fake-at-|fake-rt-|fake-code-/);
+
     const replay = await fetch(callback);
     expect(replay.status, 'a replayed callback changes nothing').to.equal(400);
     expect(await replay.text()).to.include('nango_oauth_callback_error');
@@ -112,5 +117,50 @@ describe('authorization flows through a connect session (dev server)', function 
     const wrongMode = await http(rig.api.url, 'POST', `/api-auth/api-key/fake?connect_session_token=${open}`, { body: { apiKey: API_KEY } });
     expect(wrongMode.status).to.equal(400);
     expect(wrongMode.body.error.code).to.equal('invalid_auth_mode');
+  });
+
+  it('security: a PKCE verifier that does not match fails the exchange and stores nothing', async () => {
+    const token = await session();
+    const start = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${token}`, { redirect: 'manual' });
+    const authorize = new URL(start.headers.get('location')!);
+    const state = authorize.searchParams.get('state')!;
+    await rig.api.deps.db.getRepository(AuthAttemptEntity).update({ id: state }, { pkceVerifierEncrypted: rig.api.deps.cipher.encrypt('a-verifier-that-was-never-challenged-000000000') });
+    const callback = (await fetch(authorize, { redirect: 'manual' })).headers.get('location')!;
+    const page = await fetch(callback);
+    expect(page.status).to.equal(400);
+    expect(await page.text()).to.include('invalid_grant');
+    const attempt = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
+    expect(attempt).to.include({ status: 'failed', errorCode: 'invalid_grant', credentialsEncrypted: null });
+    expect(await rig.api.deps.db.getRepository(ConnectionEntity).countBy({ connectionId: attempt.connectionId })).to.equal(0);
+  });
+
+  it('security: a subdomain outside its pattern never reaches a provider URL and creates no attempt', async () => {
+    const token = await session();
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'zendesk', provider: 'zendesk', displayName: null, clientId: 'zid', clientSecretEncrypted: rig.api.deps.cipher.encrypt('zsecret'), scopes: [], forwardWebhooks: true });
+    const attemptsBefore = await rig.api.deps.db.getRepository(AuthAttemptEntity).count();
+    for (const evil of ['evil.com/x?', 'a@b', 'x.evil.com#']) {
+      const response = await fetch(`${rig.api.url}/oauth/connect/zendesk?connect_session_token=${token}&params[subdomain]=${encodeURIComponent(evil)}`, { redirect: 'manual' });
+      expect(response.status, evil).to.equal(400);
+      const body = (await response.json()) as { error: { code: string; errors: Array<{ path: string[] }> } };
+      expect(body.error.code).to.equal('invalid_connection_config');
+      expect(body.error.errors[0]!.path).to.deep.equal(['params', 'subdomain']);
+      expect(response.headers.get('location')).to.equal(null);
+    }
+    expect(await rig.api.deps.db.getRepository(AuthAttemptEntity).count()).to.equal(attemptsBefore);
+    const fine = await fetch(`${rig.api.url}/oauth/connect/zendesk?connect_session_token=${token}&params[subdomain]=acme`, { redirect: 'manual' });
+    expect(fine.status).to.equal(302);
+    expect(new URL(fine.headers.get('location')!).host).to.equal('acme.zendesk.com');
+  });
+
+  it('security: an expired or malformed session token is refused before anything happens', async () => {
+    const token = await session();
+    await rig.api.deps.db.query(`UPDATE connect_session SET expires_at = now() - interval '1 minute'`);
+    const expired = await http(rig.api.url, 'POST', `/api-auth/api-key/keys?connect_session_token=${token}`, { body: { apiKey: API_KEY } });
+    expect(expired.status).to.equal(401);
+    expect(expired.body.error.code).to.equal('unknown_connect_session_token');
+    const malformed = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=nango_connect_session_xyz`, { redirect: 'manual' });
+    expect(malformed.status).to.equal(401);
+    const withSecretKey = await http(rig.api.url, 'POST', '/api-auth/api-key/keys', { token: rig.api.secretKey, body: { apiKey: API_KEY } });
+    expect(withSecretKey.status, 'a secret key does not open session routes').to.equal(401);
   });
 });

@@ -12,8 +12,10 @@ import { oauth2 } from '../../../providers/auth-modes/oauth2';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { callbackUrlFor } from '../../authorization/callback-url';
 import { checkConnectionConfig, connectionConfigFromQuery } from '../../authorization/connection-config-params';
+import { takeCallback } from '../../authorization/take-callback';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { CustodianError, ValidationError } from '../../errors';
+import { OperationLog } from '../../operation-log/operation-log';
 import { authorizationStateQuery, authorizationWorkflowId, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from '../../../workflows/authorization-messages';
 import { requireSession } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
@@ -39,6 +41,7 @@ interface Started {
 
 export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
+  const oplog = new OperationLog(deps.db);
 
   const temporal = (): Client => {
     if (!deps.temporal) throw new CustodianError('temporal_unavailable', 'Temporal is not configured');
@@ -72,6 +75,8 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
         sessionId: session.id,
         integrationId: integration.id,
         connectionId: await connectionIdFor(session, integration),
+        // A reconnect attempt belongs to its connection from the start (its logs show there, even when it fails).
+        connectionRowId: session.connectionRowId,
         authMode,
         connectionConfig,
         status: 'pending',
@@ -79,6 +84,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
         ...extra,
       }),
     );
+    await oplog.write({ environmentId: caller.environment.id, authAttemptId: attempt.id, connectionRowId: attempt.connectionRowId, type: 'authorization', level: 'info', message: `authorization started (${authMode})`, context: { integration: key, connectionId: attempt.connectionId } });
     return { integration, entry, attempt };
   }
 
@@ -148,6 +154,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
       userScope,
     });
     await startWorkflow(started, true);
+    await oplog.write({ environmentId: caller.environment.id, authAttemptId: started.attempt.id, connectionRowId: started.attempt.connectionRowId, type: 'authorization', level: 'info', message: 'redirected to the provider', context: { host: new URL(url).host } });
     ctx.redirect(url);
   });
 
@@ -163,15 +170,10 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   /** One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing. */
   async function handleCallback(query: Record<string, unknown>): Promise<CallbackOutcome> {
     const state = typeof query.state === 'string' ? query.state : '';
-    if (!/^[0-9a-f-]{36}$/.test(state)) return { ok: false, errorType: 'invalid_state', message: 'This authorization link is invalid or has already been used.' };
-    const received = Object.fromEntries(Object.entries(query).filter(([k, v]) => k !== 'state' && typeof v === 'string'));
-    const taken = await deps.db
-      .createQueryBuilder()
-      .update(AuthAttemptEntity)
-      .set({ callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(received)) })
-      .where("id = :id AND status = 'pending' AND callback_params_encrypted IS NULL AND credentials_encrypted IS NULL AND expires_at > now()", { id: state })
-      .execute();
-    if (taken.affected !== 1) return { ok: false, errorType: 'invalid_state', message: 'This authorization link is invalid, expired or has already been used.' };
+    const received = Object.fromEntries(Object.entries(query).filter((pair): pair is [string, string] => pair[0] !== 'state' && typeof pair[1] === 'string'));
+    if (!(await takeCallback(deps.db, deps.cipher, state, received))) {
+      return { ok: false, errorType: 'invalid_state', message: 'This authorization link is invalid, expired or has already been used.' };
+    }
     const handle = temporal().workflow.getHandle(authorizationWorkflowId(state));
     await handle.signal(callbackReceivedSignal);
     const result = await waitForOutcome(handle);

@@ -145,7 +145,8 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       const builder = deps.db
         .getRepository(OperationLogEntity)
         .createQueryBuilder('l')
-        .where('l.connection_row_id = :rowId', { rowId: row.id })
+        // The connection's own lines and every step of the authorization attempts that created or reconnected it.
+        .where('(l.connection_row_id = :rowId OR l.auth_attempt_id IN (SELECT a.id FROM auth_attempt a WHERE a.connection_row_id = :rowId))', { rowId: row.id })
         .orderBy('l.id', 'DESC')
         .take(query.limit + 1);
       if (query.cursor) builder.andWhere('l.id < :cursor', { cursor: query.cursor });
