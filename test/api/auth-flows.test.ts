@@ -3,6 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDevServerEnv } from '../support/temporal-env';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
 import { http } from '../support/http';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 import { AuthAttemptEntity, ConnectionEntity, type EnvironmentEntity } from '../../src/db/entities';
 
 const API_KEY = 'sk-fake-1234567890';
@@ -39,6 +40,15 @@ describe('authorization flows through a connect session (dev server)', function 
     const created = await http(rig.api.url, 'POST', '/connect/sessions', { token: rig.api.secretKey, body: { end_user: { id: 'u-1', email: 'u1@example.com' }, ...body } });
     expect(created.status).to.equal(201);
     return created.body.data.token as string;
+  }
+
+  /** Runs the OAuth redirect flow as a browser would; returns the finished attempt. */
+  async function completeOAuth(token: string): Promise<AuthAttemptEntity> {
+    const start = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${token}`, { redirect: 'manual' });
+    const authorize = new URL(start.headers.get('location')!);
+    const callback = (await fetch(authorize, { redirect: 'manual' })).headers.get('location')!;
+    expect((await fetch(callback)).status).to.equal(200);
+    return rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: authorize.searchParams.get('state')! });
   }
 
   async function liveConnections(): Promise<ConnectionEntity[]> {
@@ -117,6 +127,34 @@ describe('authorization flows through a connect session (dev server)', function 
     const wrongMode = await http(rig.api.url, 'POST', `/api-auth/api-key/fake?connect_session_token=${open}`, { body: { apiKey: API_KEY } });
     expect(wrongMode.status).to.equal(400);
     expect(wrongMode.body.error.code).to.equal('invalid_auth_mode');
+  });
+
+  it('a reconnect session keeps the connection id, replaces the credentials and sends the override webhook', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const first = await session({ webhook_url_override: receiver.url });
+      const created = await completeOAuth(first);
+      await receiver.waitForAnswered(1);
+      const reconnect = await http(rig.api.url, 'POST', '/connect/sessions/reconnect', {
+        token: rig.api.secretKey,
+        body: { connection_id: created.connectionId, integration_id: 'fake', end_user: { id: 'u-1' } },
+      });
+      expect(reconnect.status).to.equal(201);
+      const again = await completeOAuth(reconnect.body.data.token as string);
+      expect(again.connectionId).to.equal(created.connectionId);
+      expect(again.operation).to.equal('override');
+      await receiver.waitForAnswered(2);
+      const bodies = receiver.received.map((r) => JSON.parse(r.rawBody) as Record<string, unknown>);
+      expect(bodies.map((b) => [b.operation, b.success, b.connectionId])).to.deep.equal([
+        ['creation', true, created.connectionId],
+        ['override', true, created.connectionId],
+      ]);
+      const rows = await rig.api.deps.db.getRepository(ConnectionEntity).findBy({ connectionId: created.connectionId });
+      expect(rows).to.have.length(1);
+      expect(rows[0]!.credentialsVersion).to.equal(2);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('security: a PKCE verifier that does not match fails the exchange and stores nothing', async () => {
