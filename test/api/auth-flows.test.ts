@@ -157,6 +157,23 @@ describe('authorization flows through a connect session (dev server)', function 
     }
   });
 
+  it('security: a session token reads no connection and no other environment\'s data', async () => {
+    const token = await session();
+    const created = await completeOAuth(token);
+    for (const path of [`/connections/${created.connectionId}?provider_config_key=fake`, '/connections', '/environment', `/connections/${created.connectionId}/logs?provider_config_key=fake`]) {
+      const response = await http(rig.api.url, 'GET', path, { token });
+      expect(response.status, path).to.equal(401);
+      expect(JSON.stringify(response.body)).to.not.match(/fake-at-|access_token/);
+    }
+    const otherKey = await rig.api.createEnvironment('other');
+    const other = await http(rig.api.url, 'POST', '/connect/sessions', { token: otherKey, body: { end_user: { id: 'x' } } });
+    const integrations = await http(rig.api.url, 'GET', '/integrations', { token: other.body.data.token as string });
+    expect(integrations.status).to.equal(200);
+    expect(integrations.body.data).to.deep.equal([]);
+    const foreign = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${other.body.data.token as string}`, { redirect: 'manual' });
+    expect(foreign.status, "another environment's integration does not exist for this session").to.equal(400);
+  });
+
   it('security: a PKCE verifier that does not match fails the exchange and stores nothing', async () => {
     const token = await session();
     const start = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${token}`, { redirect: 'manual' });
