@@ -58,13 +58,15 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
       const entry = deps.catalog.get(integration.provider);
       if (!entry) return { ok: false, errorCode: 'unknown_provider', errorMessage: `Provider ${integration.provider} is not in the catalog` };
       const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted)) as Record<string, unknown>) : {};
-      await log(attempt, 'info', attempt.authMode === 'OAUTH2' ? 'callback received; exchanging the code' : 'checking the credentials');
+      const redirected = attempt.authMode === 'OAUTH2' || attempt.authMode === 'OAUTH1';
+      await log(attempt, 'info', redirected ? `callback received; exchanging the ${attempt.authMode === 'OAUTH1' ? 'verifier' : 'code'}` : 'checking the credentials');
       try {
         const obtained = await obtainCredentials({
           entry,
           authMode: attempt.authMode,
           received,
           pkceVerifier: attempt.pkceVerifierEncrypted ? deps.cipher.decrypt(attempt.pkceVerifierEncrypted) : null,
+          requestTokenSecret: attempt.requestTokenSecretEncrypted ? deps.cipher.decrypt(attempt.requestTokenSecretEncrypted) : null,
           redirectUri: callbackUrlFor(environment, deps.config),
           clientId: integration.clientId,
           clientSecret: integration.clientSecretEncrypted ? deps.cipher.decrypt(integration.clientSecretEncrypted) : null,
@@ -78,12 +80,13 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
           {
             credentialsEncrypted: deps.cipher.encrypt(JSON.stringify({ credentials: obtained.credentials, expiresAt: obtained.expiresAt?.toISOString() ?? null })),
             connectionConfig: { ...attempt.connectionConfig, ...obtained.connectionConfig } as never,
-            // The code and PKCE verifier have served their purpose.
+            // The code and PKCE verifier (OAuth 1.0a: the verifier and request token secret) have served their purpose.
             callbackParamsEncrypted: null,
             pkceVerifierEncrypted: null,
+            requestTokenSecretEncrypted: null,
           },
         );
-        await log(attempt, 'info', attempt.authMode === 'OAUTH2' ? 'code exchanged' : 'credentials verified');
+        await log(attempt, 'info', redirected ? `${attempt.authMode === 'OAUTH1' ? 'verifier' : 'code'} exchanged` : 'credentials verified');
         return { ok: true };
       } catch (error) {
         if (error instanceof ProviderCallError && error.kind === 'transient') {

@@ -8,6 +8,7 @@ import { Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { listen, type RunningServer } from './api/server';
+import { AuthWebsocket } from './api/websocket/auth-websocket';
 import { loadConfigOrExit, type Config } from './config';
 import { ensureDevEnvironment } from './environments/ensure-dev-environment';
 import { createLogger, type Logger } from './logger';
@@ -55,7 +56,8 @@ async function startWorker(config: Config, storage: Storage, logger: Logger): Pr
   const worker = await createWorker({ config, activities: workerActivities({ config, db: storage.db, logger, temporal }) });
   const running = worker.run();
   stoppers.push(async () => {
-    worker.shutdown();
+    // The SDK also stops the worker on SIGINT/SIGTERM by itself; only ask when it is still running.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   });
   return worker;
@@ -64,9 +66,13 @@ async function startWorker(config: Config, storage: Storage, logger: Logger): Pr
 async function startApi(config: Config, storage: Storage, logger: Logger): Promise<{ server: RunningServer; secretKey: string; created: boolean }> {
   const temporal = await connectTemporalClient(config);
   stoppers.push(() => temporal.connection.close());
-  const deps = apiDeps({ config, db: storage.db, logger, temporal });
+  // The browser WebSocket; across instances through LISTEN/NOTIFY, in-process only on the embedded PGlite.
+  const websocket = await AuthWebsocket.start({ db: storage.db, temporal, logger, listenUrl: storage.listenUrl });
+  stoppers.push(() => websocket.close());
+  const deps = { ...apiDeps({ config, db: storage.db, logger, temporal }), authOutcomes: websocket };
   const dev = await ensureDevEnvironment(deps.environments, { secretKey: config.secretKey });
-  const server = await listen(createApp(deps), { port: config.port });
+  // Closing the server ends its WebSocket (sockets, LISTEN connection) first.
+  const server = await listen(createApp(deps), { port: config.port, upgrades: websocket });
   stoppers.push(() => server.close());
   return { server, secretKey: dev.secretKey, created: dev.created };
 }

@@ -19,8 +19,14 @@ export interface OAuth1SigningInput {
   readonly url: string;
   readonly consumerKey: string;
   readonly consumerSecret: string;
-  readonly token: string;
-  readonly tokenSecret: string;
+  /** Absent in a request token call (RFC 5849 §2.1), which is signed with the consumer secret alone. */
+  readonly token?: string;
+  readonly tokenSecret?: string;
+  /**
+   * Extra protocol parameters sent in the header and signed: `oauth_callback` of a request token call
+   * (RFC 5849 §2.1), `oauth_verifier` of a token call (§2.3).
+   */
+  readonly oauthParams?: Readonly<Record<`oauth_${string}`, string>>;
   /** The entry's `signature_method`; HMAC-SHA1 (as in Nango) when the entry names none. */
   readonly signatureMethod?: OAuth1SignatureMethod;
   /** Fixed nonce / timestamp (seconds), for known-answer tests only; fresh ones otherwise. */
@@ -45,8 +51,13 @@ export function oauth1AuthorizationHeader(input: OAuth1SigningInput): string {
   // is normalised here (RFC 5849 §3.4.1.2: lower-case scheme and host, default port dropped, no
   // query or fragment) and the query is handed over, decoded, as request data (§3.4.1.3.1).
   const parsed = new URL(input.url);
-  const request = { method: input.method.toUpperCase(), url: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, data: queryData(parsed.searchParams) };
-  return oauth.toHeader(oauth.authorize(request, { key: input.token, secret: input.tokenSecret })).Authorization;
+  const extra = input.oauthParams ?? {};
+  const request = { method: input.method.toUpperCase(), url: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, data: { ...queryData(parsed.searchParams), ...extra } };
+  // oauth-1.0a signs request data but only puts its own parameters in the header: the extra protocol
+  // parameters are added to them after signing.
+  const token = input.token === undefined ? undefined : { key: input.token, secret: input.tokenSecret ?? '' };
+  const signed = oauth.authorize(request, token);
+  return oauth.toHeader({ ...signed, ...extra }).Authorization;
 }
 
 function hashFunction(signatureMethod: OAuth1SignatureMethod): OAuth.HashFunction {

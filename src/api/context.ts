@@ -9,6 +9,7 @@ import type { ConnectionStore } from '../connections/connection-store';
 import type { IntegrationStore } from '../integrations/integration-store';
 import type { Logger } from '../logger';
 import type { Catalog } from '../../providers/load-catalog';
+import type { AuthOutcomePublisher } from './websocket/auth-websocket';
 
 /** Dependencies of the API, built once at start. */
 export interface ApiDeps {
@@ -22,6 +23,8 @@ export interface ApiDeps {
   connections: ConnectionStore;
   /** Absent only in tests that do not need Temporal. */
   temporal?: Client;
+  /** Pushes an attempt's outcome to the browser's WebSocket, on whichever instance holds it (absent: no WebSocket). */
+  authOutcomes?: AuthOutcomePublisher;
 }
 
 /** Who is calling: a backend with a secret key, or a browser with a connect session token. */

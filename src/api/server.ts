@@ -9,9 +9,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Something that takes the server's protocol upgrades (the browser WebSocket) and is closed before it. */
+export interface UpgradeHandler {
+  attach(server: Server): void;
+  close(): Promise<void>;
+}
+
 /** Listens on `host:port` (port 0 → any free port). */
-export async function listen(app: { callback(): RequestListener }, options: { port: number; host?: string }): Promise<RunningServer> {
+export async function listen(app: { callback(): RequestListener }, options: { port: number; host?: string; upgrades?: UpgradeHandler }): Promise<RunningServer> {
   const server = createServer(app.callback());
+  options.upgrades?.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -19,9 +26,13 @@ export async function listen(app: { callback(): RequestListener }, options: { po
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections();
-    }),
+    close: async () => {
+      // Upgraded sockets are no longer HTTP connections: they must end before the server can close.
+      await options.upgrades?.close();
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
   };
 }

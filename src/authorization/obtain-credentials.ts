@@ -1,10 +1,11 @@
 /**
  * Turns what an authorization attempt received into credentials, per auth mode: the OAuth 2.0 code
- * exchange, a client-credentials mint, or a check of a typed API key / basic pair against the
+ * exchange, the OAuth 1.0a verifier exchange, a client-credentials mint, or a check of a typed API key / basic pair against the
  * provider. Pure provider I/O; failures surface as ProviderCallError or AuthorizationError.
  */
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import { strategyFor } from '../../providers/auth-modes';
+import { exchangeVerifier } from '../../providers/auth-modes/oauth1-token-request';
 import { exchangeAuthorizationCode, mintClientCredentialsToken } from '../../providers/auth-modes/oauth2-token-request';
 import { sendVerification } from '../../providers/auth-modes/send-verification';
 import type { Credentials } from '../connections/credentials';
@@ -23,6 +24,8 @@ export interface ObtainInput {
   /** Decrypted: the callback's query (redirect flows) or the submitted credentials (direct flows). */
   received: Record<string, unknown>;
   pkceVerifier: string | null;
+  /** OAuth 1.0a: the secret of the request token obtained when the attempt began. */
+  requestTokenSecret?: string | null;
   redirectUri: string;
   clientId: string | null;
   clientSecret: string | null;
@@ -65,6 +68,27 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
         expiresAt: tokens.expiresAt,
         connectionConfig: tokens.connectionConfig,
       };
+    }
+    case 'OAUTH1': {
+      // A user who refuses is sent back with `denied=<request token>` (X / Twitter) instead of a verifier.
+      if (text(received.denied) !== undefined) throw new AuthorizationError('authorization_denied', 'The user denied the authorization');
+      const requestToken = text(received.oauth_token);
+      const verifier = text(received.oauth_verifier);
+      if (!requestToken || !verifier) throw new AuthorizationError('missing_verifier', 'The callback carried no oauth_token and oauth_verifier');
+      if (!input.requestTokenSecret) throw new AuthorizationError('missing_request_token', 'The attempt holds no request token secret');
+      // The callback's oauth_token is not compared with ours: only the request token we were issued is
+      // signed with its secret, so the provider refuses any other one (and a wrong verifier).
+      const tokens = await exchangeVerifier({
+        entry,
+        consumerKey: required(input.clientId),
+        consumerSecret: required(input.clientSecret),
+        requestToken,
+        requestTokenSecret: input.requestTokenSecret,
+        verifier,
+        connectionConfig: input.connectionConfig,
+        fetch: input.fetch,
+      });
+      return { credentials: { type: 'OAUTH1', oauth_token: tokens.oauthToken, oauth_token_secret: tokens.oauthTokenSecret, raw: tokens.raw }, expiresAt: null, connectionConfig: {} };
     }
     case 'OAUTH2_CC': {
       const clientId = text(received.client_id);

@@ -9,6 +9,12 @@ export interface Storage {
   db: DataSource;
   /** Human description for the start banner (never includes a password). */
   description: string;
+  /**
+   * Where a dedicated LISTEN connection can be opened (PostgreSQL LISTEN/NOTIFY between API instances).
+   * Absent on the embedded PGlite: pglite-socket multiplexes every connection onto one PGlite session
+   * and a NOTIFY only reaches the connection that sent it, so the API delivers in-process there.
+   */
+  listenUrl?: string;
   close(): Promise<void>;
 }
 
@@ -17,7 +23,7 @@ export async function openStorage(config: Pick<Config, 'databaseUrl' | 'dataDir'
   if (config.databaseUrl) {
     const db = await openDatabase(config.databaseUrl);
     const url = new URL(config.databaseUrl);
-    return { db, description: `PostgreSQL at ${url.host}${url.pathname}`, close: () => db.destroy() };
+    return { db, description: `PostgreSQL at ${url.host}${url.pathname}`, listenUrl: config.databaseUrl, close: () => db.destroy() };
   }
   const dataDir = path.resolve(config.dataDir, 'pglite');
   const embedded = await startEmbeddedPostgres({ dataDir });

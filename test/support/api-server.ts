@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config';
 import { createApp } from '../../src/api/app';
 import type { ApiDeps } from '../../src/api/context';
 import { listen } from '../../src/api/server';
+import { AuthWebsocket } from '../../src/api/websocket/auth-websocket';
 import { Cipher } from '../../src/crypto/cipher';
 import { openDatabase } from '../../src/db/data-source';
 import { EnvironmentStore } from '../../src/environments/environment-store';
@@ -20,7 +21,11 @@ export interface TestApi {
   url: string;
   /** The test database (for processes that share it, like a worker child process). */
   databaseUrl: string;
+  /** The cipher key (for another instance on the same database). */
+  encryptionKey: Buffer;
   deps: ApiDeps;
+  /** The browser WebSocket of this instance (LISTENing on the test database). */
+  websocket: AuthWebsocket;
   /** Secret key of a fresh environment named `dev`. */
   secretKey: string;
   /** Creates another environment and returns its secret key. */
@@ -28,33 +33,51 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+export interface TestApiOptions {
+  env?: NodeJS.ProcessEnv;
+  temporal?: Client;
+  catalog?: Catalog;
+  encryptionKey?: Buffer;
+  /**
+   * Another API instance on this existing database (pass the first instance's `encryptionKey` too):
+   * it is neither created nor dropped here, and the instance's own environment gets a unique name.
+   */
+  databaseUrl?: string;
+}
+
 /** Starts the API on 127.0.0.1 with a free port; `env` adds configuration variables. */
-export async function startTestApi(options: { env?: NodeJS.ProcessEnv; temporal?: Client; catalog?: Catalog; encryptionKey?: Buffer } = {}): Promise<TestApi> {
-  const database = await createTestDatabase();
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const db = await openDatabase(database.url);
-  const cipher = new Cipher([{ id: 'test', key: options.encryptionKey ?? randomBytes(32) }]);
+  const encryptionKey = options.encryptionKey ?? randomBytes(32);
+  const cipher = new Cipher([{ id: 'test', key: encryptionKey }]);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = parseConfig({ LOG_LEVEL: 'silent', SERVER_URL: url, ...options.env });
+  const logger = createLogger(config.logLevel);
+  const websocket = await AuthWebsocket.start({ db, temporal: options.temporal, logger, listenUrl: database.url });
   const deps: ApiDeps = {
     config,
     db,
     cipher,
     catalog: options.catalog ?? loadCatalog(),
-    logger: createLogger(config.logLevel),
+    logger,
     environments: new EnvironmentStore(db, cipher),
     integrations: new IntegrationStore(db),
     connections: new ConnectionStore(db, cipher),
     temporal: options.temporal,
+    authOutcomes: websocket,
   };
-  const server = await listen(createApp(deps), { port, host: '127.0.0.1' });
-  const { secretKey } = await deps.environments.create('dev');
+  const server = await listen(createApp(deps), { port, host: '127.0.0.1', upgrades: websocket });
+  const { secretKey } = await deps.environments.create(options.databaseUrl ? `dev-${randomBytes(4).toString('hex')}` : 'dev');
   const secretKeys = [secretKey];
   registerSecrets(() => secretKeys);
   return {
     url,
     databaseUrl: database.url,
+    encryptionKey,
     deps,
+    websocket,
     secretKey,
     createEnvironment: async (name) => {
       const created = (await deps.environments.create(name)).secretKey;

@@ -1,6 +1,7 @@
 /**
- * A fake OAuth 2 provider for tests: a real HTTP server on 127.0.0.1 with an authorization endpoint,
- * a token endpoint (authorization_code + PKCE, refresh_token, client_credentials), a verification
+ * A fake OAuth provider for tests: a real HTTP server on 127.0.0.1 with an authorization endpoint,
+ * a token endpoint (authorization_code + PKCE, refresh_token, client_credentials), the three OAuth 1.0a
+ * endpoints (`/oauth1/request_token`, `/oauth1/authorize`, `/oauth1/access_token`), a verification
  * endpoint (also checking OAuth 1.0a signatures), runtime knobs, queued faults, and a record of every
  * call and every secret it issued.
  */
@@ -66,7 +67,7 @@ export interface FakeProviderCall {
   status: number;
   /** Parsed request body (`{}` when there is none). */
   body: Record<string, unknown>;
-  /** `/verify` calls with an `Authorization: OAuth …` header: the signature check's verdict. */
+  /** `/verify` and `/oauth1/*` token calls with an `Authorization: OAuth …` header: the signature check's verdict. */
   oauth1?: OAuth1Check;
 }
 
@@ -75,6 +76,8 @@ export interface FakeProviderIssued {
   accessTokens: string[];
   refreshTokens: string[];
   codes: string[];
+  /** OAuth 1.0a request tokens, their secrets, verifiers, access tokens and their secrets. */
+  oauth1: string[];
 }
 
 /** A running fake provider. */
@@ -84,7 +87,7 @@ export interface FakeProvider {
   readonly knobs: FakeProviderKnobs;
   readonly calls: FakeProviderCall[];
   readonly issued: FakeProviderIssued;
-  /** Queues `count` copies of `fault` for the next `/token` calls. */
+  /** Queues `count` copies of `fault` for the next token calls (`/token`, `/oauth1/request_token`, `/oauth1/access_token`). */
   failNext(count: number, fault: FakeFault): void;
   /** Invalidates every issued access and refresh token. */
   revokeAll(): void;
@@ -110,6 +113,24 @@ interface IssuedCode {
   redirectUri: string;
   codeChallenge?: string;
   scope?: string;
+}
+
+interface RequestToken {
+  tokenSecret: string;
+  /** `oauth_callback` of the request token call. */
+  callback: string;
+  /** Set when the user "authorized" the token. */
+  verifier?: string;
+}
+
+/** What an OAuth 1.0a signature covers besides the protocol parameters. */
+interface SignedRequest {
+  method: string;
+  host: string;
+  url: URL;
+  tokenSecret: string;
+  /** A form-encoded body (its parameters are signed, §3.4.1.3.1). */
+  body?: Body;
 }
 
 interface ClientCredentials {
@@ -142,6 +163,7 @@ export async function startFakeProvider(options: Partial<FakeProviderKnobs> = {}
     ...provider.issued.accessTokens,
     ...provider.issued.refreshTokens,
     ...provider.issued.codes,
+    ...provider.issued.oauth1,
     provider.knobs.clientSecret,
     ...provider.knobs.oauth1Tokens.flatMap((t) => [t.token, t.tokenSecret]),
   ]);
@@ -163,16 +185,32 @@ export function fakeProviderEntry(provider: Pick<FakeProvider, 'url'>, overrides
   };
 }
 
+/** An OAUTH1 catalog entry pointing at `provider`'s `/oauth1/*` endpoints, verified at `/verify`. */
+export function fakeOAuth1Entry(provider: Pick<FakeProvider, 'url'>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const { url } = provider;
+  return fakeProviderEntry(provider, {
+    display_name: 'Fake OAuth 1.0a',
+    auth_mode: 'OAUTH1',
+    request_url: `${url}/oauth1/request_token`,
+    authorization_url: `${url}/oauth1/authorize`,
+    token_url: `${url}/oauth1/access_token`,
+    signature_method: 'HMAC-SHA1',
+    ...overrides,
+  });
+}
+
 class FakeOAuthProvider implements FakeProvider {
   readonly knobs: FakeProviderKnobs;
   readonly calls: FakeProviderCall[] = [];
-  readonly issued: FakeProviderIssued = { accessTokens: [], refreshTokens: [], codes: [] };
+  readonly issued: FakeProviderIssued = { accessTokens: [], refreshTokens: [], codes: [], oauth1: [] };
   private readonly server: Server;
   private readonly faults: FakeFault[] = [];
   private readonly validAccessTokens = new Set<string>();
   /** Valid refresh token → scope it was granted with. */
   private readonly validRefreshTokens = new Map<string, string | undefined>();
   private readonly unusedCodes = new Map<string, IssuedCode>();
+  /** OAuth 1.0a request tokens not yet exchanged. */
+  private readonly requestTokens = new Map<string, RequestToken>();
   private baseUrl = '';
 
   constructor(options: Partial<FakeProviderKnobs>) {
@@ -220,9 +258,11 @@ class FakeOAuthProvider implements FakeProvider {
     Object.assign(this.knobs, defaultKnobs());
     this.revokeAll();
     this.unusedCodes.clear();
+    this.requestTokens.clear();
     this.issued.accessTokens.length = 0;
     this.issued.refreshTokens.length = 0;
     this.issued.codes.length = 0;
+    this.issued.oauth1.length = 0;
   }
 
   close(): Promise<void> {
@@ -251,6 +291,9 @@ class FakeOAuthProvider implements FakeProvider {
     if (call.method === 'GET' && call.path === '/authorize') return send(res, call, this.authorize(url.searchParams));
     if (call.method === 'POST' && call.path === '/token') return this.token(req, res, call);
     if (call.method === 'GET' && call.path === '/verify') return send(res, call, this.verify(req, call, url));
+    if (call.method === 'POST' && call.path === '/oauth1/request_token') return this.oauth1TokenCall(res, call, () => this.oauth1RequestToken(req, call, url));
+    if (call.method === 'GET' && call.path === '/oauth1/authorize') return send(res, call, this.oauth1Authorize(url.searchParams));
+    if (call.method === 'POST' && call.path === '/oauth1/access_token') return this.oauth1TokenCall(res, call, () => this.oauth1AccessToken(req, call, url));
     send(res, call, json(404, { error: 'not_found' }));
   }
 
@@ -351,6 +394,11 @@ class FakeOAuthProvider implements FakeProvider {
   private checkOAuth1(params: Map<string, string>, method: string, host: string, url: URL): OAuth1Check {
     const token = this.knobs.oauth1Tokens.find((t) => t.token === params.get('oauth_token'));
     if (!token) return 'unknown_token';
+    return this.checkOAuth1Signature(params, { method, host, url, tokenSecret: token.tokenSecret });
+  }
+
+  /** The signature check alone, for a given token secret ('' in a request token call) and form body. */
+  private checkOAuth1Signature(params: Map<string, string>, request: SignedRequest): OAuth1Check {
     const signature = params.get('oauth_signature');
     const signatureMethod = params.get('oauth_signature_method');
     const wellFormed =
@@ -360,14 +408,69 @@ class FakeOAuthProvider implements FakeProvider {
       params.has('oauth_nonce') &&
       signature !== undefined;
     if (!wellFormed) return 'bad_signature';
-    const key = `${rfc3986(this.knobs.clientSecret)}&${rfc3986(token.tokenSecret)}`;
+    const key = `${rfc3986(this.knobs.clientSecret)}&${rfc3986(request.tokenSecret)}`;
     let expected: string;
     if (signatureMethod === 'PLAINTEXT') expected = key;
-    else if (signatureMethod === 'HMAC-SHA1') expected = createHmac('sha1', key).update(oauth1BaseString(params, method, host, url)).digest('base64');
+    else if (signatureMethod === 'HMAC-SHA1') expected = createHmac('sha1', key).update(oauth1BaseString(params, request)).digest('base64');
     else return 'bad_signature';
     const a = Buffer.from(expected);
     const b = Buffer.from(signature);
     return a.length === b.length && timingSafeEqual(a, b) ? 'valid' : 'bad_signature';
+  }
+
+  /** Token calls of OAuth 1.0a take the queued faults and latency of `/token`. */
+  private async oauth1TokenCall(res: ServerResponse, call: FakeProviderCall, answer: () => Outcome): Promise<void> {
+    const fault = this.faults.shift();
+    if (fault && 'timeout' in fault) return; // held open until close() destroys the socket
+    await delay(this.knobs.latencyMs);
+    send(res, call, fault ? faultOutcome(fault) : answer());
+  }
+
+  /** RFC 5849 §2.1: a consumer-signed request (no token) with `oauth_callback`; issues a request token. */
+  private oauth1RequestToken(req: IncomingMessage, call: FakeProviderCall, url: URL): Outcome {
+    const params = oauth1Params(req.headers.authorization);
+    if (params === undefined) return oauth1Problem(401, 'parameter_absent');
+    if (params.has('oauth_token')) return oauth1Problem(400, 'parameter_rejected');
+    call.oauth1 = this.checkOAuth1Signature(params, { method: call.method, host: req.headers.host ?? '', url, tokenSecret: '', body: formBody(call) });
+    if (call.oauth1 !== 'valid') return oauth1Problem(401, 'signature_invalid');
+    const callback = params.get('oauth_callback');
+    if (callback === undefined || !URL.canParse(callback)) return oauth1Problem(400, 'parameter_absent');
+    const token = this.issue('fake-rqt-', this.issued.oauth1);
+    const tokenSecret = this.issue('fake-rqs-', this.issued.oauth1);
+    this.requestTokens.set(token, { tokenSecret, callback });
+    return form(200, { oauth_token: token, oauth_token_secret: tokenSecret, oauth_callback_confirmed: 'true' });
+  }
+
+  /** RFC 5849 §2.2: the user "approves"; back to the recorded callback with the token and a verifier, its own query kept. */
+  private oauth1Authorize(query: URLSearchParams): Outcome {
+    const token = query.get('oauth_token') ?? '';
+    const pending = this.requestTokens.get(token);
+    if (!pending) return oauth1Problem(400, 'token_rejected');
+    pending.verifier = this.issue('fake-ver-', this.issued.oauth1);
+    const location = new URL(pending.callback);
+    location.searchParams.set('oauth_token', token);
+    location.searchParams.set('oauth_verifier', pending.verifier);
+    return { status: 302, payload: '', headers: { location: location.toString() } };
+  }
+
+  /** RFC 5849 §2.3: signed with the request token's secret, with the verifier; single use; issues an access token `/verify` accepts. */
+  private oauth1AccessToken(req: IncomingMessage, call: FakeProviderCall, url: URL): Outcome {
+    const params = oauth1Params(req.headers.authorization);
+    if (params === undefined) return oauth1Problem(401, 'parameter_absent');
+    const token = params.get('oauth_token') ?? '';
+    const pending = this.requestTokens.get(token);
+    if (!pending) {
+      call.oauth1 = 'unknown_token';
+      return oauth1Problem(401, 'token_rejected');
+    }
+    this.requestTokens.delete(token); // single use, even when the rest of the exchange fails
+    call.oauth1 = this.checkOAuth1Signature(params, { method: call.method, host: req.headers.host ?? '', url, tokenSecret: pending.tokenSecret, body: formBody(call) });
+    if (call.oauth1 !== 'valid') return oauth1Problem(401, 'signature_invalid');
+    if (pending.verifier === undefined || params.get('oauth_verifier') !== pending.verifier) return oauth1Problem(401, 'verifier_invalid');
+    const accessToken = this.issue('fake-o1t-', this.issued.oauth1);
+    const accessTokenSecret = this.issue('fake-o1s-', this.issued.oauth1);
+    this.knobs.oauth1Tokens.push({ token: accessToken, tokenSecret: accessTokenSecret });
+    return form(200, { oauth_token: accessToken, oauth_token_secret: accessTokenSecret, user_id: 'fake-user-1' });
   }
 
   private acceptsAuthorization(header: string | undefined): boolean {
@@ -386,6 +489,20 @@ class FakeOAuthProvider implements FakeProvider {
 
 function json(status: number, body: unknown): Outcome {
   return { status, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
+}
+
+/** The body's parameters when it is form-encoded (only those are signed, RFC 5849 §3.4.1.3.1). */
+function formBody(call: FakeProviderCall): Body | undefined {
+  return (call.contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/x-www-form-urlencoded' ? call.body : undefined;
+}
+
+function form(status: number, body: Record<string, string>): Outcome {
+  return { status, payload: new URLSearchParams(body).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+}
+
+/** An OAuth 1.0a refusal, reported the OAuth Problem Reporting way (`oauth_problem=`). */
+function oauth1Problem(status: number, problem: string): Outcome {
+  return form(status, { oauth_problem: problem });
 }
 
 function invalidGrant(): Outcome {
@@ -464,18 +581,20 @@ function oauth1Params(header: string | undefined): Map<string, string> | undefin
 
 /**
  * RFC 5849 §3.4.1 signature base string: METHOD & encoded base URI & encoded normalised parameters
- * (query parameters plus the header's oauth_* parameters except the signature).
+ * (query parameters, form body parameters, and the header's oauth_* parameters except the signature).
  */
-function oauth1BaseString(params: Map<string, string>, method: string, host: string, url: URL): string {
+function oauth1BaseString(params: Map<string, string>, request: SignedRequest): string {
+  const { url } = request;
   // §3.4.1.2: scheme and host lower-case; the fake only listens on plain http, where :80 is the default.
-  const authority = host.toLowerCase().replace(/:80$/, '');
+  const authority = request.host.toLowerCase().replace(/:80$/, '');
   const baseUri = `http://${authority}${url.pathname}`;
   const pairs: Array<[string, string]> = [...url.searchParams].map(([name, value]) => [rfc3986(name), rfc3986(value)]);
+  for (const [name, value] of Object.entries(request.body ?? {})) if (typeof value === 'string') pairs.push([rfc3986(name), rfc3986(value)]);
   for (const [name, value] of params) if (name !== 'oauth_signature') pairs.push([rfc3986(name), rfc3986(value)]);
   // §3.4.1.3.2: sort by encoded name, then by encoded value (byte order).
   pairs.sort(([n1, v1], [n2, v2]) => (n1 < n2 ? -1 : n1 > n2 ? 1 : v1 < v2 ? -1 : v1 > v2 ? 1 : 0));
   const normalized = pairs.map(([name, value]) => `${name}=${value}`).join('&');
-  return [method.toUpperCase(), rfc3986(baseUri), rfc3986(normalized)].join('&');
+  return [request.method.toUpperCase(), rfc3986(baseUri), rfc3986(normalized)].join('&');
 }
 
 /** RFC 5849 §3.6 / RFC 3986 percent-encoding: everything but ALPHA, DIGIT, '-', '.', '_' and '~'. */

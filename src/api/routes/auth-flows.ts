@@ -19,6 +19,7 @@ import { OperationLog } from '../../operation-log/operation-log';
 import { authorizationStateQuery, authorizationWorkflowId, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from '../../../workflows/authorization-messages';
 import { requireSession } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
+import { connectOAuth1 } from './oauth1-connect';
 import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page';
 import { validate } from '../validation';
 
@@ -133,7 +134,10 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const { key } = validate(keyParams, ctx.params, 'invalid_uri_params');
     const integration = await deps.integrations.find(caller.environment.id, key);
     const entry = integration ? deps.catalog.get(integration.provider) : undefined;
-    if (entry?.auth_mode === 'OAUTH1') throw new CustodianError('invalid_auth_mode', 'OAuth 1.0a authorization is not available yet', { status: 400 });
+    if (entry?.auth_mode === 'OAUTH1') {
+      const defaults = caller.kind === 'session' ? sessionDefaults(caller.session, key) : {};
+      return connectOAuth1(ctx, { deps, createAttempt, startWorkflow, defaults, authorizationParams: paramsFromQuery(ctx.query, 'authorization_params') });
+    }
     const verifier = randomBytes(32).toString('base64url');
     const wsClientId = typeof ctx.query.ws_client_id === 'string' ? ctx.query.ws_client_id.slice(0, 64) : null;
     const authorizationParams = paramsFromQuery(ctx.query, 'authorization_params');
@@ -174,9 +178,15 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     if (!(await takeCallback(deps.db, deps.cipher, state, received))) {
       return { ok: false, errorType: 'invalid_state', message: 'This authorization link is invalid, expired or has already been used.' };
     }
-    const handle = temporal().workflow.getHandle(authorizationWorkflowId(state));
-    await handle.signal(callbackReceivedSignal);
-    const result = await waitForOutcome(handle);
+    let result: AuthorizationState;
+    try {
+      const handle = temporal().workflow.getHandle(authorizationWorkflowId(state));
+      await handle.signal(callbackReceivedSignal);
+      result = await waitForOutcome(handle);
+    } finally {
+      // The browser's WebSocket hears the outcome too, whichever API instance holds it (also when waiting failed).
+      await deps.authOutcomes?.publish(state);
+    }
     if (result.status === 'succeeded') return { ok: true, providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
     return { ok: false, errorType: result.errorCode ?? 'authorization_failed', message: result.errorMessage ?? 'The connection could not be made.', providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import { providerEntrySchema } from '../../../providers/catalog-schema';
-import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../../support/fake-provider';
+import { fakeOAuth1Entry, fakeProviderEntry, startFakeProvider, type FakeProvider } from '../../support/fake-provider';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 
@@ -238,6 +238,47 @@ describe('fake OAuth provider', () => {
     expect(provider.calls.at(-1)?.oauth1).to.equal('unknown_token');
     expect(await verifyStatus(provider, { authorization: 'Bearer nothing' })).to.equal(401);
     expect(provider.calls.at(-1)).to.not.have.property('oauth1');
+  });
+
+  it('runs the OAuth 1.0a three legs: request token, authorize back to the callback (its query kept), single-use access token added to knobs.oauth1Tokens', async () => {
+    // Signed with the oauth-1.0a package directly, as above; protocol parameters ride in the header.
+    const post = async (path: string, extra: Record<string, string>, token?: { key: string; secret: string }) => {
+      const oauth = new OAuth({ consumer: { key: provider.knobs.clientId, secret: provider.knobs.clientSecret }, signature_method: 'HMAC-SHA1', hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64') });
+      const url = `${provider.url}${path}`;
+      const authorization = oauth.toHeader({ ...oauth.authorize({ method: 'POST', url, data: extra }, token), ...extra }).Authorization;
+      const response = await fetch(url, { method: 'POST', headers: { authorization } });
+      return { status: response.status, body: Object.fromEntries(new URLSearchParams(await response.text())) };
+    };
+    expect(await post('/oauth1/request_token', {})).to.deep.equal({ status: 400, body: { oauth_problem: 'parameter_absent' } });
+    const requested = await post('/oauth1/request_token', { oauth_callback: 'http://127.0.0.1:9/cb?state=s-1' });
+    expect(requested.status).to.equal(200);
+    expect(requested.body).to.have.keys(['oauth_token', 'oauth_token_secret', 'oauth_callback_confirmed']);
+    const request = { key: requested.body.oauth_token!, secret: requested.body.oauth_token_secret! };
+    expect((await fetch(`${provider.url}/oauth1/authorize?oauth_token=unknown`, { redirect: 'manual' })).status).to.equal(400);
+    const approved = await fetch(`${provider.url}/oauth1/authorize?oauth_token=${request.key}`, { redirect: 'manual' });
+    const back = new URL(approved.headers.get('location')!);
+    expect(`${back.origin}${back.pathname}`).to.equal('http://127.0.0.1:9/cb');
+    expect([...back.searchParams.keys()]).to.deep.equal(['state', 'oauth_token', 'oauth_verifier']);
+    const verifier = back.searchParams.get('oauth_verifier')!;
+
+    const access = await post('/oauth1/access_token', { oauth_verifier: verifier }, request);
+    expect(access.status).to.equal(200);
+    expect(provider.knobs.oauth1Tokens).to.deep.equal([{ token: access.body.oauth_token, tokenSecret: access.body.oauth_token_secret }]);
+    expect(await post('/oauth1/access_token', { oauth_verifier: verifier }, request), 'single use').to.deep.equal({ status: 401, body: { oauth_problem: 'token_rejected' } });
+    expect(provider.issued.oauth1).to.deep.equal([request.key, request.secret, verifier, access.body.oauth_token, access.body.oauth_token_secret]);
+    expect(provider.calls.map((c) => [c.path, c.status, c.oauth1])).to.deep.equal([
+      ['/oauth1/request_token', 400, 'valid'],
+      ['/oauth1/request_token', 200, 'valid'],
+      ['/oauth1/authorize', 400, undefined],
+      ['/oauth1/authorize', 302, undefined],
+      ['/oauth1/access_token', 200, 'valid'],
+      ['/oauth1/access_token', 401, 'unknown_token'],
+    ]);
+  });
+
+  it('fakeOAuth1Entry() is a valid OAUTH1 catalog entry', () => {
+    const parsed = providerEntrySchema.safeParse(fakeOAuth1Entry(provider));
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).to.equal(true);
   });
 
   it('fakeProviderEntry() is a valid catalog entry pointing at the server', () => {

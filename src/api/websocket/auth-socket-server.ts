@@ -1,0 +1,116 @@
+/**
+ * The browser's WebSocket (API.md §4) on the API's HTTP server: each socket gets a fresh
+ * `ws_client_id` in a `connection_ack` and is kept by that id until it closes, so the outcome of the
+ * attempt started with that id can be sent to it. Nothing the browser sends is read.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../../logger';
+import { connectionAck, type AuthSocketMessage } from './outcome-message';
+
+/** The `websocketsPath` the connect session advertises. */
+export const WEBSOCKETS_PATH = '/';
+/** Protocol-level pings (browsers answer them by themselves) keep proxies from dropping idle sockets and find dead ones. */
+const PING_INTERVAL_MS = 30_000;
+
+export interface AuthSocketServerOptions {
+  logger: Logger;
+  path?: string;
+  pingIntervalMs?: number;
+}
+
+export class AuthSocketServer {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  private readonly sockets = new Map<string, WebSocket>();
+  private readonly alive = new WeakSet<WebSocket>();
+  private readonly servers = new Set<Server>();
+  private readonly path: string;
+  private readonly pinger: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: AuthSocketServerOptions) {
+    this.path = options.path ?? WEBSOCKETS_PATH;
+    this.pinger = setInterval(() => this.ping(), options.pingIntervalMs ?? PING_INTERVAL_MS);
+    this.pinger.unref();
+  }
+
+  /** Takes the HTTP server's upgrade requests (before it listens). */
+  attach(server: Server): void {
+    this.servers.add(server);
+    server.on('upgrade', this.onUpgrade);
+  }
+
+  /** How many sockets are open here. */
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  /** Whether the socket with this id is open on this instance. */
+  holds(wsClientId: string): boolean {
+    return this.sockets.get(wsClientId)?.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends to the socket with this id; false when it is not open here. */
+  send(wsClientId: string, message: AuthSocketMessage): boolean {
+    const socket = this.sockets.get(wsClientId);
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  /** The ids of the open sockets. */
+  clientIds(): string[] {
+    return [...this.sockets.keys()];
+  }
+
+  /** Ends every socket and stops taking upgrades. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pinger);
+    for (const server of this.servers) server.off('upgrade', this.onUpgrade);
+    this.servers.clear();
+    for (const socket of this.sockets.values()) socket.terminate();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    let pathname: string;
+    try {
+      pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      pathname = '';
+    }
+    if (this.closed || pathname !== this.path) {
+      socket.end(`HTTP/1.1 ${this.closed ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+  };
+
+  private accept(ws: WebSocket): void {
+    const wsClientId = randomUUID();
+    this.sockets.set(wsClientId, ws);
+    this.alive.add(ws);
+    ws.on('pong', () => this.alive.add(ws));
+    ws.on('close', () => {
+      if (this.sockets.get(wsClientId) === ws) this.sockets.delete(wsClientId);
+    });
+    ws.on('error', (error) => this.options.logger.debug({ err: error }, 'browser websocket error'));
+    ws.send(JSON.stringify(connectionAck(wsClientId)));
+  }
+
+  private ping(): void {
+    for (const ws of this.sockets.values()) {
+      if (!this.alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.delete(ws);
+      ws.ping();
+    }
+  }
+}

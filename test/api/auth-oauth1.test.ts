@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { oauth1AuthorizationHeader } from '../../providers/auth-modes/oauth1-signing';
+import { createDevServerEnv } from '../support/temporal-env';
+import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
+import { fakeOAuth1Entry } from '../support/fake-provider';
+import { http } from '../support/http';
+import { AuthAttemptEntity, ConnectionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../src/db/entities';
+
+describe('OAuth 1.0a authorization through a connect session (dev server)', function () {
+  this.timeout(120_000);
+  let env: TestWorkflowEnvironment;
+  let rig: ConnectionsRig;
+  let environment: EnvironmentEntity;
+  let integration: IntegrationEntity;
+
+  before(async () => {
+    env = await createDevServerEnv();
+    rig = await startConnectionsRig(env, { extraProviders: (provider) => ({ 'fake-oauth1': fakeOAuth1Entry(provider) }) });
+    environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
+    integration = await rig.api.deps.integrations.create(environment.id, {
+      uniqueKey: 'oauth1',
+      provider: 'fake-oauth1',
+      displayName: null,
+      clientId: rig.provider.knobs.clientId,
+      clientSecretEncrypted: rig.api.deps.cipher.encrypt(rig.provider.knobs.clientSecret),
+      scopes: [],
+      forwardWebhooks: true,
+    });
+  });
+  after(async () => {
+    await rig?.close();
+    await env?.teardown();
+  });
+
+  async function session(): Promise<string> {
+    const created = await http(rig.api.url, 'POST', '/connect/sessions', { token: rig.api.secretKey, body: { end_user: { id: 'u-1', email: 'u1@example.com' } } });
+    expect(created.status).to.equal(201);
+    return created.body.data.token as string;
+  }
+
+  async function connections(): Promise<ConnectionEntity[]> {
+    return rig.api.deps.db.getRepository(ConnectionEntity).find({ where: { integrationId: integration.id } });
+  }
+
+  /** /oauth/connect, then the provider's authorize page; returns the attempt id and the callback URL the provider sent the browser to. */
+  async function connectAndAuthorize(key = 'oauth1'): Promise<{ state: string; callback: URL }> {
+    const start = await fetch(`${rig.api.url}/oauth/connect/${key}?connect_session_token=${await session()}`, { redirect: 'manual' });
+    expect(start.status).to.equal(302);
+    const authorize = new URL(start.headers.get('location')!);
+    expect(authorize.origin + authorize.pathname).to.equal(`${rig.provider.url}/oauth1/authorize`);
+    expect([...authorize.searchParams.keys()]).to.deep.equal(['oauth_token']);
+    const atProvider = await fetch(authorize, { redirect: 'manual' });
+    expect(atProvider.status).to.equal(302);
+    const callback = new URL(atProvider.headers.get('location')!);
+    expect(callback.origin + callback.pathname).to.equal(`${rig.api.url}/oauth/callback`);
+    return { state: callback.searchParams.get('state')!, callback };
+  }
+
+  it('connects: request token with the state in its callback, authorize redirect, callback, stored OAUTH1 credentials valid at the provider', async () => {
+    const { state, callback } = await connectAndAuthorize();
+    const requestCall = rig.provider.calls.find((c) => c.path === '/oauth1/request_token')!;
+    expect(requestCall).to.include({ status: 200, oauth1: 'valid' });
+    expect([...callback.searchParams.keys()]).to.deep.equal(['state', 'oauth_token', 'oauth_verifier']);
+    const pending = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
+    expect(pending).to.include({ authMode: 'OAUTH1', status: 'pending' });
+    const [requestToken, requestTokenSecret] = rig.provider.issued.oauth1;
+    expect(rig.api.deps.cipher.decrypt(pending.requestTokenSecretEncrypted!)).to.equal(requestTokenSecret);
+    expect(callback.searchParams.get('oauth_token')).to.equal(requestToken);
+
+    const page = await fetch(callback);
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.include('nango_oauth_callback_success');
+
+    const attempt = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
+    expect(attempt).to.include({ status: 'succeeded', operation: 'creation', callbackParamsEncrypted: null, requestTokenSecretEncrypted: null, credentialsEncrypted: null });
+    const got = await http(rig.api.url, 'GET', `/connections/${attempt.connectionId}?provider_config_key=oauth1`, { token: rig.api.secretKey });
+    expect(got.status).to.equal(200);
+    const { oauth_token: token, oauth_token_secret: tokenSecret } = got.body.credentials as { oauth_token: string; oauth_token_secret: string };
+    expect(got.body.credentials).to.deep.equal({ type: 'OAUTH1', oauth_token: token, oauth_token_secret: tokenSecret, raw: { oauth_token: token, oauth_token_secret: tokenSecret, user_id: 'fake-user-1' } });
+    expect(rig.provider.knobs.oauth1Tokens).to.deep.include({ token, tokenSecret });
+    const verifyUrl = `${rig.provider.url}/verify`;
+    const authorization = oauth1AuthorizationHeader({ method: 'GET', url: verifyUrl, consumerKey: rig.provider.knobs.clientId, consumerSecret: rig.provider.knobs.clientSecret, token, tokenSecret });
+    expect((await fetch(verifyUrl, { headers: { authorization } })).status).to.equal(200);
+
+    const replay = await fetch(callback);
+    expect(replay.status, 'a replayed callback changes nothing').to.equal(400);
+    expect(await replay.text()).to.include('nango_oauth_callback_error');
+    expect(rig.provider.calls.filter((c) => c.path === '/oauth1/access_token')).to.have.length(1);
+    expect(await connections()).to.have.length(1);
+  });
+
+  it('a tampered verifier gets the error page, the provider refuses it, and no connection is stored', async () => {
+    const before = (await connections()).length;
+    const { state, callback } = await connectAndAuthorize();
+    callback.searchParams.set('oauth_verifier', `${callback.searchParams.get('oauth_verifier')}x`);
+    const page = await fetch(callback);
+    expect(page.status).to.equal(400);
+    const html = await page.text();
+    expect(html).to.include('nango_oauth_callback_error');
+    expect(html).to.include('invalid_grant');
+    expect(rig.provider.calls.at(-1)).to.include({ path: '/oauth1/access_token', status: 401 });
+    const attempt = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
+    expect(attempt).to.include({ status: 'failed', errorCode: 'invalid_grant', connectionRowId: null, callbackParamsEncrypted: null, requestTokenSecretEncrypted: null });
+    expect((await connections()).length).to.equal(before);
+  });
+
+  it('a request token the provider refuses answers 400 with its reason, closes the attempt and redirects nowhere', async () => {
+    const wrong = await rig.api.deps.integrations.create(environment.id, {
+      uniqueKey: 'oauth1-wrong-secret',
+      provider: 'fake-oauth1',
+      displayName: null,
+      clientId: rig.provider.knobs.clientId,
+      clientSecretEncrypted: rig.api.deps.cipher.encrypt('not-the-consumer-secret'),
+      scopes: [],
+      forwardWebhooks: true,
+    });
+    const start = await http(rig.api.url, 'GET', `/oauth/connect/oauth1-wrong-secret?connect_session_token=${await session()}`);
+    expect(start.status).to.equal(400);
+    expect(start.body).to.deep.equal({ error: { code: 'invalid_client', message: `The request token endpoint ${rig.provider.url}/oauth1/request_token answered 401 (signature_invalid)` } });
+    const attempts = await rig.api.deps.db.getRepository(AuthAttemptEntity).findBy({ integrationId: wrong.id });
+    expect(attempts.map((a) => [a.status, a.errorCode, a.requestTokenSecretEncrypted])).to.deep.equal([['failed', 'invalid_client', null]]);
+  });
+});
