@@ -66,7 +66,7 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
       return {
         credentials: { type: 'OAUTH2', access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_at: tokens.expiresAt?.toISOString(), raw: tokens.raw },
         expiresAt: tokens.expiresAt,
-        connectionConfig: tokens.connectionConfig,
+        connectionConfig: { ...redirectUriMetadata(entry, received), ...tokens.connectionConfig },
       };
     }
     case 'OAUTH1': {
@@ -117,6 +117,16 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
     default:
       throw new AuthorizationError('invalid_auth_mode', `Authorization for ${input.authMode} is not available yet`);
   }
+}
+
+/** Values the provider put on the callback URL that the catalog names (`realmId` for QuickBooks…). */
+export function redirectUriMetadata(entry: Pick<ProviderEntry, 'redirect_uri_metadata'>, received: Record<string, unknown>): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const key of entry.redirect_uri_metadata ?? []) {
+    const value = received[key];
+    if (typeof value === 'string' && value !== '') metadata[key] = value.slice(0, 1024);
+  }
+  return metadata;
 }
 
 function required(value: string | null): string {
