@@ -10,6 +10,9 @@ const forbiddenInWorkflows = [
   '@temporalio/client', '@temporalio/worker', '@temporalio/activity',
 ];
 
+// What the Connect UI's modules may use from the browser (listed rather than pulled from a package).
+const browserGlobals = ['window', 'document', 'fetch', 'URL', 'URLSearchParams', 'WebSocket', 'CSS', 'console', 'Event'];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.data/', 'test-artifacts/', 'tools/', 'eslint.config.mjs'] },
   js.configs.recommended,
@@ -19,6 +22,27 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    // The Connect UI's browser modules (plain JS, no build): browser globals, no type information
+    // (they are not in a TypeScript project), the recommended rules otherwise.
+    files: ['src/connect-ui/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'module',
+      ecmaVersion: 2022,
+      parserOptions: { projectService: false },
+      globals: Object.fromEntries(browserGlobals.map((name) => [name, 'readonly'])),
+    },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-restricted-globals': ['error', { name: 'eval', message: 'The Connect UI runs under a CSP without unsafe-eval.' }],
+      'no-restricted-properties': ['error',
+        { property: 'innerHTML', message: 'Build DOM nodes and use textContent: API data must never be parsed as HTML.' },
+        { property: 'outerHTML', message: 'Build DOM nodes and use textContent: API data must never be parsed as HTML.' },
+        { property: 'insertAdjacentHTML', message: 'Build DOM nodes and use textContent: API data must never be parsed as HTML.' }],
     },
   },
   {

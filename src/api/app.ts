@@ -5,6 +5,7 @@ import { browserCors } from './middleware/browser-cors';
 import { errorHandler } from './middleware/error-handler';
 import { jsonBody } from './middleware/json-body';
 import { connectSessionsRouter } from './routes/connect-sessions';
+import { connectUiRouter } from './routes/connect-ui';
 import { authFlowsRouter } from './routes/auth-flows';
 import { connectionsRouter } from './routes/connections';
 import { environmentRouter } from './routes/environment';
@@ -20,7 +21,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
   app.use(errorHandler(deps.logger));
   app.use(browserCors());
   app.use(jsonBody());
-  for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps)]) {
+  for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), connectUiRouter(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

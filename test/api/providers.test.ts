@@ -44,6 +44,20 @@ describe('providers API (API.md §3)', () => {
     expect((await fetch(`${api.url}/logos/nope.svg`)).status).to.equal(404);
   });
 
+  it('shows a connect session the field schemas the Connect UI renders (connection_config and credentials)', async () => {
+    const session = await http(api.url, 'POST', '/connect/sessions', { token: api.secretKey, body: { end_user: { id: 'u-providers' } } });
+    const token = session.body.data.token as string;
+    const zendesk = await http(api.url, 'GET', '/providers/zendesk', { token });
+    expect(zendesk.status).to.equal(200);
+    expect(zendesk.body.data.connection_config.subdomain).to.deep.equal({
+      type: 'string', title: 'Zendesk subdomain', description: 'The subdomain of your Zendesk account.', example: 'acme',
+      pattern: '^[a-z0-9][a-z0-9-]*$', prefix: 'https://', suffix: '.zendesk.com',
+    });
+    const bamboo = await http(api.url, 'GET', '/providers/bamboohr-basic', { token });
+    expect(bamboo.body.data.credentials.username).to.include({ title: 'API key', secret: true });
+    expect(bamboo.body.data.credentials.password).to.include({ hidden: true, default_value: 'x' });
+  });
+
   it('rejects the provider routes without a key', async () => {
     for (const path of ['/providers', '/providers/github']) {
       const res = await http(api.url, 'GET', path);

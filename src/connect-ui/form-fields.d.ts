@@ -1,0 +1,64 @@
+/** Types of form-fields.js (the browser module has no build step; these let TypeScript tests import it). */
+
+export interface FieldSchema {
+  type?: string;
+  title?: string;
+  description?: string;
+  example?: string;
+  pattern?: string;
+  optional?: boolean;
+  format?: string;
+  prefix?: string;
+  suffix?: string;
+  order?: number;
+  default_value?: string;
+  hidden?: boolean;
+  secret?: boolean;
+  automated?: boolean;
+}
+
+export interface ProviderLike {
+  auth_mode?: string;
+  connection_config?: Record<string, FieldSchema>;
+  credentials?: Record<string, FieldSchema>;
+}
+
+export interface FieldDescriptor {
+  group: 'params' | 'credentials';
+  key: string;
+  name: string;
+  title: string;
+  description: string;
+  prefix: string;
+  suffix: string;
+  placeholder: string;
+  pattern: string | null;
+  format: string | null;
+  required: boolean;
+  hidden: boolean;
+  secret: boolean;
+  defaultValue: string | null;
+  order: number | null;
+}
+
+export declare const REDIRECT_AUTH_MODES: string[];
+export declare function buildFields(provider: ProviderLike, options?: { presetConnectionConfig?: Record<string, unknown> }): FieldDescriptor[];
+export declare function visibleFields(fields: FieldDescriptor[]): FieldDescriptor[];
+export declare function normalizeValue(field: FieldDescriptor, raw: unknown): string;
+export declare function validateField(field: FieldDescriptor, raw: unknown): string | null;
+export declare function collectValues(
+  fields: FieldDescriptor[],
+  values: Record<string, string | undefined>,
+): { errors: Record<string, string>; params: Record<string, string>; credentials: Record<string, string> };
+export declare function oauthUrl(apiURL: string, providerConfigKey: string, sessionToken: string, params?: Record<string, string>, wsClientId?: string | null): string;
+export declare function directAuthRequest(
+  apiURL: string,
+  authMode: string,
+  providerConfigKey: string,
+  sessionToken: string,
+  params?: Record<string, string>,
+  credentials?: Record<string, string>,
+): { url: string; body: Record<string, string> } | null;
+export declare function describeApiError(body: unknown, fields?: FieldDescriptor[]): { code: string; message: string; fieldErrors: Record<string, string> };
+export declare function resolveTheme(defaultTheme: string, override: string | null | undefined, prefersDark: boolean): 'light' | 'dark';
+export declare function contrastText(color: string): string | null;

@@ -1,0 +1,205 @@
+/**
+ * Pure helpers of the Connect UI (no DOM, no network): which fields a provider's form has, how a
+ * value is checked and sent, and the URLs and bodies of the auth routes (API.md §4). Shared by the
+ * browser (app.js) and the unit tests.
+ */
+
+/** What the end user types for each auth mode that takes credentials, with titles when the catalog has none. */
+const CREDENTIAL_FIELDS = {
+  API_KEY: [{ key: 'apiKey', title: 'API key', secret: true }],
+  BASIC: [
+    { key: 'username', title: 'Username', secret: false },
+    { key: 'password', title: 'Password', secret: true },
+  ],
+  OAUTH2_CC: [
+    { key: 'client_id', title: 'Client ID', secret: false },
+    { key: 'client_secret', title: 'Client secret', secret: true },
+  ],
+};
+
+/** Auth modes completed in a popup at the provider. */
+export const REDIRECT_AUTH_MODES = ['OAUTH2', 'OAUTH1'];
+
+/** Simple checks for the catalog's `format` values (the pattern, when present, is the stricter rule). */
+const FORMATS = {
+  hostname: { test: (v) => /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(v), message: 'a host name' },
+  uri: { test: (v) => URL.canParse(v), message: 'a URL' },
+  uuid: { test: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v), message: 'a UUID' },
+  email: { test: (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), message: 'an email address' },
+};
+
+function text(value) {
+  return value === undefined || value === null ? '' : String(value);
+}
+
+function descriptor(group, key, schema, fallback) {
+  const field = schema ?? {};
+  return {
+    group,
+    key,
+    name: key,
+    title: text(field.title) || fallback.title || key,
+    description: text(field.description),
+    prefix: text(field.prefix),
+    suffix: text(field.suffix),
+    placeholder: text(field.example),
+    pattern: typeof field.pattern === 'string' && field.pattern !== '' ? field.pattern : null,
+    format: typeof field.format === 'string' && FORMATS[field.format] ? field.format : null,
+    required: field.optional !== true,
+    hidden: field.hidden === true,
+    secret: field.secret === true || (field.secret === undefined && fallback.secret === true),
+    defaultValue: field.default_value === undefined ? null : text(field.default_value),
+    order: typeof field.order === 'number' ? field.order : null,
+  };
+}
+
+function sortByOrder(fields) {
+  return fields
+    .map((field, index) => ({ field, index }))
+    .sort((a, b) => (a.field.order ?? Number.MAX_SAFE_INTEGER) - (b.field.order ?? Number.MAX_SAFE_INTEGER) || a.index - b.index)
+    .map(({ field }) => field);
+}
+
+/**
+ * The fields of an integration's form, in display order: `connection_config` fields (sent as
+ * `params[k]`) then, for API_KEY / BASIC / OAUTH2_CC, the credentials. Fields filled in automatically
+ * from the token response (`automated`) are left out, and so are connection-config keys the session's
+ * `integrations_config_defaults` already sets (the server merges those in).
+ */
+export function buildFields(provider, options = {}) {
+  const preset = options.presetConnectionConfig ?? {};
+  const config = Object.entries(provider?.connection_config ?? {})
+    .filter(([key, schema]) => schema?.automated !== true && !Object.prototype.hasOwnProperty.call(preset, key))
+    .map(([key, schema]) => descriptor('params', key, schema, {}));
+  const credentialSchemas = provider?.credentials ?? {};
+  const credentials = (CREDENTIAL_FIELDS[provider?.auth_mode] ?? []).map((fallback) => descriptor('credentials', fallback.key, credentialSchemas[fallback.key], fallback));
+  return [...sortByOrder(config), ...sortByOrder(credentials)];
+}
+
+/** Fields the end user sees (hidden ones are sent with their default value). */
+export function visibleFields(fields) {
+  return fields.filter((field) => !field.hidden);
+}
+
+/** The value as sent: trimmed, without the prefix / suffix shown around the input if they were pasted too. */
+export function normalizeValue(field, raw) {
+  // Secrets are sent exactly as typed: a password may start or end with a space.
+  if (field.secret) return text(raw);
+  let value = text(raw).trim();
+  if (field.prefix && value.toLowerCase().startsWith(field.prefix.toLowerCase())) value = value.slice(field.prefix.length);
+  if (field.suffix && value.toLowerCase().endsWith(field.suffix.toLowerCase())) value = value.slice(0, value.length - field.suffix.length);
+  return value;
+}
+
+/** The error message for a value, or null when it is acceptable. Patterns are checked as the server checks them. */
+export function validateField(field, raw) {
+  const value = normalizeValue(field, raw);
+  if (value === '') return field.required && field.defaultValue === null ? `${field.title} is required.` : null;
+  if (field.pattern !== null) {
+    let re;
+    try {
+      re = new RegExp(field.pattern);
+    } catch {
+      re = null;
+    }
+    if (re && !re.test(value)) return field.placeholder ? `${field.title} does not have the expected format (for example ${field.placeholder}).` : `${field.title} does not have the expected format.`;
+  } else if (field.format !== null && !FORMATS[field.format].test(value)) {
+    return `${field.title} must be ${FORMATS[field.format].message}.`;
+  }
+  return null;
+}
+
+/** Checks every field; `values` maps field names to what was typed (hidden fields take their default). Returns `{errors, params, credentials}`. */
+export function collectValues(fields, values) {
+  const errors = {};
+  const params = {};
+  const credentials = {};
+  for (const field of fields) {
+    const target = field.group === 'params' ? params : credentials;
+    if (field.hidden) {
+      if (field.defaultValue !== null) target[field.key] = field.defaultValue;
+      continue;
+    }
+    const error = validateField(field, values[field.name]);
+    if (error) {
+      errors[field.name] = error;
+      continue;
+    }
+    const value = normalizeValue(field, values[field.name]);
+    if (value !== '') target[field.key] = value;
+    else if (field.defaultValue !== null) target[field.key] = field.defaultValue;
+  }
+  return { errors, params, credentials };
+}
+
+function withQuery(apiURL, path, query) {
+  const url = new URL(apiURL.replace(/\/+$/, '') + path);
+  for (const [key, value] of query) url.searchParams.append(key, value);
+  return url.toString();
+}
+
+function paramsQuery(params) {
+  return Object.entries(params).map(([key, value]) => [`params[${key}]`, value]);
+}
+
+/** The URL the OAuth popup opens (`ws_client_id` routes the outcome to this page's WebSocket too). */
+export function oauthUrl(apiURL, providerConfigKey, sessionToken, params = {}, wsClientId = null) {
+  const ws = wsClientId ? [['ws_client_id', wsClientId]] : [];
+  return withQuery(apiURL, `/oauth/connect/${encodeURIComponent(providerConfigKey)}`, [['connect_session_token', sessionToken], ...ws, ...paramsQuery(params)]);
+}
+
+/** The direct (non-redirect) auth request for API_KEY / BASIC / OAUTH2_CC / NONE: `{url, body}`, or null for redirect modes. */
+export function directAuthRequest(apiURL, authMode, providerConfigKey, sessionToken, params = {}, credentials = {}) {
+  const key = encodeURIComponent(providerConfigKey);
+  const query = [['connect_session_token', sessionToken], ...paramsQuery(params)];
+  switch (authMode) {
+    case 'API_KEY':
+      return { url: withQuery(apiURL, `/api-auth/api-key/${key}`, query), body: { apiKey: credentials.apiKey ?? '' } };
+    case 'BASIC':
+      return { url: withQuery(apiURL, `/api-auth/basic/${key}`, query), body: { username: credentials.username ?? '', password: credentials.password ?? '' } };
+    case 'OAUTH2_CC':
+      return { url: withQuery(apiURL, `/oauth2/auth/${key}`, query), body: { client_id: credentials.client_id ?? '', client_secret: credentials.client_secret ?? '' } };
+    case 'NONE':
+      return { url: withQuery(apiURL, `/auth/unauthenticated/${key}`, query), body: {} };
+    default:
+      return null;
+  }
+}
+
+/**
+ * An API error envelope as the form shows it: `{code, message, fieldErrors}` where fieldErrors maps a
+ * field name to the message of an `errors[]` entry whose path names it (`["params","subdomain"]`, `["apiKey"]`).
+ */
+export function describeApiError(body, fields = []) {
+  const error = body && typeof body === 'object' && body.error && typeof body.error === 'object' ? body.error : {};
+  const code = typeof error.code === 'string' ? error.code : 'unknown_error';
+  const message = typeof error.message === 'string' && error.message !== '' ? error.message : 'The request failed.';
+  const fieldErrors = {};
+  for (const detail of Array.isArray(error.errors) ? error.errors : []) {
+    const path = Array.isArray(detail?.path) ? detail.path : [];
+    const field = fields.find((f) => (f.group === 'params' ? path[0] === 'params' && path[1] === f.key : path.length === 1 && path[0] === f.key));
+    if (field && !field.hidden) fieldErrors[field.name] = typeof detail.message === 'string' ? detail.message : message;
+  }
+  return { code, message, fieldErrors };
+}
+
+/** `light` or `dark` from the session's default, an optional `?theme=` override and the system preference. */
+export function resolveTheme(defaultTheme, override, prefersDark) {
+  const choice = ['light', 'dark', 'system'].includes(override) ? override : defaultTheme;
+  if (choice === 'light' || choice === 'dark') return choice;
+  return prefersDark ? 'dark' : 'light';
+}
+
+/** Black or white, whichever reads better on a `#rgb` / `#rrggbb` background (null for other colour syntaxes). */
+export function contrastText(color) {
+  const match = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(text(color).trim());
+  if (!match) return null;
+  const hex = match[1].length === 3 ? [...match[1]].map((c) => c + c).join('') : match[1];
+  const [r, g, b] = [0, 2, 4].map((i) => {
+    const channel = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  // Contrast with white vs. with black (WCAG relative luminance).
+  return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 ? '#ffffff' : '#000000';
+}
