@@ -26,7 +26,8 @@ export function checkConnectionConfig(entry: Pick<ProviderEntry, 'connection_con
     const value = checked[key];
     if (value === undefined || value === '') {
       if (field.default_value !== undefined) checked[key] = field.default_value;
-      else if (field.optional !== true && field.hidden !== true) problems.push({ code: 'missing', message: `${field.title} is required`, path: ['params', key] });
+      // `automated` fields are filled from the token response, after the authorization.
+      else if (field.optional !== true && field.hidden !== true && field.automated !== true) problems.push({ code: 'missing', message: `${field.title} is required`, path: ['params', key] });
       continue;
     }
     if (typeof value !== 'string') {
