@@ -115,10 +115,11 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
       const values = received(ctx.request.body ?? {});
       const started = await createAttempt(ctx, authMode, { callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values)) });
       const handle = await startWorkflow(started, false);
-      const outcome = await handle.result();
+      const outcome = await waitForOutcome(handle);
       if (outcome.status !== 'succeeded') {
         const code = outcome.errorCode ?? 'authorization_failed';
-        throw new CustodianError(code, outcome.errorMessage ?? 'The connection could not be made', { status: code === 'temporal_unavailable' ? 500 : 400 });
+        const status = code === 'temporal_unavailable' ? 500 : code === 'authorization_pending' ? 503 : 400;
+        throw new CustodianError(code, outcome.errorMessage ?? 'The connection could not be made', { status });
       }
       ctx.body = { connectionId: outcome.connectionId, providerConfigKey: outcome.providerConfigKey };
     });
@@ -199,8 +200,16 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
       ])) as AuthorizationState;
     } catch (error) {
       if (error instanceof WorkflowFailedError) throw error;
-      const state = await handle.query(authorizationStateQuery);
-      return { ...state, status: 'failed', errorCode: state.errorCode ?? 'authorization_pending', errorMessage: state.errorMessage ?? 'The provider is taking too long; try again.' };
+      // Still running (a slow provider, or no worker): say so rather than hang. The query needs a worker too.
+      const state = await handle.query(authorizationStateQuery).catch(() => null);
+      return {
+        status: 'failed',
+        providerConfigKey: state?.providerConfigKey ?? '',
+        connectionId: state?.connectionId ?? '',
+        operation: null,
+        errorCode: 'authorization_pending',
+        errorMessage: 'The authorization is taking too long; try again in a moment.',
+      };
     }
   }
 
