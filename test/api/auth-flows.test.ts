@@ -174,6 +174,17 @@ describe('authorization flows through a connect session (dev server)', function 
     expect(foreign.status, "another environment's integration does not exist for this session").to.equal(400);
   });
 
+  it('a browser that cannot start the flow gets the error page for its opener; API clients get JSON', async () => {
+    const page = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=nango_connect_session_${'0'.repeat(64)}`, { redirect: 'manual', headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(page.status).to.equal(401);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    const html = await page.text();
+    expect(html).to.include('nango_oauth_callback_error');
+    expect(html).to.include('unknown_connect_session_token');
+    const json = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=nango_connect_session_${'0'.repeat(64)}`, { redirect: 'manual' });
+    expect(((await json.json()) as { error: { code: string } }).error.code).to.equal('unknown_connect_session_token');
+  });
+
   it('security: a PKCE verifier that does not match fails the exchange and stores nothing', async () => {
     const token = await session();
     const start = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${token}`, { redirect: 'manual' });

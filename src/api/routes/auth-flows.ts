@@ -130,7 +130,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   direct('/oauth2/auth/:key', 'OAUTH2_CC', (body) => validate(clientCredentialsBody, body, 'invalid_body'));
   direct('/auth/unauthenticated/:key', 'NONE', () => ({}));
 
-  router.get('/oauth/connect/:key', requireSession(deps), async (ctx) => {
+  router.get('/oauth/connect/:key', errorPageForBrowsers, requireSession(deps), async (ctx) => {
     const caller = ctx.state.caller;
     const { key } = validate(keyParams, ctx.params, 'invalid_uri_params');
     const integration = await deps.integrations.find(caller.environment.id, key);
@@ -163,13 +163,31 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.redirect(url);
   });
 
-  router.get('/oauth/callback', async (ctx) => {
-    const outcome = await handleCallback(ctx.query);
-    ctx.status = outcome.ok ? 200 : 400;
+  /**
+   * A browser (popup or redirect) that cannot start the flow gets the callback error page, which tells
+   * the opener and closes, rather than a JSON body it would just display. API clients still get JSON.
+   */
+  async function errorPageForBrowsers(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof CustodianError) || !ctx.get('accept').includes('text/html')) throw error;
+      const message = error.expose ? error.message : 'The connection could not be started.';
+      sendCallbackPage(ctx, { ok: false, errorType: error.code, message }, error.status);
+    }
+  }
+
+  function sendCallbackPage(ctx: Context, outcome: CallbackOutcome, status: number): void {
+    ctx.status = status;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Content-Security-Policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
     ctx.body = renderCallbackPage(outcome);
+  }
+
+  router.get('/oauth/callback', async (ctx) => {
+    const outcome = await handleCallback(ctx.query);
+    sendCallbackPage(ctx, outcome, outcome.ok ? 200 : 400);
   });
 
   /** One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing. */
