@@ -26,10 +26,14 @@ describe('authorization flows through a connect session (dev server)', function 
           auth_mode: 'API_KEY',
           proxy: { base_url: provider.url, headers: { authorization: 'Bearer ${apiKey}' }, verification: { method: 'GET', endpoints: ['/verify'] } },
         },
+        'fake-cc': { display_name: 'Fake client credentials', categories: ['dev-tools'], docs: 'https://example.com/fake-cc', auth_mode: 'OAUTH2_CC', token_url: `${provider.url}/token` },
+        'fake-public': { display_name: 'Fake public API', categories: ['dev-tools'], docs: 'https://example.com/fake-public', auth_mode: 'NONE' },
       }),
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
     await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'keys', provider: 'fake-apikey', displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: true });
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'cc', provider: 'fake-cc', displayName: null, clientId: null, clientSecretEncrypted: null, scopes: ['read'], forwardWebhooks: true });
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'public', provider: 'fake-public', displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: true });
   });
   after(async () => {
     await rig?.close();
@@ -113,6 +117,29 @@ describe('authorization flows through a connect session (dev server)', function 
     expect(right.body.providerConfigKey).to.equal('keys');
     const got = await http(rig.api.url, 'GET', `/connections/${right.body.connectionId}?provider_config_key=keys`, { token: rig.api.secretKey });
     expect(got.body.credentials).to.deep.equal({ type: 'API_KEY', apiKey: API_KEY });
+  });
+
+  it('client credentials: a wrong secret stores nothing; the right pair mints a token that the connection keeps fresh', async () => {
+    const token = await session();
+    const before = (await liveConnections()).length;
+    const wrong = await http(rig.api.url, 'POST', `/oauth2/auth/cc?connect_session_token=${token}`, { body: { client_id: rig.provider.knobs.clientId, client_secret: 'not-the-secret' } });
+    expect(wrong.status).to.equal(400);
+    expect(wrong.body.error.code).to.equal('invalid_client');
+    expect((await liveConnections()).length).to.equal(before);
+    const right = await http(rig.api.url, 'POST', `/oauth2/auth/cc?connect_session_token=${token}`, { body: { client_id: rig.provider.knobs.clientId, client_secret: rig.provider.knobs.clientSecret } });
+    expect(right.status).to.equal(200);
+    const got = await http(rig.api.url, 'GET', `/connections/${right.body.connectionId}?provider_config_key=cc`, { token: rig.api.secretKey });
+    expect(got.body.credentials.type).to.equal('OAUTH2_CC');
+    expect(rig.provider.isAccessTokenValid(got.body.credentials.token)).to.equal(true);
+    expect(rig.provider.tokenCalls('client_credentials').at(-1)!.body.scope).to.equal('read');
+  });
+
+  it('unauthenticated: connects without credentials', async () => {
+    const token = await session();
+    const response = await http(rig.api.url, 'POST', `/auth/unauthenticated/public?connect_session_token=${token}`, { body: {} });
+    expect(response.status).to.equal(200);
+    const got = await http(rig.api.url, 'GET', `/connections/${response.body.connectionId}?provider_config_key=public`, { token: rig.api.secretKey });
+    expect(got.body.credentials).to.deep.equal({ type: 'NONE' });
   });
 
   it('refuses connection_id with a session, an integration outside the allowed list, and the wrong auth mode', async () => {
