@@ -1,0 +1,529 @@
+import { expect } from 'chai';
+import { Nango as NangoNode } from '@nangohq/node';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { ConnectionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../src/db/entities';
+import { launchBrowser, screenshotter } from '../support/browser';
+import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
+import { fakeOAuth1Entry } from '../support/fake-provider';
+import { startFrontendHost, type FrontendHost } from '../support/frontend-host';
+import { http } from '../support/http';
+import { createDevServerEnv } from '../support/temporal-env';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
+
+const API_KEY = 'sk-e2e-right-key-0123456789';
+const BASIC_USER = { username: 'ann', password: 's3cret pass' };
+
+type Shot = (page: Page, screen: string) => Promise<string>;
+
+/** What a page under test recorded: the sequence of `data-screen` values it showed, and its uncaught errors. */
+interface Watched {
+  page: Page;
+  shot: Shot;
+  errors: string[];
+  /** `<status> <path>` of every answer ≥ 400 the page (or its frames) got. */
+  failed: string[];
+}
+
+/**
+ * Each frame of every page keeps `__screens`: the distinct consecutive `data-screen` values it displayed. A string,
+ * not a function: tsx's transpiled functions refer to helpers (`__name`) the page does not have.
+ */
+const RECORD_SCREENS = `
+  window.__screens = [];
+  new MutationObserver(function () {
+    var el = document.querySelector('[data-screen]');
+    var screen = el && el.getAttribute('data-screen');
+    if (screen && window.__screens[window.__screens.length - 1] !== screen) window.__screens.push(screen);
+  }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-screen'] });`;
+
+describe('e2e: the Connect UI in Chromium (dev server)', function () {
+  this.timeout(30_000);
+  this.slow(1); // print every test's wall time
+  let env: TestWorkflowEnvironment;
+  let rig: ConnectionsRig;
+  let browser: Browser;
+  let host: FrontendHost;
+  let receiver: WebhookReceiver;
+  let environment: EnvironmentEntity;
+  const integrations: Record<string, IntegrationEntity> = {};
+  let context: BrowserContext | null = null;
+
+  before(async function () {
+    this.timeout(180_000);
+    env = await createDevServerEnv();
+    rig = await startConnectionsRig(env, {
+      knobs: { apiKeys: [API_KEY], basicUsers: [BASIC_USER] },
+      extraProviders: (provider) => ({
+        'fake-oauth1': fakeOAuth1Entry(provider),
+        'fake-apikey': {
+          display_name: 'Fake API key',
+          categories: ['dev-tools'],
+          docs: 'https://example.com/fake-apikey',
+          auth_mode: 'API_KEY',
+          proxy: { base_url: provider.url, headers: { authorization: 'Bearer ${apiKey}' }, verification: { method: 'GET', endpoints: ['/verify'] } },
+        },
+        'fake-basic': {
+          display_name: 'Fake basic',
+          categories: ['dev-tools'],
+          docs: 'https://example.com/fake-basic',
+          auth_mode: 'BASIC',
+          proxy: { base_url: provider.url, verification: { method: 'GET', endpoints: ['/verify'] } },
+        },
+      }),
+    });
+    environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
+    integrations.fake = rig.integration;
+    const create = (uniqueKey: string, provider: string, displayName: string, oauth = false) =>
+      rig.api.deps.integrations.create(environment.id, {
+        uniqueKey,
+        provider,
+        displayName,
+        clientId: oauth ? rig.provider.knobs.clientId : null,
+        clientSecretEncrypted: oauth ? rig.api.deps.cipher.encrypt(rig.provider.knobs.clientSecret) : null,
+        scopes: [],
+        forwardWebhooks: true,
+      });
+    integrations.oauth1 = await create('oauth1', 'fake-oauth1', 'Fake OAuth 1.0a', true);
+    integrations.keys = await create('keys', 'fake-apikey', 'Fake API key');
+    integrations.basic = await create('basic', 'fake-basic', 'Fake basic');
+    integrations['keys-embedded'] = await create('keys-embedded', 'fake-apikey', 'Embedded keys');
+    integrations['keys-keyboard'] = await create('keys-keyboard', 'fake-apikey', 'Keyboard keys');
+    receiver = await startWebhookReceiver();
+    browser = await launchBrowser();
+    host = await startFrontendHost(`
+      document.getElementById('connect').addEventListener('click', () => {
+        const nango = new Nango({ connectSessionToken: window.sessionToken });
+        window.connectUI = nango.openConnectUI({ baseURL: window.apiUrl + '/connect', apiURL: window.apiUrl, onEvent: (event) => window.record(event) });
+      });
+      window.ready = true;`);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await browser?.close();
+    await host?.close();
+    await receiver?.close();
+    await rig?.close();
+    await env?.teardown();
+  });
+  beforeEach(() => receiver?.reset());
+  afterEach(async () => {
+    await context?.close();
+    context = null;
+  });
+
+  async function openPage(testName: string): Promise<Watched> {
+    context = await browser.newContext({ viewport: { width: 800, height: 900 } });
+    await context.addInitScript({ content: RECORD_SCREENS });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const failed: string[] = [];
+    page.on('response', (response) => {
+      // The backend test page has no favicon; whether Chromium asks for it before the test ends varies.
+      const path = new URL(response.url()).pathname;
+      if (response.status() >= 400 && path !== '/favicon.ico') failed.push(`${response.status()} ${path}`);
+    });
+    page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      // Refused credentials are 400 answers the browser logs as failed loads; anything else (CSP, script errors) counts.
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(`console: ${message.text()}`);
+    });
+    return { page, shot: screenshotter(`connect-ui-${testName}`), errors, failed };
+  }
+
+  async function session(body: Record<string, unknown> = {}): Promise<{ token: string; link: string }> {
+    const created = await http(rig.api.url, 'POST', '/connect/sessions', { token: rig.api.secretKey, body: { end_user: { id: 'e2e-user', email: 'e2e@example.com' }, webhook_url_override: receiver.url, ...body } });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    return { token: created.body.data.token as string, link: created.body.data.connect_link as string };
+  }
+
+  async function screens(page: Page): Promise<string[]> {
+    return page.evaluate(() => (globalThis as unknown as { __screens: string[] }).__screens);
+  }
+
+  async function heading(page: Page | FrameLocator, screen: string): Promise<string> {
+    return ((await page.locator(`[data-screen="${screen}"] h1`).textContent()) ?? '').trim();
+  }
+
+  async function liveRows(key: string): Promise<ConnectionEntity[]> {
+    return rig.api.deps.db.getRepository(ConnectionEntity).findBy({ integrationId: integrations[key]!.id });
+  }
+
+  async function getConnection(connectionId: string, key: string) {
+    const got = await http(rig.api.url, 'GET', `/connections/${encodeURIComponent(connectionId)}?provider_config_key=${key}`, { token: rig.api.secretKey });
+    expect(got.status, JSON.stringify(got.body)).to.equal(200);
+    return got.body as { connection_id: string; provider_config_key: string; credentials: Record<string, unknown> };
+  }
+
+  /** Waits for the webhook about `connectionId` with `operation`; checks its signature with the real @nangohq/node. */
+  async function webhookFor(connectionId: string, operation: string): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + 15_000;
+    let found: ReceivedWebhook | undefined;
+    while (!found) {
+      found = receiver.received.find((r) => {
+        const body = JSON.parse(r.rawBody) as Record<string, unknown>;
+        return body.connectionId === connectionId && body.operation === operation;
+      });
+      if (found) break;
+      if (Date.now() > deadline) throw new Error(`no ${operation} webhook for ${connectionId}; got ${receiver.received.map((r) => r.rawBody).join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const nango = new NangoNode({ secretKey: rig.api.secretKey, host: rig.api.url });
+    expect(nango.verifyIncomingWebhookRequest(found.rawBody, found.headers as Record<string, unknown>), 'webhook signature').to.equal(true);
+    return JSON.parse(found.rawBody) as Record<string, unknown>;
+  }
+
+  /** Holds the browser's requests whose URL starts with `prefix` until `release()`, so a transient screen can be checked. */
+  async function hold(prefix: string): Promise<{ release(): Promise<void>; url(): string }> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let seen = '';
+    const matches = (url: URL) => url.href.startsWith(prefix);
+    await context!.route(matches, async (route) => {
+      seen = route.request().url();
+      await held;
+      await route.continue();
+    });
+    return {
+      url: () => seen,
+      release: async () => {
+        release();
+        await context!.unroute(matches);
+      },
+    };
+  }
+
+  /**
+   * Submits the OAuth form: the popup opens in the click; its first request (`/oauth/connect/…`) is held until the
+   * waiting screen has been checked and photographed, then the provider authorizes, the callback page posts to the
+   * opener and closes itself, and the page shows success. Returns the connection id shown.
+   */
+  async function authorizeInPopup(w: Watched, key: string, name: string, submit: () => Promise<void>, ui: Page | FrameLocator = w.page): Promise<string> {
+    const { page, shot } = w;
+    const connect = await hold(`${rig.api.url}/oauth/connect/${key}?`);
+    // Playwright reports the popup once its first navigation commits, i.e. after the held request is let through.
+    const popupOpened = page.waitForEvent('popup');
+    await submit();
+    const wait = ui.locator('[data-screen="oauth-wait"]');
+    await wait.waitFor();
+    expect(await wait.getAttribute('data-state')).to.equal('waiting');
+    expect(await heading(ui, 'oauth-wait')).to.equal(`Finish in the ${name} window`);
+    await shot(page, 'oauth-wait');
+    const opened = new URL(connect.url());
+    expect([...opened.searchParams.keys()], 'the popup carries the session token and the WebSocket client id').to.deep.equal(['connect_session_token', 'ws_client_id']);
+    await connect.release();
+    const popup = await popupOpened;
+    const success = ui.locator('[data-screen="success"]');
+    await success.waitFor({ timeout: 20_000 });
+    const deadline = Date.now() + 5_000;
+    while (!popup.isClosed() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(popup.isClosed(), 'the callback page closes the popup').to.equal(true);
+    expect(await success.getAttribute('data-integration')).to.equal(key);
+    const connectionId = (await success.getAttribute('data-connection-id')) ?? '';
+    expect(connectionId).to.not.equal('');
+    return connectionId;
+  }
+
+  async function pickFromList(w: Watched, key: string): Promise<void> {
+    const { page, shot } = w;
+    await page.locator('[data-screen="list"]').waitFor();
+    expect(await heading(page, 'list')).to.equal('Connect an integration');
+    expect(await page.locator('[data-screen="list"] .muted').first().textContent()).to.equal('Connecting for e2e@example.com');
+    const listed = await page.locator('[data-screen="list"] [data-integration]').evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { integration: string } }).dataset.integration));
+    expect(listed).to.have.members(Object.keys(integrations));
+    await shot(page, 'list');
+    await page.click(`[data-integration="${key}"]`);
+  }
+
+  it('OAuth 2.0: connect_link → list → Fake → popup authorizes at the provider → success; signed creation webhook; token stored', async () => {
+    const w = await openPage('oauth2');
+    const { page, shot } = w;
+    const { link } = await session();
+    const sessionCall = await hold(`${rig.api.url}/connect/session`);
+    await page.goto(link);
+    await page.locator('[data-screen="loading"][aria-busy="true"]').waitFor();
+    expect(await heading(page, 'loading')).to.equal('Loading\u2026');
+    await shot(page, 'loading');
+    await sessionCall.release();
+    const providerCall = await hold(`${rig.api.url}/providers/`);
+    await pickFromList(w, 'fake');
+    await page.locator('[data-screen="loading"]').waitFor();
+    expect(await heading(page, 'loading')).to.equal('Loading Fake\u2026');
+    await shot(page, 'loading-integration');
+    await providerCall.release();
+    await page.locator('[data-screen="form"][data-integration="fake"]').waitFor();
+    expect(await heading(page, 'form')).to.equal('Connect Fake');
+    expect(await page.locator('form').getAttribute('data-auth-mode')).to.equal('OAUTH2');
+    expect(await page.locator('.guidance').textContent()).to.equal('You will sign in to Fake in a new window and authorize access.');
+    expect(await page.locator('form button[type="submit"]').textContent()).to.equal('Connect with Fake');
+    await shot(page, 'form');
+    const connectionId = await authorizeInPopup(w, 'fake', 'Fake', () => page.click('form button[type="submit"]'));
+    expect(await heading(page, 'success')).to.equal('Fake connected');
+    expect(await page.locator('[data-screen="success"] p').last().textContent()).to.equal('You can now close this page.');
+    await shot(page, 'success');
+    expect(await screens(page)).to.deep.equal(['loading', 'list', 'loading', 'form', 'oauth-wait', 'success']);
+
+    const webhook = await webhookFor(connectionId, 'creation');
+    expect(webhook).to.deep.include({ type: 'auth', operation: 'creation', success: true, providerConfigKey: 'fake', authMode: 'OAUTH2' });
+    const got = await getConnection(connectionId, 'fake');
+    expect(got.credentials.type).to.equal('OAUTH2');
+    expect(rig.provider.isAccessTokenValid(got.credentials.access_token as string)).to.equal(true);
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members([]);
+  });
+
+  it('OAuth 1.0a: list → Fake OAuth 1.0a → popup through /oauth1/* → success; signed creation webhook; OAUTH1 credentials stored', async () => {
+    const w = await openPage('oauth1');
+    const { page, shot } = w;
+    const { link } = await session();
+    await page.goto(link);
+    await pickFromList(w, 'oauth1');
+    await page.locator('[data-screen="form"][data-integration="oauth1"]').waitFor();
+    expect(await heading(page, 'form')).to.equal('Connect Fake OAuth 1.0a');
+    expect(await page.locator('form').getAttribute('data-auth-mode')).to.equal('OAUTH1');
+    await shot(page, 'form');
+    const connectionId = await authorizeInPopup(w, 'oauth1', 'Fake OAuth 1.0a', () => page.click('form button[type="submit"]'));
+    expect(await heading(page, 'success')).to.equal('Fake OAuth 1.0a connected');
+    await shot(page, 'success');
+    expect(rig.provider.calls.filter((c) => c.path.startsWith('/oauth1/')).map((c) => [c.path, c.status])).to.deep.equal([
+      ['/oauth1/request_token', 200],
+      ['/oauth1/authorize', 302],
+      ['/oauth1/access_token', 200],
+    ]);
+
+    const webhook = await webhookFor(connectionId, 'creation');
+    expect(webhook).to.deep.include({ operation: 'creation', success: true, providerConfigKey: 'oauth1', authMode: 'OAUTH1' });
+    const got = await getConnection(connectionId, 'oauth1');
+    const { oauth_token: token, oauth_token_secret: tokenSecret } = got.credentials as { oauth_token: string; oauth_token_secret: string };
+    expect(got.credentials).to.deep.include({ type: 'OAUTH1', oauth_token: token, oauth_token_secret: tokenSecret });
+    expect(rig.provider.knobs.oauth1Tokens).to.deep.include({ token, tokenSecret });
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members([]);
+  });
+
+  it('API key and basic: wrong credentials show the provider refusal in the form and store nothing; the right ones connect', async () => {
+    const w = await openPage('api-key-basic');
+    const { page, shot } = w;
+    const { link } = await session();
+    await page.goto(link);
+    await pickFromList(w, 'keys');
+    await page.locator('[data-screen="form"][data-integration="keys"]').waitFor();
+    expect(await heading(page, 'form')).to.equal('Connect Fake API key');
+    expect(await page.locator('input[name="apiKey"]').getAttribute('type')).to.equal('password');
+    await shot(page, 'form');
+
+    // Empty: checked in the page, nothing sent.
+    await page.click('form button[type="submit"]');
+    expect(await page.locator('.field-error:not([hidden])').allTextContents()).to.deep.equal(['API key is required.']);
+    await shot(page, 'form-required');
+
+    await page.fill('input[name="apiKey"]', 'sk-wrong-key-000');
+    await page.click('form button[type="submit"]');
+    const refusal = page.locator('[data-form-error] [data-error-code="connection_test_failed"]');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).to.match(/^connection_test_failed: .+/);
+    expect(await page.locator('[data-screen="form"]').count()).to.equal(1);
+    expect(await page.locator('form button[type="submit"]').isEnabled()).to.equal(true);
+    await shot(page, 'form-refused');
+    expect(await liveRows('keys'), 'nothing stored after a refused key').to.deep.equal([]);
+
+    await page.fill('input[name="apiKey"]', API_KEY);
+    await page.click('form button[type="submit"]');
+    await page.locator('[data-screen="success"]').waitFor();
+    expect(await heading(page, 'success')).to.equal('Fake API key connected');
+    await shot(page, 'success');
+    const keyConnection = (await page.locator('[data-screen="success"]').getAttribute('data-connection-id'))!;
+    expect((await getConnection(keyConnection, 'keys')).credentials).to.deep.equal({ type: 'API_KEY', apiKey: API_KEY });
+    expect(await liveRows('keys')).to.have.length(1);
+    expect(await webhookFor(keyConnection, 'creation')).to.deep.include({ success: true, providerConfigKey: 'keys', authMode: 'API_KEY' });
+
+    // Basic, with a session limited to it: the form comes straight away.
+    const basic = await session({ allowed_integrations: ['basic'] });
+    await page.goto(basic.link);
+    await page.locator('[data-screen="form"][data-integration="basic"]').waitFor();
+    expect(await heading(page, 'form')).to.equal('Connect Fake basic');
+    expect(await page.locator('[data-action="back"]').count(), 'no list to go back to').to.equal(0);
+    expect(await page.locator('form input').evaluateAll((els) => els.map((e) => `${(e as unknown as { name: string }).name}:${(e as unknown as { type: string }).type}`))).to.deep.equal([
+      'username:text',
+      'password:password',
+    ]);
+    await shot(page, 'basic-form');
+    await page.fill('input[name="username"]', BASIC_USER.username);
+    await page.fill('input[name="password"]', 'wrong password');
+    await page.click('form button[type="submit"]');
+    const basicRefusal = page.locator('[data-form-error] [data-error-code="connection_test_failed"]');
+    await basicRefusal.waitFor();
+    expect(await basicRefusal.textContent()).to.match(/^connection_test_failed: .+/);
+    await shot(page, 'basic-form-refused');
+    expect(await liveRows('basic'), 'nothing stored after refused credentials').to.deep.equal([]);
+    await page.fill('input[name="password"]', BASIC_USER.password);
+    await page.click('form button[type="submit"]');
+    await page.locator('[data-screen="success"]').waitFor();
+    expect(await heading(page, 'success')).to.equal('Fake basic connected');
+    await shot(page, 'basic-success');
+    const basicConnection = (await page.locator('[data-screen="success"]').getAttribute('data-connection-id'))!;
+    expect((await getConnection(basicConnection, 'basic')).credentials).to.deep.equal({ type: 'BASIC', ...BASIC_USER });
+    expect(await liveRows('basic')).to.have.length(1);
+    expect(await screens(page)).to.deep.equal(['loading', 'form', 'success']);
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members(['400 /api-auth/api-key/keys', '400 /api-auth/basic/basic']);
+  });
+
+  it('reconnect: the reconnect link goes straight to the integration; authorizing keeps the connection id and sends the override webhook', async () => {
+    const w = await openPage('reconnect');
+    const { page, shot } = w;
+    const first = await session({ allowed_integrations: ['fake'] });
+    await page.goto(first.link);
+    await page.locator('[data-screen="form"][data-integration="fake"]').waitFor();
+    await shot(page, 'form');
+    const connectionId = await authorizeInPopup(w, 'fake', 'Fake', () => page.click('form button[type="submit"]'));
+    await shot(page, 'success');
+    await webhookFor(connectionId, 'creation');
+    const before = await getConnection(connectionId, 'fake');
+
+    const reconnect = await http(rig.api.url, 'POST', '/connect/sessions/reconnect', {
+      token: rig.api.secretKey,
+      body: { connection_id: connectionId, integration_id: 'fake', end_user: { id: 'e2e-user', email: 'e2e@example.com' } },
+    });
+    expect(reconnect.status, JSON.stringify(reconnect.body)).to.equal(201);
+    await page.goto(reconnect.body.data.connect_link as string);
+    await page.locator('[data-screen="form"][data-integration="fake"]').waitFor();
+    expect(await heading(page, 'form')).to.equal('Reconnect Fake');
+    expect(await page.locator('[data-action="back"]').count()).to.equal(0);
+    await shot(page, 'reconnect-form');
+    const again = await authorizeInPopup(w, 'fake', 'Fake', () => page.click('form button[type="submit"]'));
+    expect(again).to.equal(connectionId);
+    expect(await heading(page, 'success')).to.equal('Fake reconnected');
+    await shot(page, 'reconnect-success');
+    expect(await screens(page)).to.deep.equal(['loading', 'form', 'oauth-wait', 'success']);
+
+    const webhook = await webhookFor(connectionId, 'override');
+    expect(webhook).to.deep.include({ operation: 'override', success: true, providerConfigKey: 'fake' });
+    const after = await getConnection(connectionId, 'fake');
+    expect(after.credentials.access_token).to.not.equal(before.credentials.access_token);
+    expect(rig.provider.isAccessTokenValid(after.credentials.access_token as string)).to.equal(true);
+    const rows = await rig.api.deps.db.getRepository(ConnectionEntity).findBy({ connectionId });
+    expect(rows).to.have.length(1);
+    expect(rows[0]!.credentialsVersion).to.equal(2);
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members([]);
+  });
+
+  it('embedded: the real @nangohq/frontend openConnectUI iframe completes an API key connection and reports it to the page', async () => {
+    const w = await openPage('embedded');
+    const { page, shot } = w;
+    const { token } = await session({ allowed_integrations: ['keys-embedded'] });
+    await page.goto(host.url);
+    await page.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true);
+    await page.evaluate(([apiUrl, sessionToken]) => Object.assign(globalThis, { apiUrl, sessionToken }), [rig.api.url, token]);
+    await shot(page, 'backend-page');
+    const sessionCall = await hold(`${rig.api.url}/connect/session`);
+    await page.click('#connect');
+    const frame = page.frameLocator('#connect-ui');
+    await frame.locator('[data-screen="loading"]').waitFor();
+    await page.waitForFunction(() => (globalThis as unknown as { events: Array<{ type: string }> }).events.some((e) => e.type === 'ready'));
+    await shot(page, 'iframe-loading');
+    await sessionCall.release();
+    await frame.locator('[data-screen="form"][data-integration="keys-embedded"]').waitFor();
+    expect((await frame.locator('[data-screen="form"] h1').textContent())?.trim()).to.equal('Connect Embedded keys');
+    expect(await frame.locator('[data-action="close"]').count(), 'embedded screens have a close button').to.equal(1);
+    await shot(page, 'iframe-form');
+    await frame.locator('input[name="apiKey"]').fill('sk-wrong-key-000');
+    await frame.locator('form button[type="submit"]').click();
+    await frame.locator('[data-form-error] [data-error-code="connection_test_failed"]').waitFor();
+    await shot(page, 'iframe-form-refused');
+    await frame.locator('input[name="apiKey"]').fill(API_KEY);
+    await frame.locator('form button[type="submit"]').click();
+    await frame.locator('[data-screen="success"]').waitFor();
+    expect((await frame.locator('[data-screen="success"] h1').textContent())?.trim()).to.equal('Embedded keys connected');
+    expect(await frame.locator('[data-screen="success"] p').last().textContent()).to.equal('You can now close this window.');
+    await shot(page, 'iframe-success');
+
+    await page.waitForFunction(() => (globalThis as unknown as { events: Array<{ type: string }> }).events.some((e) => e.type === 'connect'));
+    const events = await page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; payload?: Record<string, unknown> }> }).events);
+    expect(events.map((e) => e.type)).to.deep.equal(['ready', 'connect']);
+    const connect = events[1]!.payload as { providerConfigKey: string; connectionId: string; isPending: boolean };
+    expect(connect).to.include({ providerConfigKey: 'keys-embedded', isPending: false });
+    expect((await getConnection(connect.connectionId, 'keys-embedded')).credentials).to.deep.equal({ type: 'API_KEY', apiKey: API_KEY });
+
+    // Done closes the UI: the page gets `close` and the iframe is removed.
+    await frame.locator('[data-action="done"]').click();
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): unknown } }).document.getElementById('connect-ui') === null);
+    const after = await page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string }> }).events.map((e) => e.type));
+    expect(after).to.deep.equal(['ready', 'connect', 'close']);
+    await shot(page, 'backend-page-after-close');
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members(['400 /api-auth/api-key/keys-embedded']);
+  });
+
+  it('embedded OAuth 2.0: the iframe opens the popup, the outcome reaches the iframe and the page gets `connect`', async () => {
+    const w = await openPage('embedded-oauth2');
+    const { page, shot } = w;
+    const { token } = await session({ allowed_integrations: ['fake'] });
+    await page.goto(host.url);
+    await page.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true);
+    await page.evaluate(([apiUrl, sessionToken]) => Object.assign(globalThis, { apiUrl, sessionToken }), [rig.api.url, token]);
+    await page.click('#connect');
+    const frame = page.frameLocator('#connect-ui');
+    await frame.locator('[data-screen="form"][data-integration="fake"]').waitFor();
+    await shot(page, 'iframe-form');
+    const connectionId = await authorizeInPopup(w, 'fake', 'Fake', () => frame.locator('form button[type="submit"]').click(), frame);
+    expect(await heading(frame, 'success')).to.equal('Fake connected');
+    await shot(page, 'iframe-success');
+    await page.waitForFunction(() => (globalThis as unknown as { events: Array<{ type: string }> }).events.some((e) => e.type === 'connect'));
+    const events = await page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; payload?: Record<string, unknown> }> }).events);
+    expect(events.map((e) => e.type)).to.deep.equal(['ready', 'connect']);
+    expect(events[1]!.payload).to.deep.equal({ providerConfigKey: 'fake', connectionId, isPending: false });
+    expect(await webhookFor(connectionId, 'creation')).to.deep.include({ success: true, providerConfigKey: 'fake' });
+    const got = await getConnection(connectionId, 'fake');
+    expect(rig.provider.isAccessTokenValid(got.credentials.access_token as string)).to.equal(true);
+
+    // Escape closes the embedded UI.
+    await frame.locator('[data-screen="success"] h1').press('Escape');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById(id: string): unknown } }).document.getElementById('connect-ui') === null);
+    expect(await page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string }> }).events.map((e) => e.type))).to.deep.equal(['ready', 'connect', 'close']);
+    await shot(page, 'backend-page-after-close');
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members([]);
+  });
+
+  it('keyboard only: Tab/Enter from the list to an API key form, type the key, Enter → success', async () => {
+    const w = await openPage('keyboard');
+    const { page, shot } = w;
+    const { link } = await session();
+    await page.goto(link);
+    await page.locator('[data-screen="list"]').waitFor();
+    const focused = () =>
+      page.evaluate(() => {
+        const active = (globalThis as unknown as { document: { activeElement: { tagName: string; id: string; name?: string; dataset: Record<string, string> } | null } }).document.activeElement;
+        return { tag: active?.tagName ?? '', id: active?.id ?? '', name: active?.name ?? '', integration: active?.dataset.integration ?? '' };
+      });
+    expect(await focused(), 'focus starts on the heading').to.include({ tag: 'H1', id: 'heading-list' });
+    await shot(page, 'list');
+    const tabUntil = async (match: (f: Awaited<ReturnType<typeof focused>>) => boolean, what: string) => {
+      for (let i = 0; i < 20; i += 1) {
+        await page.keyboard.press('Tab');
+        if (match(await focused())) return;
+      }
+      throw new Error(`Tab never reached ${what}; focus is on ${JSON.stringify(await focused())}`);
+    };
+    await tabUntil((f) => f.integration === 'keys-keyboard', 'the Keyboard keys item');
+    await shot(page, 'list-focused');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-screen="form"][data-integration="keys-keyboard"]').waitFor();
+    expect(await focused(), 'focus moves to the form heading').to.include({ tag: 'H1', id: 'heading-form' });
+    await tabUntil((f) => f.name === 'apiKey', 'the API key input');
+    await page.keyboard.type(API_KEY);
+    await shot(page, 'form-typed');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-screen="success"]').waitFor();
+    expect(await heading(page, 'success')).to.equal('Keyboard keys connected');
+    expect(await focused(), 'focus moves to the success heading').to.include({ tag: 'H1', id: 'heading-success' });
+    await shot(page, 'success');
+    const connectionId = (await page.locator('[data-screen="success"]').getAttribute('data-connection-id'))!;
+    expect((await getConnection(connectionId, 'keys-keyboard')).credentials).to.deep.equal({ type: 'API_KEY', apiKey: API_KEY });
+    expect(await screens(page)).to.deep.equal(['loading', 'list', 'loading', 'form', 'success']);
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members([]);
+  });
+});
