@@ -330,7 +330,7 @@ function guidance(integration, provider) {
     case 'OAUTH1':
       return `You will sign in to ${name} in a new window and authorize access.`;
     case 'API_KEY':
-      return `Enter your ${name} API key. It is checked with ${name} before it is saved.`;
+      return `Enter the API key for ${name}. It is checked with ${name} before it is saved.`;
     case 'BASIC':
       return `Enter your ${name} credentials. They are checked with ${name} before they are saved.`;
     case 'OAUTH2_CC':
