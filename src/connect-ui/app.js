@@ -207,6 +207,21 @@ function applyTheme() {
 
 darkScheme.addEventListener('change', applyTheme);
 
+/** The environment's own logo above the panel (decorative: the page title names the product). */
+function showBrand(logoUrl) {
+  const brand = document.getElementById('brand');
+  if (!brand) return;
+  brand.replaceChildren();
+  brand.hidden = true;
+  if (typeof logoUrl !== 'string' || !/^https?:\/\//.test(logoUrl)) return;
+  const img = h('img', { src: logoUrl, alt: '', class: 'brand-logo', height: '40' });
+  img.addEventListener('error', () => {
+    brand.hidden = true;
+  });
+  brand.append(img);
+  brand.hidden = false;
+}
+
 // ---------------------------------------------------------------------------------------------
 // API
 
@@ -633,6 +648,7 @@ async function start(token) {
     if (generation !== state.generation) return;
     state.session = session.data;
     applyTheme();
+    showBrand(state.session.connectUISettings?.logoUrl);
     const allowed = Array.isArray(state.session.allowed_integrations) ? state.session.allowed_integrations : null;
     state.integrations = (integrations.data ?? []).filter((i) => !allowed || allowed.includes(i.unique_key));
     if (state.integrations.length === 1 || (state.session.isReconnecting && state.integrations.length > 0)) {

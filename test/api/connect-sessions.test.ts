@@ -7,7 +7,7 @@ import type { ConnectionEntity } from '../../src/db/entities';
 const CONNECT_URL = 'https://connect.example.com/ui';
 const TOKEN = /^nango_connect_session_[0-9a-f]{64}$/;
 const THIRTY_MINUTES_MS = 30 * 60 * 1000;
-const DEFAULT_UI_SETTINGS = { theme: { light: { primary: '#00B2E3' }, dark: { primary: '#00B2E3' } }, defaultTheme: 'system', showWatermark: false };
+const DEFAULT_UI_SETTINGS = { theme: { light: { primary: '#00B2E3' }, dark: { primary: '#00B2E3' } }, defaultTheme: 'system', showWatermark: false, logoUrl: null };
 
 /** The Connect session routes over raw HTTP (API.md §1), no Temporal needed. */
 describe('connect sessions API (API.md §1)', () => {
@@ -359,13 +359,18 @@ describe('connect sessions API (API.md §1)', () => {
 
     it("takes the theme and primary colour from the environment's Connect UI settings", async () => {
       const token = await tokenOf({ end_user: { id: 'u-10' } });
-      const patched = await backend('PATCH', '/environment', { connect_ui: { theme: 'dark', primary_color: '#123456' } });
+      const patched = await backend('PATCH', '/environment', { connect_ui: { theme: 'dark', primary_color: '#123456', logo_url: 'https://cdn.example.com/acme.svg' } });
       expect(patched.status).to.equal(200);
       try {
         const res = await asSession('GET', '/connect/session', token);
-        expect(res.body.data.connectUISettings).to.deep.equal({ theme: { light: { primary: '#123456' }, dark: { primary: '#123456' } }, defaultTheme: 'dark', showWatermark: false });
+        expect(res.body.data.connectUISettings).to.deep.equal({
+          theme: { light: { primary: '#123456' }, dark: { primary: '#123456' } },
+          defaultTheme: 'dark',
+          showWatermark: false,
+          logoUrl: 'https://cdn.example.com/acme.svg',
+        });
       } finally {
-        await backend('PATCH', '/environment', { connect_ui: { theme: 'system', primary_color: null } });
+        await backend('PATCH', '/environment', { connect_ui: { theme: 'system', primary_color: null, logo_url: null } });
       }
     });
 

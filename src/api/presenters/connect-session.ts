@@ -31,6 +31,8 @@ function connectUISettings(environment: EnvironmentEntity) {
     theme: { light: { primary }, dark: { primary } },
     defaultTheme: THEMES.has(environment.connectUiTheme) ? environment.connectUiTheme : 'system',
     showWatermark: false,
+    // Ours: the environment's logo, shown at the top of the Connect UI (null when none is set).
+    logoUrl: environment.connectUiLogoUrl,
   };
 }
 

@@ -69,7 +69,8 @@ export function connectUiCsp(serverUrl: string): string {
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    `img-src ${api} data:`,
+    // https: the environment's logo may live on the product's own CDN.
+    `img-src ${api} data: https:`,
     `connect-src ${api}${socket}`,
     "base-uri 'none'",
     "form-action 'none'",
