@@ -8,6 +8,7 @@ import type { Catalog } from '../providers/load-catalog';
 import { ProviderCallError } from '../providers/auth-modes/provider-call-error';
 import type { Config } from '../src/config';
 import { CredentialStore } from '../src/connections/credential-store';
+import { refreshMarginMs } from '../src/connections/refresh-margin';
 import { renewCredentials, upkeepKind } from '../src/connections/renew-credentials';
 import type { Cipher } from '../src/crypto/cipher';
 import { EnvironmentEntity, IntegrationEntity, type ConnectionEntity } from '../src/db/entities';
@@ -85,7 +86,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         expiresAt: row.expiresAt?.toISOString() ?? null,
         upkeep: upkeepKind(entry, credentials),
         hasRefreshToken: credentials.type === 'OAUTH2' && Boolean(credentials.refresh_token),
-        marginMs: entry.token_expiration_buffer !== undefined ? entry.token_expiration_buffer * 1000 : deps.config.refreshMarginMs,
+        marginMs: refreshMarginMs(entry, deps.config.refreshMarginMs),
         verifyIntervalMs: deps.config.verifyIntervalMs,
         environment: environment.name,
         integration: integration.uniqueKey,

@@ -3,10 +3,10 @@
  * flows) or a timeout, obtain the credentials, store the connection, wake its connection workflow,
  * send the auth webhook, finish with a non-secret result. Secrets stay on the attempt row.
  */
-import { ParentClosePolicy, condition, proxyActivities, setHandler, startChild } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { AuthorizationActivities } from '../activities/authorization-activities';
 import { authorizationStateQuery, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from './authorization-messages';
-import { webhookDeliveryWorkflow, webhookWorkflowId } from './webhook-delivery-workflow';
+import { startWebhookDeliveries } from './webhook-delivery-workflow';
 
 const { obtainCredentials, storeConnection, wakeConnectionWorkflow, failAttempt } = proxyActivities<AuthorizationActivities>({
   startToCloseTimeout: '1 minute',
@@ -32,7 +32,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   const fail = async (errorCode: string, errorMessage: string): Promise<AuthorizationState> => {
     Object.assign(state, { status: 'failed', errorCode, errorMessage });
     const deliveryIds = await failAttempt({ attemptId: input.attemptId, errorCode, errorMessage });
-    await startDeliveries(deliveryIds);
+    await startWebhookDeliveries(deliveryIds);
     return state;
   };
 
@@ -45,13 +45,7 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   const stored = await storeConnection({ attemptId: input.attemptId });
   state.operation = stored.operation;
   await wakeConnectionWorkflow({ attemptId: input.attemptId });
-  await startDeliveries(stored.deliveryIds);
+  await startWebhookDeliveries(stored.deliveryIds);
   state.status = 'succeeded';
   return state;
-}
-
-async function startDeliveries(deliveryIds: readonly string[]): Promise<void> {
-  for (const deliveryId of deliveryIds) {
-    await startChild(webhookDeliveryWorkflow, { workflowId: webhookWorkflowId(deliveryId), args: [{ deliveryId }], parentClosePolicy: ParentClosePolicy.ABANDON });
-  }
 }

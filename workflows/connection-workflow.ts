@@ -7,13 +7,11 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  ParentClosePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
   proxyActivities,
   setHandler,
-  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -32,7 +30,7 @@ import {
   type RefreshResult,
 } from './connection-messages';
 import { refreshAtMs, retryDelayMs } from './connection-schedule';
-import { webhookDeliveryWorkflow, webhookWorkflowId } from './webhook-delivery-workflow';
+import { startWebhookDeliveries } from './webhook-delivery-workflow';
 
 /** Cycles (refreshes, verifications, signals) per run before continuing as new: keeps each history well under 2,000 events. */
 export const CYCLES_PER_RUN = 40;
@@ -182,10 +180,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   /** Webhooks go out through their own workflow so a slow receiver never holds up a refresh. */
   async function sendWebhook(webhook: ConnectionWebhookInput): Promise<void> {
-    const deliveryIds = await prepareConnectionWebhook(webhook);
-    for (const deliveryId of deliveryIds) {
-      await startChild(webhookDeliveryWorkflow, { workflowId: webhookWorkflowId(deliveryId), args: [{ deliveryId }], parentClosePolicy: ParentClosePolicy.ABANDON });
-    }
+    await startWebhookDeliveries(await prepareConnectionWebhook(webhook));
   }
 
   setHandler(refreshUpdate, refreshOnce, {

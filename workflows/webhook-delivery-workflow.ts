@@ -4,7 +4,7 @@
  * Retries back off exponentially (5 s, 10 s, 20 s … capped at 1 h) for WEBHOOK_RETRY_FOR; other 4xx
  * answers and blocked targets are final.
  */
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhook-activities';
 
 export interface WebhookDeliveryInput {
@@ -34,5 +34,15 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
     const reason = cause instanceof Error ? cause.message : 'delivery failed';
     await markWebhookFailed({ deliveryId: input.deliveryId, reason });
     return { delivered: false, reason };
+  }
+}
+
+/**
+ * From another workflow: starts one delivery workflow per recorded message and returns once they are
+ * started (never waits for delivery); they outlive the parent.
+ */
+export async function startWebhookDeliveries(deliveryIds: readonly string[]): Promise<void> {
+  for (const deliveryId of deliveryIds) {
+    await startChild(webhookDeliveryWorkflow, { workflowId: webhookWorkflowId(deliveryId), args: [{ deliveryId }], parentClosePolicy: ParentClosePolicy.ABANDON });
   }
 }

@@ -6,18 +6,6 @@
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import { ValidationError, type ErrorDetail } from '../errors';
 
-const PARAM = /^params\[(.+)\]$/;
-
-/** Gathers `params[<key>]` query values, over the session's defaults for this integration. */
-export function connectionConfigFromQuery(query: Record<string, unknown>, defaults: Record<string, unknown> = {}): Record<string, unknown> {
-  const config: Record<string, unknown> = { ...defaults };
-  for (const [name, value] of Object.entries(query)) {
-    const match = PARAM.exec(name);
-    if (match && typeof value === 'string') config[match[1]!] = value;
-  }
-  return config;
-}
-
 /** Refuses values outside their field's pattern and missing required fields; hidden and defaulted fields are filled in. */
 export function checkConnectionConfig(entry: Pick<ProviderEntry, 'connection_config'>, config: Record<string, unknown>): Record<string, unknown> {
   const problems: ErrorDetail[] = [];

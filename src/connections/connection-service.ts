@@ -13,6 +13,7 @@ import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../
 import { CustodianError, ValidationError } from '../errors';
 import type { Logger } from '../logger';
 import { OperationLog } from '../operation-log/operation-log';
+import { refreshMarginMs } from './refresh-margin';
 import { startDeliveries } from '../webhooks/start-deliveries';
 import { recordConnectionEvent, type ConnectionEventKind } from '../webhooks/webhook-outbox';
 import type { ConnectionStore, ImportFields } from './connection-store';
@@ -128,8 +129,7 @@ export class ConnectionService {
 
   private refreshDue(scope: Scope, row: ConnectionEntity, now: Date): boolean {
     if (row.expiresAt === null) return false;
-    const buffer = this.deps.catalog.get(scope.integration.provider)?.token_expiration_buffer;
-    const marginMs = buffer !== undefined ? buffer * 1000 : this.deps.config.refreshMarginMs;
+    const marginMs = refreshMarginMs(this.deps.catalog.get(scope.integration.provider), this.deps.config.refreshMarginMs);
     return row.expiresAt.getTime() - now.getTime() < marginMs;
   }
 

@@ -7,7 +7,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import type { Cipher } from '../crypto/cipher';
 import { ConnectionEntity } from '../db/entities';
 import { NotFoundError } from '../errors';
-import type { Credentials } from './credentials';
+import { decryptCredentials, type Credentials } from './credentials';
 
 /** The end user as the API takes it (snake case). */
 export interface EndUser {
@@ -77,7 +77,7 @@ export class ConnectionStore {
   }
 
   credentialsOf(row: ConnectionEntity): Credentials {
-    return JSON.parse(this.cipher.decrypt(row.credentialsEncrypted)) as Credentials;
+    return decryptCredentials(this.cipher, row.credentialsEncrypted);
   }
 
   /** Stores imported credentials: a new connection (`creation`) or new credentials on a live one (`override`). */

@@ -6,7 +6,7 @@ import { IsNull, type DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Cipher } from '../crypto/cipher';
 import { ConnectionEntity, type ConnectionStatus } from '../db/entities';
-import type { Credentials } from './credentials';
+import { decryptCredentials, type Credentials } from './credentials';
 
 export interface CredentialsWrite {
   credentials: Credentials;
@@ -28,7 +28,7 @@ export class CredentialStore {
   }
 
   credentialsOf(row: ConnectionEntity): Credentials {
-    return JSON.parse(this.cipher.decrypt(row.credentialsEncrypted)) as Credentials;
+    return decryptCredentials(this.cipher, row.credentialsEncrypted);
   }
 
   encrypt(credentials: Credentials): string {

@@ -45,6 +45,11 @@ export interface NoCredentials {
 
 export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials;
 
+/** The credentials blob of a stored connection row, decrypted. */
+export function decryptCredentials(cipher: { decrypt(value: string): string }, encrypted: string): Credentials {
+  return JSON.parse(cipher.decrypt(encrypted)) as Credentials;
+}
+
 /** A token set as a provider's token endpoint returned it, normalised (no connection-specific state). */
 export interface TokenSet {
   accessToken: string;

@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { oauth2 } from '../../../providers/auth-modes/oauth2';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { callbackUrlFor } from '../../authorization/callback-url';
-import { checkConnectionConfig, connectionConfigFromQuery } from '../../authorization/connection-config-params';
+import { checkConnectionConfig } from '../../authorization/connection-config-params';
+import { bracketParams } from '../bracket-params';
 import { takeCallback } from '../../authorization/take-callback';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { CustodianError, ValidationError } from '../../errors';
@@ -69,7 +70,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     if (!entry) throw new CustodianError('unknown_provider', `Provider ${integration.provider} is not in the catalog`);
     if (entry.auth_mode !== authMode) throw new CustodianError('invalid_auth_mode', `Integration "${key}" uses ${entry.auth_mode}, not ${authMode}`, { status: 400 });
     const defaults = sessionDefaults(session, key);
-    const connectionConfig = checkConnectionConfig(entry, connectionConfigFromQuery(ctx.query, defaults.connection_config));
+    const connectionConfig = checkConnectionConfig(entry, { ...defaults.connection_config, ...bracketParams(ctx.query, 'params') });
     const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
       deps.db.getRepository(AuthAttemptEntity).create({
         environmentId: caller.environment.id,
@@ -137,11 +138,11 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const entry = integration ? deps.catalog.get(integration.provider) : undefined;
     if (entry?.auth_mode === 'OAUTH1') {
       const defaults = caller.kind === 'session' ? sessionDefaults(caller.session, key) : {};
-      return connectOAuth1(ctx, { deps, createAttempt, startWorkflow, defaults, authorizationParams: paramsFromQuery(ctx.query, 'authorization_params') });
+      return connectOAuth1(ctx, { deps, createAttempt, startWorkflow, defaults, authorizationParams: bracketParams(ctx.query, 'authorization_params') });
     }
     const verifier = randomBytes(32).toString('base64url');
     const wsClientId = typeof ctx.query.ws_client_id === 'string' ? ctx.query.ws_client_id.slice(0, 64) : null;
-    const authorizationParams = paramsFromQuery(ctx.query, 'authorization_params');
+    const authorizationParams = bracketParams(ctx.query, 'authorization_params');
     const started = await createAttempt(ctx, 'OAUTH2', { pkceVerifierEncrypted: deps.cipher.encrypt(verifier), wsClientId, authorizationParams });
     const session = caller.kind === 'session' ? caller.session : null;
     const defaults = session ? sessionDefaults(session, key) : {};
@@ -245,15 +246,5 @@ function sessionDefaults(session: ConnectSessionEntity, key: string): Integratio
   return all[key] ?? {};
 }
 
-/** `<prefix>[<key>]=` query values. */
-function paramsFromQuery(query: Record<string, unknown>, prefix: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const pattern = new RegExp(`^${prefix}\\[(.+)\\]$`);
-  for (const [name, value] of Object.entries(query)) {
-    const match = pattern.exec(name);
-    if (match && typeof value === 'string') out[match[1]!] = value;
-  }
-  return out;
-}
 
 export type { EnvironmentEntity };

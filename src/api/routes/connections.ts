@@ -20,6 +20,7 @@ import {
 } from '../schemas/connection-fields';
 import { legacyImportBody, legacyCredentials } from './legacy-connection-import';
 import { validate } from '../validation';
+import { bracketParams, withoutBracketParams } from '../bracket-params';
 
 const idParams = z.object({ connectionId: connectionIdField });
 const getQuery = z.object({
@@ -65,18 +66,6 @@ const logsQuery = z.object({
   cursor: z.string().regex(/^\d+$/, 'must be a cursor returned by a previous page').optional(),
 });
 
-/** `tags[key]=value` query parameters gathered into `tags: {key: value}` (Koa's query parser keeps the brackets in the name). */
-function withBracketTags(query: Record<string, unknown>): Record<string, unknown> {
-  const tags: Record<string, unknown> = {};
-  const rest: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(query)) {
-    const match = /^tags\[(.+)\]$/.exec(name);
-    if (match) tags[match[1]!] = value;
-    else rest[name] = value;
-  }
-  return Object.keys(tags).length > 0 ? { ...rest, tags } : rest;
-}
-
 /** Expiry of imported credentials, from their `expires_at`. */
 function expiryOf(credentials: Credentials): Date | null {
   return 'expires_at' in credentials && credentials.expires_at ? new Date(credentials.expires_at) : null;
@@ -109,7 +98,9 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
 
   for (const prefix of ['/connections', '/connection']) {
     router.get(prefix, requireSecretKey(deps), async (ctx) => {
-      const query = validate(listQuery, withBracketTags(ctx.query), 'invalid_query_params');
+      const tags = bracketParams(ctx.query, 'tags');
+      const withTags = Object.keys(tags).length > 0 ? { ...withoutBracketParams(ctx.query, 'tags'), tags } : ctx.query;
+      const query = validate(listQuery, withTags, 'invalid_query_params');
       const environmentId = ctx.state.caller.environment.id;
       const all = await integrations.list(environmentId);
       const byId = new Map(all.map((i) => [i.id, i]));

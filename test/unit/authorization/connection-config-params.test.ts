@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import { loadCatalog } from '../../../providers/load-catalog';
-import { checkConnectionConfig, connectionConfigFromQuery } from '../../../src/authorization/connection-config-params';
+import { bracketParams, withoutBracketParams } from '../../../src/api/bracket-params';
+import { checkConnectionConfig } from '../../../src/authorization/connection-config-params';
 import { ValidationError } from '../../../src/errors';
 
 describe('connection config from params[...]', () => {
   const catalog = loadCatalog();
 
-  it('takes params[k] over the session defaults', () => {
-    expect(connectionConfigFromQuery({ 'params[subdomain]': 'acme', other: 'x', 'params[region]': 'eu' }, { subdomain: 'default', tenant: 't' })).to.deep.equal({ subdomain: 'acme', region: 'eu', tenant: 't' });
+  it('reads params[k] and only those from the query', () => {
+    expect(bracketParams({ 'params[subdomain]': 'acme', other: 'x', 'params[region]': 'eu', 'params[]': 'no', 'tags[a]': 'b' }, 'params')).to.deep.equal({ subdomain: 'acme', region: 'eu' });
+    expect(withoutBracketParams({ 'tags[a]': 'b', limit: '5' }, 'tags')).to.deep.equal({ limit: '5' });
   });
 
   it('refuses a value outside its field pattern and a missing required field, naming params.<key>', () => {
