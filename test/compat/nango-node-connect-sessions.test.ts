@@ -42,7 +42,7 @@ describe('@nangohq/node against Custodian: connect sessions', () => {
 
     expect(await connectSession(data.token)).to.deep.equal({
       endUser: { id: 'user-1', display_name: 'Jane', email: 'jane@example.com', tags: { plan: 'pro' }, organization: { id: 'org-1', display_name: 'Acme' } },
-      connectUISettings: { theme: { light: { primary: '#00B2E3' }, dark: { primary: '#00B2E3' } }, defaultTheme: 'system', showWatermark: false },
+      connectUISettings: { theme: { light: { primary: '#00B2E3' }, dark: { primary: '#00B2E3' } }, defaultTheme: 'system', showWatermark: false, logoUrl: null },
       allowed_integrations: ['github'],
       integrations_config_defaults: { github: { connection_config: { oauth_scopes_override: 'repo' } } },
       websocketsPath: '/',

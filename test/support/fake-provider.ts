@@ -78,6 +78,8 @@ export interface FakeProviderIssued {
   codes: string[];
   /** OAuth 1.0a request tokens, their secrets, verifiers, access tokens and their secrets. */
   oauth1: string[];
+  /** Every credential presented to /verify (API keys, basic passwords, bearer tokens), accepted or not. */
+  presented: string[];
 }
 
 /** A running fake provider. */
@@ -160,10 +162,14 @@ export async function startFakeProvider(options: Partial<FakeProviderKnobs> = {}
   const provider = new FakeOAuthProvider(options);
   await provider.listen();
   registerSecrets(() => [
+    ...provider.retired,
     ...provider.issued.accessTokens,
     ...provider.issued.refreshTokens,
     ...provider.issued.codes,
     ...provider.issued.oauth1,
+    ...provider.issued.presented,
+    ...provider.knobs.apiKeys,
+    ...provider.knobs.basicUsers.map((u) => u.password),
     provider.knobs.clientSecret,
     ...provider.knobs.oauth1Tokens.flatMap((t) => [t.token, t.tokenSecret]),
   ]);
@@ -202,7 +208,9 @@ export function fakeOAuth1Entry(provider: Pick<FakeProvider, 'url'>, overrides: 
 class FakeOAuthProvider implements FakeProvider {
   readonly knobs: FakeProviderKnobs;
   readonly calls: FakeProviderCall[] = [];
-  readonly issued: FakeProviderIssued = { accessTokens: [], refreshTokens: [], codes: [], oauth1: [] };
+  readonly issued: FakeProviderIssued = { accessTokens: [], refreshTokens: [], codes: [], oauth1: [], presented: [] };
+  /** Secrets issued or presented before the last reset(). */
+  readonly retired: string[] = [];
   private readonly server: Server;
   private readonly faults: FakeFault[] = [];
   private readonly validAccessTokens = new Set<string>();
@@ -253,16 +261,15 @@ class FakeOAuthProvider implements FakeProvider {
   }
 
   reset(): void {
+    // What was issued or used before stays known to the history audit.
+    this.retired.push(...Object.values(this.issued).flat(), ...this.knobs.apiKeys, ...this.knobs.basicUsers.map((u) => u.password));
     this.calls.length = 0;
     this.faults.length = 0;
     Object.assign(this.knobs, defaultKnobs());
     this.revokeAll();
     this.unusedCodes.clear();
     this.requestTokens.clear();
-    this.issued.accessTokens.length = 0;
-    this.issued.refreshTokens.length = 0;
-    this.issued.codes.length = 0;
-    this.issued.oauth1.length = 0;
+    for (const list of Object.values(this.issued)) list.length = 0;
   }
 
   close(): Promise<void> {
@@ -380,11 +387,22 @@ class FakeOAuthProvider implements FakeProvider {
   }
 
   private verify(req: IncomingMessage, call: FakeProviderCall, url: URL): Outcome {
+    this.recordPresented(req);
     const oauth1 = oauth1Params(req.headers.authorization);
     if (oauth1 !== undefined) call.oauth1 = this.checkOAuth1(oauth1, call.method, req.headers.host ?? '', url);
     const ok =
       call.oauth1 === 'valid' || this.acceptsAuthorization(req.headers.authorization) || this.knobs.apiKeys.includes(headerText(req.headers['x-api-key']) ?? '');
     return ok ? json(200, { ok: true }) : json(401, { error: 'unauthorized' });
+  }
+
+  /** Keeps what a client presented, so the suite can prove none of it reached a workflow history. */
+  private recordPresented(req: IncomingMessage): void {
+    const authorization = headerText(req.headers.authorization) ?? '';
+    const [scheme, value = ''] = authorization.split(' ', 2);
+    if (scheme?.toLowerCase() === 'bearer' && value) this.issued.presented.push(value);
+    if (scheme?.toLowerCase() === 'basic' && value) this.issued.presented.push(Buffer.from(value, 'base64').toString('utf8').split(':').slice(1).join(':'));
+    const apiKey = headerText(req.headers['x-api-key']);
+    if (apiKey) this.issued.presented.push(apiKey);
   }
 
   /**
