@@ -103,16 +103,14 @@ export class ConnectionService {
       result = await this.requireWorkflows().refresh({ environment: scope.environment, integration: scope.integration, connection: row });
     } catch (error) {
       // Temporal unreachable: a token that still works is better than an error; an expired one is not served.
-      const stillValid = row.expiresAt !== null && row.expiresAt.getTime() > options.now.getTime();
-      if (options.forceRefresh || !stillValid) throw error;
+      if (options.forceRefresh || !tokenStillValid(row, options.now)) throw error;
       this.deps.logger.warn({ err: error, connection: row.id }, 'refresh could not be asked for; serving the stored token, which is still valid');
       return row;
     }
     const current = await this.deps.connections.findByRowId(row.id);
     if (!current) throw new CustodianError('not_found', 'The connection was deleted', { status: 404 });
     // A refresh that failed transiently while the stored token still has time left: the caller gets that token.
-    const stillValid = current.expiresAt !== null && current.expiresAt.getTime() > options.now.getTime();
-    if (result.errorCode !== null && current.status !== 'invalid' && stillValid && !options.forceRefresh) return current;
+    if (result.errorCode !== null && current.status !== 'invalid' && tokenStillValid(current, options.now) && !options.forceRefresh) return current;
     if (result.errorCode !== null || current.status === 'invalid') {
       throw new InvalidCredentialsError(`The credentials could not be refreshed (${result.errorCode ?? current.status})`, current, false);
     }
@@ -151,4 +149,9 @@ export class ConnectionService {
     const ids = await recordConnectionEvent(this.deps.db, { kind, environment: scope.environment, integration: scope.integration, connection: row, authMode });
     if (ids.length > 0) await startDeliveries(this.deps.temporal!, this.deps.config.temporal.taskQueue, ids);
   }
+}
+
+/** Whether the stored token has not expired yet (a token without expiry never does). */
+function tokenStillValid(row: Pick<ConnectionEntity, 'expiresAt'>, now: Date): boolean {
+  return row.expiresAt === null || row.expiresAt.getTime() > now.getTime();
 }

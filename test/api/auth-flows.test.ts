@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDevServerEnv } from '../support/temporal-env';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
+import { fakeApiKeyEntry } from '../support/fake-provider';
 import { http } from '../support/http';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { AuthAttemptEntity, ConnectionEntity, type EnvironmentEntity } from '../../src/db/entities';
@@ -19,13 +20,7 @@ describe('authorization flows through a connect session (dev server)', function 
     rig = await startConnectionsRig(env, {
       knobs: { apiKeys: [API_KEY] },
       extraProviders: (provider) => ({
-        'fake-apikey': {
-          display_name: 'Fake API key',
-          categories: ['dev-tools'],
-          docs: 'https://example.com/fake-apikey',
-          auth_mode: 'API_KEY',
-          proxy: { base_url: provider.url, headers: { authorization: 'Bearer ${apiKey}' }, verification: { method: 'GET', endpoints: ['/verify'] } },
-        },
+        'fake-apikey': fakeApiKeyEntry(provider),
         'fake-cc': { display_name: 'Fake client credentials', categories: ['dev-tools'], docs: 'https://example.com/fake-cc', auth_mode: 'OAUTH2_CC', token_url: `${provider.url}/token` },
         'fake-public': { display_name: 'Fake public API', categories: ['dev-tools'], docs: 'https://example.com/fake-public', auth_mode: 'NONE' },
       }),

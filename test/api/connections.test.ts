@@ -2,13 +2,12 @@ import { expect } from 'chai';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDevServerEnv } from '../support/temporal-env';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
+import { fakeApiKeyEntry, fakeBasicEntry } from '../support/fake-provider';
 import { http, type HttpResult } from '../support/http';
 import { FAKE_PROVIDER } from '../support/lifecycle';
 import { ConnectionEntity, type EnvironmentEntity } from '../../src/db/entities';
 import { connectionWorkflowId } from '../../workflows/connection-messages';
 
-/** Placeholder of the API_KEY entry's header template (kept out of a template literal on purpose). */
-const API_KEY_PLACEHOLDER = '$' + '{apiKey}';
 /** Webhook overrides point here: fetch refuses port 9 ("bad port"), so webhook deliveries never leave the process. */
 const NOWHERE = 'http://127.0.0.1:9/hooks';
 
@@ -23,20 +22,8 @@ describe('/connections routes (API.md §2, dev server)', function () {
     env = await createDevServerEnv();
     rig = await startConnectionsRig(env, {
       extraProviders: (provider) => ({
-        'fake-apikey': {
-          display_name: 'Fake API key',
-          categories: ['dev-tools'],
-          docs: 'https://example.com/fake-apikey',
-          auth_mode: 'API_KEY',
-          proxy: { base_url: provider.url, headers: { authorization: `Bearer ${API_KEY_PLACEHOLDER}` }, verification: { method: 'GET', endpoints: ['/verify'] } },
-        },
-        'fake-basic': {
-          display_name: 'Fake basic',
-          categories: ['dev-tools'],
-          docs: 'https://example.com/fake-basic',
-          auth_mode: 'BASIC',
-          proxy: { base_url: provider.url, verification: { method: 'GET', endpoints: ['/verify'] } },
-        },
+        'fake-apikey': fakeApiKeyEntry(provider),
+        'fake-basic': fakeBasicEntry(provider),
       }),
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;

@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-cor
 import { ConnectionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../src/db/entities';
 import { launchBrowser, screenshotter } from '../support/browser';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
-import { fakeOAuth1Entry } from '../support/fake-provider';
+import { fakeApiKeyEntry, fakeBasicEntry, fakeOAuth1Entry } from '../support/fake-provider';
 import { startFrontendHost, type FrontendHost } from '../support/frontend-host';
 import { http } from '../support/http';
 import { createDevServerEnv } from '../support/temporal-env';
@@ -56,20 +56,8 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
       knobs: { apiKeys: [API_KEY], basicUsers: [BASIC_USER] },
       extraProviders: (provider) => ({
         'fake-oauth1': fakeOAuth1Entry(provider),
-        'fake-apikey': {
-          display_name: 'Fake API key',
-          categories: ['dev-tools'],
-          docs: 'https://example.com/fake-apikey',
-          auth_mode: 'API_KEY',
-          proxy: { base_url: provider.url, headers: { authorization: 'Bearer ${apiKey}' }, verification: { method: 'GET', endpoints: ['/verify'] } },
-        },
-        'fake-basic': {
-          display_name: 'Fake basic',
-          categories: ['dev-tools'],
-          docs: 'https://example.com/fake-basic',
-          auth_mode: 'BASIC',
-          proxy: { base_url: provider.url, verification: { method: 'GET', endpoints: ['/verify'] } },
-        },
+        'fake-apikey': fakeApiKeyEntry(provider),
+        'fake-basic': fakeBasicEntry(provider),
       }),
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;

@@ -3,6 +3,7 @@ import { connectionRow, operationLog, useLifecycleSuite } from './lifecycle-suit
 import { stateQuery } from '../../workflows/connection-messages';
 import type { Credentials } from '../../src/connections/credentials';
 import type { Lifecycle } from '../support/lifecycle';
+import { fakeApiKeyEntry } from '../support/fake-provider';
 
 async function importCredentials(rig: Lifecycle, connectionId: string, credentials: Credentials, expiresAt: Date | null) {
   const { row } = await rig.connections.importConnection({ environmentId: rig.environment.id, integrationId: rig.integration.id, connectionId, credentials, expiresAt });
@@ -37,7 +38,7 @@ describe('upkeep per auth mode: OAUTH2_CC re-mints before expiry (time skipping)
 describe('upkeep per auth mode: API_KEY is verified daily (time skipping)', function () {
   this.timeout(120_000);
   const s = useLifecycleSuite({
-    entry: (url) => ({ auth_mode: 'API_KEY', authorization_url: undefined, token_url: undefined, proxy: { base_url: url, headers: { authorization: 'Bearer ${apiKey}' }, verification: { method: 'GET', endpoints: ['/verify'] } } }),
+    entry: (url) => ({ ...fakeApiKeyEntry({ url }), authorization_url: undefined, token_url: undefined }),
     knobs: { apiKeys: ['key-that-works-1234'] },
   });
 

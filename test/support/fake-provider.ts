@@ -205,6 +205,31 @@ export function fakeOAuth1Entry(provider: Pick<FakeProvider, 'url'>, overrides: 
   });
 }
 
+/** The catalog's `${apiKey}` placeholder (written so no template literal is involved). */
+const API_KEY_PLACEHOLDER = '$' + '{apiKey}';
+
+/** An API_KEY catalog entry whose keys are checked against `provider`'s /verify (knob `apiKeys`). */
+export function fakeApiKeyEntry(provider: Pick<FakeProvider, 'url'>): Record<string, unknown> {
+  return {
+    display_name: 'Fake API key',
+    categories: ['dev-tools'],
+    docs: 'https://example.com/fake-apikey',
+    auth_mode: 'API_KEY',
+    proxy: { base_url: provider.url, headers: { authorization: `Bearer ${API_KEY_PLACEHOLDER}` }, verification: { method: 'GET', endpoints: ['/verify'] } },
+  };
+}
+
+/** A BASIC catalog entry whose credentials are checked against `provider`'s /verify (knob `basicUsers`). */
+export function fakeBasicEntry(provider: Pick<FakeProvider, 'url'>): Record<string, unknown> {
+  return {
+    display_name: 'Fake basic',
+    categories: ['dev-tools'],
+    docs: 'https://example.com/fake-basic',
+    auth_mode: 'BASIC',
+    proxy: { base_url: provider.url, verification: { method: 'GET', endpoints: ['/verify'] } },
+  };
+}
+
 class FakeOAuthProvider implements FakeProvider {
   readonly knobs: FakeProviderKnobs;
   readonly calls: FakeProviderCall[] = [];
