@@ -19,13 +19,17 @@ step() {
 }
 
 ensure_node_modules() {
-  local stamp="$PROJECT_ROOT/node_modules/.custodian-lock-stamp"
-  if [[ -f "$stamp" && "$stamp" -nt "$PROJECT_ROOT/package-lock.json" && "$stamp" -nt "$PROJECT_ROOT/package.json" ]]; then
-    echo "  npm dependencies up to date"
+  # `npm ci` installs exactly what the lock says and never rewrites it; the stamp holds the hash of
+  # the lock it installed, so a changed lock (a pull, a new dependency) reinstalls.
+  local stamp="$PROJECT_ROOT/node_modules/.custodian-lock-sha256"
+  local want
+  want="$(sha256sum "$PROJECT_ROOT/package-lock.json" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    echo "  npm dependencies match package-lock.json ($want)"
     return
   fi
-  (cd "$PROJECT_ROOT" && npm install --no-audit --no-fund --loglevel=error)
-  touch "$stamp"
+  (cd "$PROJECT_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
 }
 
 # Exports TEMPORAL_CLI, the path of a Temporal CLI: TEMPORAL_CLI, else `temporal` on PATH, else go-installed into the cache.
