@@ -12,4 +12,4 @@ step "Chromium (end-to-end tests)" ensure_chromium
 step "PostgreSQL" start_postgres
 step "lint" npx eslint .
 step "typecheck" npx tsc --noEmit -p tsconfig.json
-step "mocha" npx mocha
+step "mocha" npx mocha 'test/**/*.test.ts'
