@@ -103,8 +103,9 @@ const BY_CODE = {
   invalid_connect_session_token_format: expiredLink,
   missing_session_token: () => ({ title: 'This link is incomplete', message: `This page needs a connection link from the app. ${START_AGAIN}`, action: 'restart' }),
   integration_not_allowed: (name) => ({ title: 'Not available', message: `This link does not allow connecting ${name}. ${START_AGAIN}`, action: 'restart' }),
-  unknown_provider_config: (name) => ({ title: 'Not available', message: `${name} is no longer available to connect. ${START_AGAIN}`, action: 'restart' }),
-  not_found: (name) => ({ title: 'Not available', message: `${name} is no longer available to connect. ${START_AGAIN}`, action: 'restart' }),
+  // The integration (or its provider) is gone: other integrations of the list may still work.
+  unknown_provider_config: (name) => ({ title: 'Not available', message: `${name} cannot be connected right now. Contact the app's support.`, action: 'contact' }),
+  not_found: (name) => ({ title: 'Not available', message: `${name} cannot be connected right now. Contact the app's support.`, action: 'contact' }),
   integration_missing_client: notSetUp,
   unknown_provider: notSetUp,
   invalid_auth_mode: (name) => ({ title: 'Not available', message: `${name} cannot be connected from this page. Contact the app's support.`, action: 'contact' }),
