@@ -18,6 +18,7 @@ import {
   validateField,
   visibleFields,
 } from './form-fields.js';
+import { errorIdOf, humanError } from './error-messages.js';
 
 const query = new URLSearchParams(window.location.search);
 const embedded = window.parent !== window;
@@ -35,7 +36,7 @@ const state = {
   providers: new Map(),
   /** The OAuth popup being watched: `{popup, integration, timer, done}`. */
   oauth: null,
-  /** The integration whose OAuth outcome may still arrive over the WebSocket (even after its popup closed). */
+  /** `{integration, params}` of the OAuth outcome that may still arrive over the WebSocket (even after its popup closed). */
   awaiting: null,
   /** The API's WebSocket (API.md §4) and the `ws_client_id` it acknowledged, when it could be opened. */
   socket: null,
@@ -109,13 +110,13 @@ window.addEventListener('message', (event) => {
   if (data.type === 'nango_oauth_callback_success') {
     oauthSucceeded(flow.integration.unique_key, payload.providerConfigKey, payload.connectionId);
   } else if (data.type === 'nango_oauth_callback_error') {
-    oauthFailed(flow.integration.unique_key, payload.errorType, payload.message);
+    oauthFailed(flow.integration.unique_key, payload.errorType);
   }
 });
 
 /** An OAuth outcome from the popup's message or the WebSocket; the first one for the awaited integration wins. */
 function oauthSucceeded(key, providerConfigKey, connectionId) {
-  const integration = state.awaiting;
+  const integration = state.awaiting?.integration;
   if (!integration || integration.unique_key !== key) return;
   finishOAuth();
   succeed(integration, {
@@ -124,11 +125,18 @@ function oauthSucceeded(key, providerConfigKey, connectionId) {
   });
 }
 
-function oauthFailed(key, errorType, message) {
-  const integration = state.awaiting;
-  if (!integration || integration.unique_key !== key) return;
+function oauthFailed(key, errorType) {
+  const awaited = state.awaiting;
+  if (!awaited || awaited.integration.unique_key !== key) return;
   finishOAuth();
-  fail({ errorType: typeof errorType === 'string' ? errorType : 'unknown_error', errorMessage: typeof message === 'string' && message !== '' ? message : 'The connection could not be made.' }, integration);
+  oauthError(typeof errorType === 'string' ? errorType : 'authorization_failed', awaited);
+}
+
+/** The error screen after an OAuth attempt: Try again opens the popup again (in its click), Back returns to the form. */
+function oauthError(code, { integration, params }) {
+  const human = fail({ code }, { integration, retry: () => openOAuth(integration, params), back: () => void openIntegration(integration, hasList()) });
+  // Opened now so that its ws_client_id is known when Try again opens the popup (which must happen in the click itself).
+  if (human.retryable) openSocket();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,7 +169,7 @@ function openSocket() {
     if (!message || typeof message !== 'object') return;
     if (message.message_type === 'connection_ack' && typeof message.ws_client_id === 'string') state.wsClientId = message.ws_client_id;
     else if (message.message_type === 'success') oauthSucceeded(message.provider_config_key, message.provider_config_key, message.connection_id);
-    else if (message.message_type === 'error') oauthFailed(message.provider_config_key, message.error_type, message.error_desc);
+    else if (message.message_type === 'error') oauthFailed(message.provider_config_key, message.error_type);
   });
   const forget = () => {
     if (state.socket !== socket) return;
@@ -232,7 +240,14 @@ class ApiError extends Error {
     this.status = status;
     this.body = body;
     this.code = described.code;
+    this.errorId = errorIdOf(body);
   }
+}
+
+/** The facts `humanError` needs about a failed fetch: `{code, status, errorId}`. */
+function errorOf(error) {
+  if (error instanceof ApiError) return { code: error.code, status: error.status, errorId: error.errorId };
+  return { code: window.navigator.onLine === false ? 'offline' : 'network_error' };
 }
 
 async function readJson(response) {
@@ -334,12 +349,17 @@ async function openIntegration(integration, fromList) {
     showForm(integration, provider);
   } catch (error) {
     if (generation !== state.generation) return;
-    fail(errorOf(error), fromList ? null : integration, { fatal: !fromList });
+    fail(errorOf(error), { integration, retry: () => void openIntegration(integration, fromList), back: fromList ? () => showList() : null });
   }
 }
 
+/** The name the end user knows the integration by. */
+function nameOf(integration, provider) {
+  return integration.display_name || provider?.display_name || integration.unique_key;
+}
+
 function guidance(integration, provider) {
-  const name = integration.display_name || provider.display_name || integration.unique_key;
+  const name = nameOf(integration, provider);
   switch (provider.auth_mode) {
     case 'OAUTH2':
     case 'OAUTH1':
@@ -401,7 +421,7 @@ function fieldElement(field, index) {
 }
 
 function showForm(integration, provider) {
-  const name = integration.display_name || provider.display_name || integration.unique_key;
+  const name = nameOf(integration, provider);
   const defaults = state.session?.integrations_config_defaults?.[integration.unique_key]?.connection_config ?? {};
   const fields = buildFields(provider, { presetConnectionConfig: defaults });
   const controls = new Map();
@@ -420,16 +440,26 @@ function showForm(integration, provider) {
     window.setTimeout(() => delete form.dataset.pressing, 1000);
   });
 
-  const showFormError = (code, message) => {
+  /** Shows `human` (from humanError) above the submit button, with Try again (submitting again) when that can help; null clears it. */
+  const showFormError = (human) => {
     formError.replaceChildren();
-    if (!message) return;
-    formError.append(h('p', { class: 'form-error-message', 'data-error-code': code || null }, code ? `${code}: ${message}` : message));
+    if (!human) return null;
+    const retry = human.retryable
+      ? h('button', { type: 'button', class: 'secondary', 'data-action': 'retry', onclick: () => form.requestSubmit(submit) }, 'Try again')
+      : null;
+    formError.append(
+      h('div', { class: 'form-error-message', 'data-error-code': human.code },
+        h('p', {}, human.message),
+        human.detail ? h('p', { class: 'error-detail', 'data-error-detail': '' }, human.detail) : null,
+        retry),
+    );
+    return retry;
   };
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (form.dataset.busy === 'true') return;
-    showFormError(null, null);
+    showFormError(null);
     const values = Object.fromEntries([...controls].map(([fieldName, control]) => [fieldName, control.input.value]));
     const { errors, params, credentials } = collectValues(fields, values);
     for (const [fieldName, control] of controls) control.showError(errors[fieldName] ?? null);
@@ -444,7 +474,7 @@ function showForm(integration, provider) {
       openOAuth(integration, params);
       return;
     }
-    void submitDirect(integration, provider, fields, { params, credentials }, { form, submit, controls, showFormError });
+    void submitDirect(integration, provider, fields, { params, credentials }, { form, submit, controls, showFormError, name });
   });
 
   const docs = typeof provider.docs === 'string' && /^https?:\/\//.test(provider.docs)
@@ -462,7 +492,7 @@ function showForm(integration, provider) {
 async function submitDirect(integration, provider, fields, values, ui) {
   const request = directAuthRequest(apiURL, provider.auth_mode, integration.unique_key, state.token, values.params, values.credentials);
   if (!request) {
-    ui.showFormError('invalid_auth_mode', `${provider.auth_mode} is not supported by this page.`);
+    fail({ code: 'invalid_auth_mode' }, { integration, back: hasList() ? () => showList() : null });
     return;
   }
   const generation = state.generation;
@@ -481,16 +511,30 @@ async function submitDirect(integration, provider, fields, values, ui) {
       return;
     }
     const described = describeApiError(body, fields);
-    ui.showFormError(described.code, described.message);
+    const human = humanError({
+      code: described.code,
+      name: ui.name,
+      authMode: provider.auth_mode,
+      status: response.status,
+      errorId: errorIdOf(body),
+      hasFieldErrors: Object.keys(described.fieldErrors).length > 0,
+    });
+    if (human.action === 'restart' || human.action === 'contact') {
+      // Nothing in the form can help: the error screen says what to do instead.
+      fail({ code: described.code, status: response.status }, { integration, back: human.action === 'contact' && hasList() ? () => showList() : null });
+      return;
+    }
+    const retry = ui.showFormError(human);
     let first = null;
     for (const [fieldName, message] of Object.entries(described.fieldErrors)) {
       ui.controls.get(fieldName)?.showError(message);
       first ??= ui.controls.get(fieldName)?.input ?? null;
     }
-    first?.focus();
+    // Keyboard users land on what helps next: the field to correct, or Try again.
+    (first ?? retry)?.focus();
   } catch {
     if (generation !== state.generation) return;
-    ui.showFormError('network_error', 'The server could not be reached. Check your connection and try again.');
+    ui.showFormError(humanError(errorOf(null)))?.focus();
   } finally {
     delete ui.form.dataset.busy;
     ui.form.removeAttribute('aria-busy');
@@ -529,7 +573,7 @@ function finishOAuth() {
 /** Opens the provider's consent page in a popup; standalone falls back to a full-page redirect when popups are blocked. */
 function openOAuth(integration, params) {
   stopOAuth();
-  state.awaiting = integration;
+  state.awaiting = { integration, params };
   const url = oauthUrl(apiURL, integration.unique_key, state.token, params, state.wsClientId);
   const popup = window.open(url, 'custodian-oauth', popupFeatures());
   if (!popup) {
@@ -552,7 +596,7 @@ function openOAuth(integration, params) {
       stopOAuth();
       if (detectClosedAuthWindow) {
         finishOAuth();
-        fail({ errorType: 'window_closed', errorMessage: 'The authorization window was closed before the connection was made.' }, integration);
+        oauthError('window_closed', { integration, params });
       } else {
         showOAuthWait(integration, params, 'closed');
       }
@@ -607,31 +651,29 @@ function succeed(integration, result) {
   });
 }
 
-function errorOf(error) {
-  if (error instanceof ApiError) {
-    if (error.code === 'unknown_connect_session_token' || error.code === 'invalid_connect_session_token_format') {
-      return { errorType: error.code, errorMessage: 'This connection link has expired or is invalid. Ask for a new one.' };
-    }
-    return { errorType: error.code, errorMessage: error.message };
-  }
-  return { errorType: 'network_error', errorMessage: 'The server could not be reached. Check your connection and try again.' };
-}
-
-/** The error screen; `integration` adds a "Try again" that returns to its form. */
-function fail({ errorType, errorMessage }, integration, { fatal = false } = {}) {
-  postToParent({ type: 'error', payload: { errorType, errorMessage } });
-  const retry = integration && !fatal ? () => void openIntegration(integration, hasList()) : null;
+/**
+ * The error screen for `facts` (`{code, status?, errorId?}`) in words the end user understands (error-messages.js).
+ * `retry` becomes a Try again button only when trying again can help; `back` a Back button. The parent window
+ * (embedded mode) gets the code as `errorType`, so @nangohq/frontend consumers still branch on it. Returns what was shown.
+ */
+function fail(facts, { integration = null, retry = null, back = null } = {}) {
+  const provider = integration ? state.providers.get(integration.provider) : null;
+  const human = humanError({ ...facts, name: integration ? nameOf(integration, provider) : null, authMode: provider?.auth_mode ?? null });
+  postToParent({ type: 'error', payload: { errorType: human.code, errorMessage: human.message } });
+  const tryAgain = human.retryable ? retry : null;
   showScreen('error', {
-    title: 'Connection failed',
-    back: retry ?? (!fatal && hasList() ? () => showList() : null),
-    extra: { 'data-error-type': errorType },
+    title: human.title,
+    // After "start again from the app" there is nothing here to go back to.
+    back: human.action === 'restart' ? null : back,
+    extra: { 'data-error-type': human.code, 'data-error-action': human.action },
     body: [
       h('div', { class: 'badge failure', 'aria-hidden': 'true' }, '!'),
-      h('p', { class: 'error-message', role: 'alert' }, errorMessage),
-      h('p', { class: 'muted' }, h('span', {}, 'Error code: '), h('code', {}, errorType)),
-      retry ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', 'data-action': 'retry', onclick: retry }, 'Try again')) : null,
+      h('p', { class: 'error-message', role: 'alert' }, human.message),
+      human.detail ? h('p', { class: 'error-detail', 'data-error-detail': '' }, human.detail) : null,
+      tryAgain ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', 'data-action': 'retry', onclick: tryAgain }, 'Try again')) : null,
     ],
   });
+  return human;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -658,7 +700,7 @@ async function start(token) {
     }
   } catch (error) {
     if (generation !== state.generation) return;
-    fail(errorOf(error), null, { fatal: true });
+    fail(errorOf(error), { retry: () => void start(token) });
   }
 }
 
@@ -671,5 +713,5 @@ if (queryToken) {
   showLoading();
   postToParent({ type: 'ready' });
 } else {
-  fail({ errorType: 'missing_session_token', errorMessage: 'This page needs a connection link with a session token.' }, null, { fatal: true });
+  fail({ code: 'missing_session_token' });
 }

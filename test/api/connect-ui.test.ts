@@ -56,6 +56,7 @@ describe('Connect UI static files (DESIGN.md §7)', () => {
     const expected: Record<string, string> = {
       'app.js': 'text/javascript; charset=utf-8',
       'form-fields.js': 'text/javascript; charset=utf-8',
+      'error-messages.js': 'text/javascript; charset=utf-8',
       'styles.css': 'text/css; charset=utf-8',
     };
     for (const [file, type] of Object.entries(expected)) {
@@ -74,7 +75,7 @@ describe('Connect UI static files (DESIGN.md §7)', () => {
   });
 
   it('answers 404 not_found JSON for unknown assets, non-asset files and traversal attempts', async () => {
-    for (const file of ['nope.js', 'index.html', 'package.json', 'form-fields.d.ts', '..%2F..%2Fapi%2Fapp.ts', '%2E%2E%2Fpackage.json']) {
+    for (const file of ['nope.js', 'index.html', 'package.json', 'form-fields.d.ts', 'error-messages.d.ts', '..%2F..%2Fapi%2Fapp.ts', '%2E%2E%2Fpackage.json']) {
       const res = await http(api.url, 'GET', `/connect/assets/${file}`);
       expect(res.status, file).to.equal(404);
       expect(res.headers.get('content-type'), file).to.contain('application/json');
@@ -84,7 +85,7 @@ describe('Connect UI static files (DESIGN.md §7)', () => {
 
   it('ships no reference to another host: no third-party scripts, styles, fonts, images or tracking', () => {
     const files = readdirSync(CONNECT_UI_DIR).filter((f) => /\.(js|css|html)$/.test(f));
-    expect(files).to.include.members(['index.html', 'app.js', 'form-fields.js', 'styles.css']);
+    expect(files).to.include.members(['index.html', 'app.js', 'form-fields.js', 'error-messages.js', 'styles.css']);
     for (const file of files) {
       const text = readFileSync(path.join(CONNECT_UI_DIR, file), 'utf8');
       expect(text, file).to.not.match(/(?:https?:)?\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)+/i);

@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-cor
 import { ConnectionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../src/db/entities';
 import { launchBrowser, screenshotter } from '../support/browser';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
-import { fakeApiKeyEntry, fakeBasicEntry, fakeOAuth1Entry } from '../support/fake-provider';
+import { fakeApiKeyEntry, fakeBasicEntry, fakeOAuth1Entry, startFakeProvider, type FakeProvider } from '../support/fake-provider';
 import { startFrontendHost, type FrontendHost } from '../support/frontend-host';
 import { http } from '../support/http';
 import { createDevServerEnv } from '../support/temporal-env';
@@ -13,6 +13,8 @@ import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from
 
 const API_KEY = 'sk-e2e-right-key-0123456789';
 const BASIC_USER = { username: 'ann', password: 's3cret pass' };
+/** What the page must never show as text: a raw error code or auth mode. */
+const SNAKE_CASE = /[A-Za-z0-9]_[A-Za-z0-9]/;
 
 type Shot = (page: Page, screen: string) => Promise<string>;
 
@@ -45,6 +47,8 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
   let browser: Browser;
   let host: FrontendHost;
   let receiver: WebhookReceiver;
+  /** A second provider, for API keys, that the tests stop and restart (on the same port). */
+  let flaky: FakeProvider;
   let environment: EnvironmentEntity;
   const integrations: Record<string, IntegrationEntity> = {};
   let context: BrowserContext | null = null;
@@ -52,12 +56,14 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
   before(async function () {
     this.timeout(180_000);
     env = await createDevServerEnv();
+    flaky = await startFakeProvider({ apiKeys: [API_KEY] });
     rig = await startConnectionsRig(env, {
       knobs: { apiKeys: [API_KEY], basicUsers: [BASIC_USER] },
       extraProviders: (provider) => ({
         'fake-oauth1': fakeOAuth1Entry(provider),
         'fake-apikey': fakeApiKeyEntry(provider),
         'fake-basic': fakeBasicEntry(provider),
+        'fake-apikey-flaky': { ...fakeApiKeyEntry(flaky), display_name: 'Flaky API key' },
       }),
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
@@ -77,6 +83,7 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     integrations.basic = await create('basic', 'fake-basic', 'Fake basic');
     integrations['keys-embedded'] = await create('keys-embedded', 'fake-apikey', 'Embedded keys');
     integrations['keys-keyboard'] = await create('keys-keyboard', 'fake-apikey', 'Keyboard keys');
+    integrations['keys-flaky'] = await create('keys-flaky', 'fake-apikey-flaky', 'Flaky keys');
     receiver = await startWebhookReceiver();
     browser = await launchBrowser();
     host = await startFrontendHost(`
@@ -92,6 +99,7 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     await host?.close();
     await receiver?.close();
     await rig?.close();
+    await flaky?.close();
     await env?.teardown();
   });
   beforeEach(() => receiver?.reset());
@@ -309,7 +317,8 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     await page.click('form button[type="submit"]');
     const refusal = page.locator('[data-form-error] [data-error-code="connection_test_failed"]');
     await refusal.waitFor();
-    expect(await refusal.textContent()).to.match(/^connection_test_failed: .+/);
+    expect(await refusal.textContent()).to.equal('Fake API key did not accept this API key. Check it and try again.');
+    expect(await page.locator('[data-form-error] [data-action="retry"]').count(), 'no Try again: the key has to change').to.equal(0);
     expect(await page.locator('[data-screen="form"]').count()).to.equal(1);
     expect(await page.locator('form button[type="submit"]').isEnabled()).to.equal(true);
     await shot(page, 'form-refused');
@@ -341,7 +350,7 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     await page.click('form button[type="submit"]');
     const basicRefusal = page.locator('[data-form-error] [data-error-code="connection_test_failed"]');
     await basicRefusal.waitFor();
-    expect(await basicRefusal.textContent()).to.match(/^connection_test_failed: .+/);
+    expect(await basicRefusal.textContent()).to.equal('Fake basic did not accept this username and password. Check them and try again.');
     await shot(page, 'basic-form-refused');
     expect(await liveRows('basic'), 'nothing stored after refused credentials').to.deep.equal([]);
     await page.fill('input[name="password"]', BASIC_USER.password);
@@ -513,5 +522,114 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     expect(await screens(page)).to.deep.equal(['loading', 'list', 'loading', 'form', 'success']);
     expect(w.errors).to.deep.equal([]);
     expect(w.failed, 'failed loads').to.have.members([]);
+  });
+  /** The tag, id and `data-action` of the element that has focus. */
+  async function focusedElement(page: Page): Promise<{ tag: string; id: string; action: string }> {
+    return page.evaluate(() => {
+      const active = (globalThis as unknown as { document: { activeElement: { tagName: string; id: string; dataset: Record<string, string> } | null } }).document.activeElement;
+      return { tag: active?.tagName ?? '', id: active?.id ?? '', action: active?.dataset.action ?? '' };
+    });
+  }
+
+  it('API key, provider down: the form says "We could not reach Flaky keys. Try again in a moment." with Try again; once the provider is back, Try again connects', async function () {
+    // Until the verification gives up on the stopped provider (retries included).
+    this.timeout(150_000);
+    const w = await openPage('provider-unreachable');
+    const { page, shot } = w;
+    const { link } = await session({ allowed_integrations: ['keys-flaky'] });
+    await page.goto(link);
+    await page.locator('[data-screen="form"][data-integration="keys-flaky"]').waitFor();
+    await page.fill('input[name="apiKey"]', API_KEY);
+    await shot(page, 'form');
+    await flaky.close();
+    const alert = page.locator('[data-form-error] [data-error-code]');
+    const retry = page.locator('[data-form-error] [data-action="retry"]');
+    try {
+      await page.click('form button[type="submit"]');
+      await alert.waitFor({ timeout: 90_000 });
+      await shot(page, 'form-unreachable');
+      expect(await alert.locator('p').first().textContent()).to.equal('We could not reach Flaky keys. Try again in a moment.');
+      expect(await alert.getAttribute('data-error-code'), 'the code stays in data-error-code').to.equal('provider_unreachable');
+      expect(await alert.textContent()).to.not.match(SNAKE_CASE);
+      expect(await retry.textContent()).to.equal('Try again');
+      expect(await focusedElement(page), 'focus moves to Try again').to.include({ tag: 'BUTTON', action: 'retry' });
+      expect(await page.locator('input[name="apiKey"]').inputValue(), 'what was typed is kept').to.equal(API_KEY);
+      expect(await liveRows('keys-flaky'), 'nothing stored').to.deep.equal([]);
+    } finally {
+      await flaky.reopen();
+    }
+    await retry.click();
+    await page.locator('[data-screen="success"]').waitFor({ timeout: 60_000 });
+    expect(await heading(page, 'success')).to.equal('Flaky keys connected');
+    await shot(page, 'success');
+    const connectionId = (await page.locator('[data-screen="success"]').getAttribute('data-connection-id'))!;
+    expect((await getConnection(connectionId, 'keys-flaky')).credentials).to.deep.equal({ type: 'API_KEY', apiKey: API_KEY });
+    expect(flaky.calls.filter((c) => c.path === '/verify').map((c) => c.status), 'the provider heard only the retry').to.deep.equal([200]);
+    expect(await screens(page)).to.deep.equal(['loading', 'form', 'success']);
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members(['502 /api-auth/api-key/keys-flaky']);
+  });
+
+  it('OAuth 2.0, access declined at the provider: the error screen says "You declined access to Fake…" with Try again, which reopens the popup and connects', async () => {
+    const w = await openPage('oauth-declined');
+    const { page, shot } = w;
+    const { link } = await session({ allowed_integrations: ['fake'] });
+    await page.goto(link);
+    await page.locator('[data-screen="form"][data-integration="fake"]').waitFor();
+    rig.provider.knobs.authorizeError = 'access_denied';
+    try {
+      const popupOpened = page.waitForEvent('popup');
+      await page.click('form button[type="submit"]');
+      const popup = await popupOpened;
+      const error = page.locator('[data-screen="error"]');
+      await error.waitFor({ timeout: 20_000 });
+      await shot(page, 'error-declined');
+      expect(await error.getAttribute('data-error-type'), 'the code stays in data-error-type').to.equal('authorization_denied');
+      expect(await heading(page, 'error')).to.equal('Access declined');
+      expect(await error.locator('[role="alert"]').textContent()).to.equal('You declined access to Fake. To connect, try again and allow access.');
+      expect(await error.textContent()).to.not.match(SNAKE_CASE);
+      expect(await error.locator('[data-action="retry"]').textContent()).to.equal('Try again');
+      expect(await error.locator('[data-action="back"]').count(), 'Back returns to the form').to.equal(1);
+      const deadline = Date.now() + 5_000;
+      while (!popup.isClosed() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(popup.isClosed(), 'the callback page closed the popup').to.equal(true);
+    } finally {
+      rig.provider.knobs.authorizeError = null;
+    }
+    const connectionId = await authorizeInPopup(w, 'fake', 'Fake', () => page.click('[data-screen="error"] [data-action="retry"]'));
+    expect(await heading(page, 'success')).to.equal('Fake connected');
+    await shot(page, 'success');
+    expect(rig.provider.isAccessTokenValid((await getConnection(connectionId, 'fake')).credentials.access_token as string)).to.equal(true);
+    expect(await screens(page)).to.deep.equal(['loading', 'form', 'oauth-wait', 'error', 'oauth-wait', 'success']);
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members([]);
+  });
+
+  it('embedded, unknown session token: "This connection link has expired…" with neither Try again nor Back; the page gets errorType unknown_connect_session_token', async () => {
+    const w = await openPage('expired-link');
+    const { page, shot } = w;
+    await page.goto(host.url);
+    await page.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true);
+    await page.evaluate(([apiUrl, sessionToken]) => Object.assign(globalThis, { apiUrl, sessionToken }), [rig.api.url, `nango_connect_session_${'0'.repeat(64)}`]);
+    await page.click('#connect');
+    const frame = page.frameLocator('#connect-ui');
+    const error = frame.locator('[data-screen="error"]');
+    await error.waitFor();
+    await shot(page, 'iframe-error-expired');
+    expect(await error.getAttribute('data-error-type')).to.equal('unknown_connect_session_token');
+    expect(await heading(frame, 'error')).to.equal('This link has expired');
+    const sentence = 'This connection link has expired or is not valid. Go back to the app and start again.';
+    expect(await error.locator('[role="alert"]').textContent()).to.equal(sentence);
+    expect(await error.textContent()).to.not.match(SNAKE_CASE);
+    expect(await error.locator('[data-action="retry"]').count(), 'retrying cannot help').to.equal(0);
+    expect(await error.locator('[data-action="back"]').count()).to.equal(0);
+    expect(await error.locator('[data-action="close"]').count(), 'the close button remains').to.equal(1);
+    await page.waitForFunction(() => (globalThis as unknown as { events: Array<{ type: string }> }).events.some((e) => e.type === 'error'));
+    const events = await page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; payload?: Record<string, unknown> }> }).events);
+    expect(events).to.deep.equal([{ type: 'ready' }, { type: 'error', payload: { errorType: 'unknown_connect_session_token', errorMessage: sentence } }]);
+    expect(w.errors).to.deep.equal([]);
+    // Both first requests are refused; the page may stop listening once the first refusal arrives.
+    expect(w.failed, 'failed loads').to.include('401 /connect/session');
+    expect(w.failed.filter((f) => f !== '401 /connect/session' && f !== '401 /integrations'), 'no other failed load').to.deep.equal([]);
   });
 });

@@ -36,6 +36,8 @@ export interface FakeProviderKnobs {
    * PLAINTEXT; the consumer is `clientId` / `clientSecret`).
    */
   oauth1Tokens: Array<{ token: string; tokenSecret: string }>;
+  /** When set, `/authorize` sends the user back with this OAuth `error` (e.g. `access_denied`: the user declined) instead of a code. */
+  authorizeError: string | null;
 }
 
 /** What `/verify` made of an OAuth 1.0a Authorization header. */
@@ -100,6 +102,8 @@ export interface FakeProvider {
   reset(): void;
   /** Closes the server, destroying open sockets (including those held by timeout faults). */
   close(): Promise<void>;
+  /** After close(): listens again on the same port (a provider that was down comes back), with its state kept. */
+  reopen(): Promise<void>;
 }
 
 type Body = Record<string, unknown>;
@@ -154,6 +158,7 @@ export function defaultKnobs(): FakeProviderKnobs {
     apiKeys: [],
     basicUsers: [],
     oauth1Tokens: [],
+    authorizeError: null,
   };
 }
 
@@ -258,11 +263,13 @@ class FakeOAuthProvider implements FakeProvider {
   }
 
   listen(): Promise<void> {
+    // A restart keeps the port, so catalog entries pointing at `url` reach it again.
+    const port = this.baseUrl === '' ? 0 : Number(new URL(this.baseUrl).port);
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
-        const { port } = this.server.address() as AddressInfo;
-        this.baseUrl = `http://127.0.0.1:${port}`;
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
         resolve();
       });
     });
@@ -305,6 +312,10 @@ class FakeOAuthProvider implements FakeProvider {
     });
   }
 
+  reopen(): Promise<void> {
+    return this.listen();
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
     const call: FakeProviderCall = {
@@ -337,10 +348,15 @@ class FakeOAuthProvider implements FakeProvider {
     if (codeChallenge !== undefined && query.get('code_challenge_method') !== 'S256') {
       return json(400, { error: 'invalid_request', error_description: 'only S256 is supported' });
     }
-    const code = this.issue('fake-code-', this.issued.codes);
-    this.unusedCodes.set(code, { clientId, redirectUri, codeChallenge, scope: query.get('scope') ?? undefined });
     const location = new URL(redirectUri);
-    location.searchParams.set('code', code);
+    if (this.knobs.authorizeError !== null) {
+      // RFC 6749 §4.1.2.1: the error goes back to the client's redirect URI, with the state.
+      location.searchParams.set('error', this.knobs.authorizeError);
+    } else {
+      const code = this.issue('fake-code-', this.issued.codes);
+      this.unusedCodes.set(code, { clientId, redirectUri, codeChallenge, scope: query.get('scope') ?? undefined });
+      location.searchParams.set('code', code);
+    }
     const state = query.get('state');
     if (state !== null) location.searchParams.set('state', state);
     return { status: 302, payload: '', headers: { location: location.toString() } };
