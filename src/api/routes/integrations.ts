@@ -2,6 +2,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { IntegrationEntity } from '../../db/entities';
+import { isUniqueViolation } from '../../db/unique-violation';
 import { NotFoundError, ValidationError } from '../../errors';
 import type { IntegrationFields } from '../../integrations/integration-store';
 import { requireSecretKey, requireSecretKeyOrSession } from '../auth/authenticate';
@@ -35,11 +36,6 @@ const includeQuery = z.object({
 
 function splitScopes(scopes: string): string[] {
   return scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string; driverError?: { code?: string } }).driverError?.code === '23505'
-    || (error as { code?: string }).code === '23505';
 }
 
 function duplicateKey(key: string): ValidationError {
