@@ -15,7 +15,9 @@ import { createActivities } from '../../activities';
 /** Loads the catalog (built-in plus PROVIDERS_FILE) and logs what an extra file could not contribute. */
 export function loadConfiguredCatalog(config: Pick<Config, 'providersFile'>, logger: Logger): Catalog {
   const catalog = loadCatalog({ extraFile: config.providersFile });
-  for (const skipped of catalog.skipped) logger.warn({ skipped }, 'provider entry from PROVIDERS_FILE left out');
+  for (const { file, name, reason } of catalog.skipped) {
+    logger.warn({ file, provider: name, reason }, `PROVIDERS_FILE entry left out: ${file}: ${name}: ${reason}`);
+  }
   return catalog;
 }
 
