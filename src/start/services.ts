@@ -21,13 +21,21 @@ export function loadConfiguredCatalog(config: Pick<Config, 'providersFile'>, log
   return catalog;
 }
 
+/** What a process's services are built from; the catalog is loaded once per process ({@link loadConfiguredCatalog}). */
+export interface ServiceOptions {
+  config: Config;
+  db: DataSource;
+  logger: Logger;
+  temporal: Client;
+  catalog: Catalog;
+}
+
 /** Everything the API needs. */
-export function apiDeps(options: { config: Config; db: DataSource; logger: Logger; temporal: Client }): ApiDeps {
+export function apiDeps(options: ServiceOptions): ApiDeps {
   const cipher = new Cipher(resolveEncryptionKeys(options.config));
   return {
     ...options,
     cipher,
-    catalog: loadConfiguredCatalog(options.config, options.logger),
     environments: new EnvironmentStore(options.db, cipher),
     integrations: new IntegrationStore(options.db),
     connections: new ConnectionStore(options.db, cipher),
@@ -35,11 +43,11 @@ export function apiDeps(options: { config: Config; db: DataSource; logger: Logge
 }
 
 /** The activities the worker registers, on the same storage and keys as the API. */
-export function workerActivities(options: { config: Config; db: DataSource; logger: Logger; temporal: Client }) {
+export function workerActivities(options: ServiceOptions) {
   return createActivities({
     db: options.db,
     cipher: new Cipher(resolveEncryptionKeys(options.config)),
-    catalog: loadConfiguredCatalog(options.config, options.logger),
+    catalog: options.catalog,
     config: options.config,
     logger: options.logger,
     temporal: options.temporal,

@@ -46,10 +46,10 @@ export function startCustodianProcess(role: 'api' | 'worker', env: Record<string
 }
 
 /** Polls `url` until it answers 200, the process exits, or `timeoutMs` passes; returns the last status (0: no answer). */
-export async function waitForStatus200(url: string, process: CustodianProcess, timeoutMs: number): Promise<number> {
+export async function waitForStatus200(url: string, child: CustodianProcess, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let status = 0;
-  while (Date.now() < deadline && process.alive()) {
+  while (Date.now() < deadline && child.alive()) {
     status = await fetch(url).then((response) => response.status, () => 0);
     if (status === 200) return status;
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -58,11 +58,11 @@ export async function waitForStatus200(url: string, process: CustodianProcess, t
 }
 
 /** Polls the process's output until it contains `text`, the process exits, or `timeoutMs` passes. */
-export async function waitForOutput(process: CustodianProcess, text: string, timeoutMs: number): Promise<boolean> {
+export async function waitForOutput(child: CustodianProcess, text: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && process.alive()) {
-    if (process.output().includes(text)) return true;
+  while (Date.now() < deadline && child.alive()) {
+    if (child.output().includes(text)) return true;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return process.output().includes(text);
+  return child.output().includes(text);
 }
