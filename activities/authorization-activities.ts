@@ -15,6 +15,7 @@ import { ConnectionWorkflows } from '../src/connections/connection-workflows';
 import type { Credentials } from '../src/connections/credentials';
 import type { Cipher } from '../src/crypto/cipher';
 import { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../src/db/entities';
+import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
 import { OperationLog } from '../src/operation-log/operation-log';
 import { recordConnectionEvent } from '../src/webhooks/webhook-outbox';
 
@@ -56,7 +57,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
       const { attempt, environment, integration } = await load(attemptId);
       if (attempt.credentialsEncrypted !== null || attempt.operation !== null) return { ok: true };
       const entry = deps.catalog.get(integration.provider);
-      if (!entry) return { ok: false, errorCode: 'unknown_provider', errorMessage: `Provider ${integration.provider} is not in the catalog` };
+      if (!entry) return { ok: false, errorCode: PROVIDER_NOT_IN_CATALOG, errorMessage: providerNotInCatalogMessage(integration) };
       const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted)) as Record<string, unknown>) : {};
       const redirected = attempt.authMode === 'OAUTH2' || attempt.authMode === 'OAUTH1';
       await log(attempt, 'info', redirected ? `callback received; exchanging the ${attempt.authMode === 'OAUTH1' ? 'verifier' : 'code'}` : 'checking the credentials');

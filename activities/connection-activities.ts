@@ -8,6 +8,7 @@ import type { Catalog } from '../providers/load-catalog';
 import { ProviderCallError } from '../providers/auth-modes/provider-call-error';
 import type { Config } from '../src/config';
 import { CredentialStore } from '../src/connections/credential-store';
+import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
 import { refreshMarginMs } from '../src/connections/refresh-margin';
 import { renewCredentials, upkeepKind } from '../src/connections/renew-credentials';
 import type { Cipher } from '../src/crypto/cipher';
@@ -65,7 +66,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
 
   function entryOf(integration: IntegrationEntity) {
     const entry = deps.catalog.get(integration.provider);
-    if (!entry) throw ApplicationFailure.nonRetryable(`Provider ${integration.provider} is not in the catalog`, 'unknown_provider');
+    if (!entry) throw ApplicationFailure.nonRetryable(providerNotInCatalogMessage(integration), PROVIDER_NOT_IN_CATALOG);
     return entry;
   }
 

@@ -60,31 +60,58 @@ function paramMap(sources: readonly PlaceholderSource[]) {
   return z.record(z.string().min(1), scalarText.pipe(templateString(sources)));
 }
 
-/** Schema of a `connection_config` or `credentials` field (what the Connect UI renders, and the value's pattern). */
-export const fieldSchema = z.strictObject({
-  type: z.literal('string'),
-  title: z.string(),
+/**
+ * What Custodian's own catalog requires beyond what an auth mode needs: a quality rule for the data we
+ * ship (every provider has documentation, categories, and fields that explain themselves). Entries a
+ * user writes in `PROVIDERS_FILE` need only what their auth mode needs (README, "Decisions").
+ */
+interface Quality {
+  docs: z.ZodType<string | undefined>;
+  categories: z.ZodType<string[] | undefined>;
+  description: z.ZodType<string | undefined>;
+}
+
+const CATALOG_QUALITY = {
+  docs: docsUrl,
+  categories: z.array(z.string().min(1)).min(1),
   description: z.string(),
-  example: scalarText.optional(),
-  pattern: z
-    .string()
-    .refine(compiles, 'must be a valid regular expression')
-    .optional(),
-  optional: z.boolean().optional(),
-  format: z.enum(['hostname', 'uri', 'uuid', 'email']).optional(),
-  prefix: z.string().optional(),
-  suffix: z.string().optional(),
-  order: z.number().int().optional(),
-  default_value: scalarText.optional(),
-  hidden: z.boolean().optional(),
-  secret: z.boolean().optional(),
-  automated: z.boolean().optional(),
-});
+} satisfies Quality;
+
+const FILE_QUALITY = {
+  docs: docsUrl.optional(),
+  categories: z.array(z.string().min(1)).optional(),
+  description: z.string().optional(),
+} satisfies Quality;
+
+/** Schema of a `connection_config` or `credentials` field (what the Connect UI renders, and the value's pattern). */
+function fieldShape<Q extends Quality>(quality: Q) {
+  return z.strictObject({
+    type: z.literal('string'),
+    title: z.string(),
+    description: quality.description,
+    example: scalarText.optional(),
+    pattern: z
+      .string()
+      .refine(compiles, 'must be a valid regular expression')
+      .optional(),
+    optional: z.boolean().optional(),
+    format: z.enum(['hostname', 'uri', 'uuid', 'email']).optional(),
+    prefix: z.string().optional(),
+    suffix: z.string().optional(),
+    order: z.number().int().optional(),
+    default_value: scalarText.optional(),
+    hidden: z.boolean().optional(),
+    secret: z.boolean().optional(),
+    automated: z.boolean().optional(),
+  });
+}
 
 /** A `connection_config` / `credentials` field as validated. */
-export type FieldSchema = z.output<typeof fieldSchema>;
+export type FieldSchema = z.output<ReturnType<typeof fieldShape<typeof FILE_QUALITY>>>;
 
-const fieldMap = z.record(z.string().regex(FIELD_KEY, 'must be a field name ([A-Za-z0-9_.-])'), fieldSchema);
+function fieldMap<Q extends Quality>(quality: Q) {
+  return z.record(z.string().regex(FIELD_KEY, 'must be a field name ([A-Za-z0-9_.-])'), fieldShape(quality));
+}
 
 const proxySchema = z.strictObject({
   base_url: urlTemplate.optional(),
@@ -99,11 +126,11 @@ const proxySchema = z.strictObject({
     .optional(),
 });
 
-function entryShape<Categories extends z.ZodType>(categories: Categories) {
+function entryShape<Q extends Quality>(quality: Q) {
   return z.strictObject({
     display_name: z.string().min(1),
-    categories,
-    docs: docsUrl,
+    categories: quality.categories,
+    docs: quality.docs,
     auth_mode: z.enum(AUTH_MODES),
     authorization_url: urlTemplate.optional(),
     token_url: urlTemplate.optional(),
@@ -124,13 +151,13 @@ function entryShape<Categories extends z.ZodType>(categories: Categories) {
     token_response_metadata: z.array(z.string().min(1)).optional(),
     redirect_uri_metadata: z.array(z.string().min(1)).optional(),
     signature_method: z.enum(['HMAC-SHA1', 'RSA-SHA1', 'PLAINTEXT']).optional(),
-    connection_config: fieldMap.optional(),
-    credentials: fieldMap.optional(),
+    connection_config: fieldMap(quality).optional(),
+    credentials: fieldMap(quality).optional(),
     proxy: proxySchema.optional(),
   });
 }
 
-type EntryShape = z.output<ReturnType<typeof entryShape<z.ZodOptional<z.ZodArray<z.ZodString>>>>>;
+type EntryShape = z.output<ReturnType<typeof entryShape<typeof FILE_QUALITY>>>;
 
 /** URLs each auth mode cannot work without. */
 const REQUIRED_URLS: Readonly<Record<AuthMode, readonly ('authorization_url' | 'token_url' | 'request_url')[]>> = {
@@ -159,14 +186,15 @@ function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   });
 }
 
-/** Strict schema for Custodian's own catalog files (`providers/catalog/*.yaml`). */
-export const providerEntrySchema = entryShape(z.array(z.string().min(1)).min(1)).superRefine(checkCrossFields);
+/** Strict schema for Custodian's own catalog files (`providers/catalog/*.yaml`): docs, categories and field descriptions required. */
+export const providerEntrySchema = entryShape(CATALOG_QUALITY).superRefine(checkCrossFields);
 
 /**
- * Schema for entries read from a Nango-format `providers.yaml` (one Nango entry has no categories).
- * Same keys; the lenient loader drops unknown keys before applying it.
+ * Schema for entries read from a Nango-format `providers.yaml` (Nango's own file or one a user writes):
+ * same keys, but only what the auth mode needs is required. The lenient loader drops unknown keys and
+ * fills `display_name` and field titles and types before applying it.
  */
-export const nangoEntrySchema = entryShape(z.array(z.string().min(1)).optional()).superRefine(checkCrossFields);
+export const nangoEntrySchema = entryShape(FILE_QUALITY).superRefine(checkCrossFields);
 
 /** A validated provider entry (frozen once loaded). */
 export type ProviderEntry = DeepReadonly<z.output<typeof nangoEntrySchema>>;

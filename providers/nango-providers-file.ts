@@ -1,7 +1,9 @@
 /**
  * Reads a Nango-format `providers.yaml` (a map name → entry, `alias:` inheritance) leniently:
  * keys Custodian does not support are dropped and reported, entries that still fail are rejected
- * with a reason, and the rest are validated exactly like our own catalog files.
+ * with the file, field and reason, and the rest are validated like our own catalog files except that
+ * only what an auth mode needs is required (docs, categories and field descriptions may be left out;
+ * `display_name` defaults to the entry's name, a field's `title` to its key and its `type` to string).
  */
 import { readFileSync } from 'node:fs';
 import { CatalogError } from '../src/errors';
@@ -11,7 +13,10 @@ import { isMap, parseYamlMap } from './yaml-map';
 
 /** An entry that could not be used, and why. */
 export interface RejectedEntry {
+  /** The file it was read from. */
+  readonly file: string;
   readonly name: string;
+  /** `<field>: <problem>`, the field a dotted path inside the entry. */
   readonly reason: string;
 }
 
@@ -54,7 +59,7 @@ export function parseNangoProviders(text: string, file: string): NangoProviders 
     const outcome = readEntry(name, root);
     if (outcome.keys.length > 0) dropped.push({ name, keys: outcome.keys });
     if ('entry' in outcome) entries.set(name, deepFreeze(outcome.entry));
-    else rejected.push({ name, reason: outcome.reason });
+    else rejected.push({ file, name, reason: outcome.reason });
   }
   return { entries, rejected, dropped };
 }
@@ -69,8 +74,23 @@ function readEntry(name: string, root: Record<string, unknown>): Outcome {
   if (!AUTH_MODES.includes(authMode as never)) {
     return { reason: authMode === undefined ? 'auth_mode: missing' : `auth_mode: unsupported (${shown(authMode)})`, keys: [] };
   }
+  fillDefaults(name, resolved);
   const keys = enumsToPatterns(resolved);
   return { ...validateDroppingUnknownKeys(resolved, keys), keys };
+}
+
+/** What a user may leave out of an entry and every consumer still needs: a name to show, field titles and types. */
+function fillDefaults(name: string, entry: RawEntry): void {
+  entry['display_name'] ??= name;
+  for (const group of ['connection_config', 'credentials']) {
+    const fields = entry[group];
+    if (!isMap(fields)) continue;
+    for (const [key, field] of Object.entries(fields)) {
+      if (!isMap(field)) continue;
+      field['type'] ??= 'string';
+      field['title'] ??= key;
+    }
+  }
 }
 
 /** Nango's inheritance: the alias target's keys, overridden by the entry's own (shallow, like Nango). */

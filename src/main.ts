@@ -12,8 +12,10 @@ import { AuthWebsocket } from './api/websocket/auth-websocket';
 import { loadConfigOrExit, type Config } from './config';
 import { ensureDevEnvironment } from './environments/ensure-dev-environment';
 import { createLogger, type Logger } from './logger';
-import { apiDeps, workerActivities } from './start/services';
+import type { Catalog } from '../providers/load-catalog';
+import { apiDeps, loadConfiguredCatalog, workerActivities } from './start/services';
 import { openStorage, type Storage } from './start/open-storage';
+import { warnIntegrationsOutsideCatalog } from './start/warn-integrations-outside-catalog';
 import { connectTemporalClient } from './temporal/client';
 import { temporalConnectionOptions } from './temporal/connection-options';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
@@ -47,13 +49,21 @@ async function ensureSearchAttributes(config: Config, logger: Logger): Promise<v
   }
 }
 
-async function startWorker(config: Config, storage: Storage, logger: Logger): Promise<Worker> {
+/** What every role starts from: configuration, storage (migrated), the catalog, a logger. */
+interface Started {
+  config: Config;
+  storage: Storage;
+  catalog: Catalog;
+  logger: Logger;
+}
+
+async function startWorker({ config, storage, catalog, logger }: Started): Promise<Worker> {
   installTemporalRuntimeLogger(logger);
   if (config.temporal.address) await ensureSearchAttributes(config, logger);
   // Authorization activities start or wake connection workflows through a client of their own.
   const temporal = await connectTemporalClient(config);
   stoppers.push(() => temporal.connection.close());
-  const worker = await createWorker({ config, activities: workerActivities({ config, db: storage.db, logger, temporal }) });
+  const worker = await createWorker({ config, activities: workerActivities({ config, db: storage.db, logger, temporal, catalog }) });
   const running = worker.run();
   stoppers.push(async () => {
     // The SDK also stops the worker on SIGINT/SIGTERM by itself; only ask when it is still running.
@@ -63,13 +73,13 @@ async function startWorker(config: Config, storage: Storage, logger: Logger): Pr
   return worker;
 }
 
-async function startApi(config: Config, storage: Storage, logger: Logger): Promise<{ server: RunningServer; secretKey: string; created: boolean }> {
+async function startApi({ config, storage, catalog, logger }: Started): Promise<{ server: RunningServer; secretKey: string; created: boolean }> {
   const temporal = await connectTemporalClient(config);
   stoppers.push(() => temporal.connection.close());
   // The browser WebSocket; across instances through LISTEN/NOTIFY, in-process only on the embedded PGlite.
   const websocket = await AuthWebsocket.start({ db: storage.db, temporal, logger, listenUrl: storage.listenUrl });
   stoppers.push(() => websocket.close());
-  const deps = { ...apiDeps({ config, db: storage.db, logger, temporal }), authOutcomes: websocket };
+  const deps = { ...apiDeps({ config, db: storage.db, logger, temporal, catalog }), authOutcomes: websocket };
   const dev = await ensureDevEnvironment(deps.environments, { secretKey: config.secretKey });
   // Closing the server ends its WebSocket (sockets, LISTEN connection) first.
   const server = await listen(createApp(deps), { port: config.port, upgrades: websocket });
@@ -104,9 +114,12 @@ async function main(role: Role): Promise<void> {
 
   const storage = await openStorage(config);
   stoppers.push(() => storage.close());
-  if (role === 'worker' || role === 'dev') await startWorker(config, storage, logger);
+  const catalog = loadConfiguredCatalog(config, logger);
+  await warnIntegrationsOutsideCatalog(storage.db, catalog, logger);
+  const started: Started = { config, storage, catalog, logger };
+  if (role === 'worker' || role === 'dev') await startWorker(started);
   if (role === 'api' || role === 'dev') {
-    const { server, secretKey, created } = await startApi(config, storage, logger);
+    const { server, secretKey, created } = await startApi(started);
     if (role === 'dev') printBanner(config, storage, secretKey);
     else {
       logger.info({ port: server.port }, 'API listening');

@@ -4,6 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
+import type { ProviderEntry } from '../../providers/catalog-schema';
 import type { Catalog } from '../../providers/load-catalog';
 import { strategyFor } from '../../providers/auth-modes';
 import { ProviderCallError } from '../../providers/auth-modes/provider-call-error';
@@ -11,6 +12,7 @@ import { sendVerification } from '../../providers/auth-modes/send-verification';
 import type { Config } from '../config';
 import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../db/entities';
 import { CustodianError, ValidationError } from '../errors';
+import { catalogEntryOf } from '../integrations/catalog-entry';
 import type { Logger } from '../logger';
 import { OperationLog } from '../operation-log/operation-log';
 import { refreshMarginMs } from './refresh-margin';
@@ -65,14 +67,13 @@ export class ConnectionService {
 
   /** Stores imported credentials (verifying API keys and basic credentials first), wakes the workflow, sends the auth webhook. */
   async importConnection(scope: Scope, fields: Omit<ImportFields, 'environmentId' | 'integrationId'>): Promise<{ row: ConnectionEntity; operation: 'creation' | 'override' }> {
-    const entry = this.deps.catalog.get(scope.integration.provider);
-    if (!entry) throw new CustodianError('unknown_provider', `Provider ${scope.integration.provider} is not in the catalog`);
+    const entry = catalogEntryOf(this.deps.catalog, scope.integration);
     if (fields.credentials.type !== entry.auth_mode) {
       throw new ValidationError('invalid_body', `Integration "${scope.integration.uniqueKey}" uses ${entry.auth_mode}, not ${fields.credentials.type}`, {
         errors: [{ code: 'invalid', message: `expected ${entry.auth_mode}`, path: ['credentials', 'type'] }],
       });
     }
-    await this.verifyTypedCredentials(scope, fields.credentials, fields.connectionConfig ?? {});
+    await this.verifyTypedCredentials(entry, fields.credentials, fields.connectionConfig ?? {});
     const result = await this.deps.connections.importConnection({ ...fields, environmentId: scope.environment.id, integrationId: scope.integration.id });
     await this.oplog.write({
       environmentId: scope.environment.id,
@@ -92,8 +93,10 @@ export class ConnectionService {
    * otherwise refreshed through the workflow (single-flight) and re-read.
    */
   async readFresh(scope: Scope, row: ConnectionEntity, options: { forceRefresh: boolean; now: Date }): Promise<ConnectionEntity> {
+    // The entry decides the refresh margin, and the workflow could not refresh without it.
+    const entry = catalogEntryOf(this.deps.catalog, scope.integration);
     if (row.status === 'invalid') throw new InvalidCredentialsError('The connection credentials are invalid; reconnect it', row, false);
-    if (!options.forceRefresh && !this.refreshDue(scope, row, options.now)) return row;
+    if (!options.forceRefresh && !this.refreshDue(entry, row, options.now)) return row;
     const failedRecently = row.lastRefreshFailureAt !== null && options.now.getTime() - row.lastRefreshFailureAt.getTime() < FAILURE_BACKOFF_MS;
     if (!options.forceRefresh && failedRecently && row.lastRefreshFailureReason !== null) {
       throw new InvalidCredentialsError('The last refresh failed moments ago; retry later or force a refresh', row, true);
@@ -125,15 +128,14 @@ export class ConnectionService {
     await this.emit(scope, row, 'deletion', this.deps.connections.credentialsOf(row).type);
   }
 
-  private refreshDue(scope: Scope, row: ConnectionEntity, now: Date): boolean {
+  private refreshDue(entry: ProviderEntry, row: ConnectionEntity, now: Date): boolean {
     if (row.expiresAt === null) return false;
-    const marginMs = refreshMarginMs(this.deps.catalog.get(scope.integration.provider), this.deps.config.refreshMarginMs);
+    const marginMs = refreshMarginMs(entry, this.deps.config.refreshMarginMs);
     return row.expiresAt.getTime() - now.getTime() < marginMs;
   }
 
-  private async verifyTypedCredentials(scope: Scope, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<void> {
+  private async verifyTypedCredentials(entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<void> {
     if (credentials.type !== 'API_KEY' && credentials.type !== 'BASIC') return;
-    const entry = this.deps.catalog.get(scope.integration.provider)!;
     const { type: _type, ...typed } = credentials;
     const request = strategyFor(credentials.type).buildVerificationRequest({ entry, credentials: typed, connectionConfig });
     if (!request) return;

@@ -7,6 +7,12 @@ import { AuthAttemptOutcome1700000001000 } from './migrations/1700000001000-auth
 /** Migrations in the order they run. */
 export const MIGRATIONS = [InitialSchema1700000000000, AuthAttemptOutcome1700000001000];
 
+/**
+ * Key of the session advisory lock that serialises migrations between processes. Arbitrary but fixed:
+ * every Custodian process (API, worker, `keys:rotate`) of any version must take the same one.
+ */
+export const MIGRATION_LOCK_KEY = 7_261_530_348;
+
 /** A TypeORM data source on `pg` (a PostgreSQL server or PGlite behind pglite-socket: one code path). */
 export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {
   return new DataSource({
@@ -14,6 +20,9 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
     url,
     // gen_random_uuid() exists in PostgreSQL 13+ and PGlite; uuid_generate_v4() does not in PGlite.
     uuidExtension: 'pgcrypto',
+    // The migrations need no extension (gen_random_uuid() is built in), and a CREATE EXTENSION run by
+    // every process as it connects would race, outside the migration lock, with the others starting.
+    installExtensions: false,
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: false,
@@ -23,9 +32,40 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
   });
 }
 
-/** Opens the data source and applies pending migrations. */
+/**
+ * Opens the data source and applies pending migrations while holding {@link MIGRATION_LOCK_KEY}, so any
+ * number of API and worker processes can start at once on an empty database: the first migrates, the
+ * others wait on the lock and then find nothing to apply.
+ */
 export async function openDatabase(url: string): Promise<DataSource> {
   const dataSource = await createDataSource(url).initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
+  try {
+    await runMigrationsLocked(dataSource);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
   return dataSource;
+}
+
+/**
+ * Runs the pending migrations under a session advisory lock held on one connection of the pool (the
+ * migrations run on another). If the process dies meanwhile, its session ends and PostgreSQL releases the
+ * lock; each migration is its own transaction, so a half-applied one is rolled back.
+ * On the embedded PGlite every connection shares one session, so the lock never blocks there; dev mode is
+ * one process, and the function exists there, so one code path serves both.
+ */
+async function runMigrationsLocked(dataSource: DataSource): Promise<void> {
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await lock.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+    }
+  } finally {
+    await lock.release();
+  }
 }

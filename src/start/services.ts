@@ -15,17 +15,27 @@ import { createActivities } from '../../activities';
 /** Loads the catalog (built-in plus PROVIDERS_FILE) and logs what an extra file could not contribute. */
 export function loadConfiguredCatalog(config: Pick<Config, 'providersFile'>, logger: Logger): Catalog {
   const catalog = loadCatalog({ extraFile: config.providersFile });
-  for (const skipped of catalog.skipped) logger.warn({ skipped }, 'provider entry from PROVIDERS_FILE left out');
+  for (const { file, name, reason } of catalog.skipped) {
+    logger.warn({ file, provider: name, reason }, `PROVIDERS_FILE entry left out: ${file}: ${name}: ${reason}`);
+  }
   return catalog;
 }
 
+/** What a process's services are built from; the catalog is loaded once per process ({@link loadConfiguredCatalog}). */
+export interface ServiceOptions {
+  config: Config;
+  db: DataSource;
+  logger: Logger;
+  temporal: Client;
+  catalog: Catalog;
+}
+
 /** Everything the API needs. */
-export function apiDeps(options: { config: Config; db: DataSource; logger: Logger; temporal: Client }): ApiDeps {
+export function apiDeps(options: ServiceOptions): ApiDeps {
   const cipher = new Cipher(resolveEncryptionKeys(options.config));
   return {
     ...options,
     cipher,
-    catalog: loadConfiguredCatalog(options.config, options.logger),
     environments: new EnvironmentStore(options.db, cipher),
     integrations: new IntegrationStore(options.db),
     connections: new ConnectionStore(options.db, cipher),
@@ -33,11 +43,11 @@ export function apiDeps(options: { config: Config; db: DataSource; logger: Logge
 }
 
 /** The activities the worker registers, on the same storage and keys as the API. */
-export function workerActivities(options: { config: Config; db: DataSource; logger: Logger; temporal: Client }) {
+export function workerActivities(options: ServiceOptions) {
   return createActivities({
     db: options.db,
     cipher: new Cipher(resolveEncryptionKeys(options.config)),
-    catalog: loadConfiguredCatalog(options.config, options.logger),
+    catalog: options.catalog,
     config: options.config,
     logger: options.logger,
     temporal: options.temporal,

@@ -59,3 +59,24 @@ describe('database migrations (PostgreSQL server)', () => {
     expect(second.id).to.not.equal(first.id);
   });
 });
+
+describe('database migrations started by several processes at once (PostgreSQL server)', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  const opened: DataSource[] = [];
+
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    for (const ds of opened) await ds.destroy();
+    await db?.drop();
+  });
+
+  it('opens four data sources concurrently on an empty database: all succeed and each migration is applied once', async () => {
+    const results = await Promise.allSettled([1, 2, 3, 4].map(() => openDatabase(db.url)));
+    for (const result of results) if (result.status === 'fulfilled') opened.push(result.value);
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'opened'))).to.deep.equal(['opened', 'opened', 'opened', 'opened']);
+    const applied: { name: string }[] = await opened[0]!.query(`SELECT name FROM migrations ORDER BY id`);
+    expect(applied.map((row) => row.name)).to.deep.equal(MIGRATIONS.map((migration) => migration.name));
+  });
+});

@@ -16,6 +16,7 @@ import { bracketParams } from '../bracket-params';
 import { takeCallback } from '../../authorization/take-callback';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { CustodianError, ValidationError } from '../../errors';
+import { catalogEntryOf, PROVIDER_NOT_IN_CATALOG } from '../../integrations/catalog-entry';
 import { OperationLog } from '../../operation-log/operation-log';
 import { authorizationStateQuery, authorizationWorkflowId, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from '../../../workflows/authorization-messages';
 import { requireSession } from '../auth/authenticate';
@@ -66,8 +67,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     }
     const integration = await deps.integrations.find(caller.environment.id, key);
     if (!integration) throw new CustodianError('unknown_provider_config', `There is no integration with provider_config_key "${key}"`, { status: 400 });
-    const entry = deps.catalog.get(integration.provider);
-    if (!entry) throw new CustodianError('unknown_provider', `Provider ${integration.provider} is not in the catalog`);
+    const entry = catalogEntryOf(deps.catalog, integration);
     if (entry.auth_mode !== authMode) throw new CustodianError('invalid_auth_mode', `Integration "${key}" uses ${entry.auth_mode}, not ${authMode}`, { status: 400 });
     const defaults = sessionDefaults(session, key);
     const connectionConfig = checkConnectionConfig(entry, { ...defaults.connection_config, ...bracketParams(ctx.query, 'params') });
@@ -119,7 +119,8 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
       const outcome = await waitForOutcome(handle);
       if (outcome.status !== 'succeeded') {
         const code = outcome.errorCode ?? 'authorization_failed';
-        const status = code === 'temporal_unavailable' ? 500 : code === 'authorization_pending' ? 503 : 400;
+        // The worker's catalog can lack a provider the API's has (a PROVIDERS_FILE set on one process only).
+        const status = code === 'temporal_unavailable' ? 500 : code === 'authorization_pending' ? 503 : code === PROVIDER_NOT_IN_CATALOG ? 409 : 400;
         throw new CustodianError(code, outcome.errorMessage ?? 'The connection could not be made', { status });
       }
       ctx.body = { connectionId: outcome.connectionId, providerConfigKey: outcome.providerConfigKey };
@@ -135,6 +136,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const caller = ctx.state.caller;
     const { key } = validate(keyParams, ctx.params, 'invalid_uri_params');
     const integration = await deps.integrations.find(caller.environment.id, key);
+    // Only picks the OAuth version; createAttempt checks the session, the integration and its catalog entry.
     const entry = integration ? deps.catalog.get(integration.provider) : undefined;
     if (entry?.auth_mode === 'OAUTH1') {
       const defaults = caller.kind === 'session' ? sessionDefaults(caller.session, key) : {};

@@ -6,6 +6,7 @@ import { ConnectionService, InvalidCredentialsError, type Scope } from '../../co
 import type { Credentials } from '../../connections/credentials';
 import { OperationLogEntity, type ConnectionEntity, type IntegrationEntity } from '../../db/entities';
 import { CustodianError, NotFoundError } from '../../errors';
+import { catalogEntryOf } from '../../integrations/catalog-entry';
 import { requireSecretKey } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
 import { presentConnection, presentConnectionListItem } from '../presenters/connection';
@@ -218,7 +219,7 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     const body = validate(legacyImportBody, ctx.request.body, 'invalid_body');
     const { environment } = ctx.state.caller;
     const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
-    const authMode = deps.catalog.get(integration.provider)?.auth_mode ?? 'NONE';
+    const authMode = catalogEntryOf(deps.catalog, integration).auth_mode;
     const connectionId = body.connection_id ?? randomUUID();
     const credentials = legacyCredentials(body, authMode, new Date());
     await service.importConnection(

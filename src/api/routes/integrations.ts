@@ -1,7 +1,10 @@
 /** `/integrations`: an environment's configured providers (API.md §3). */
 import Router from '@koa/router';
 import { z } from 'zod';
+import type { ProviderEntry } from '../../../providers/catalog-schema';
 import type { IntegrationEntity } from '../../db/entities';
+import { isUniqueViolation } from '../../db/unique-violation';
+import { catalogEntryOf } from '../../integrations/catalog-entry';
 import { NotFoundError, ValidationError } from '../../errors';
 import type { IntegrationFields } from '../../integrations/integration-store';
 import { requireSecretKey, requireSecretKeyOrSession } from '../auth/authenticate';
@@ -37,11 +40,6 @@ function splitScopes(scopes: string): string[] {
   return scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string; driverError?: { code?: string } }).driverError?.code === '23505'
-    || (error as { code?: string }).code === '23505';
-}
-
 function duplicateKey(key: string): ValidationError {
   return invalidField('invalid_body', ['uniqueKey'], `An integration with unique_key "${key}" already exists`);
 }
@@ -65,9 +63,14 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     return integration;
   };
 
-  const checkProvider = (provider: string, credentialType: string | undefined): void => {
+  /** The entry of a provider named in a request body (400 `invalid_body` when the catalog has none). */
+  const requestedEntry = (provider: string): ProviderEntry => {
     const entry = catalog.get(provider);
     if (!entry) throw invalidField('invalid_body', ['provider'], `Unknown provider "${provider}"`);
+    return entry;
+  };
+
+  const checkCredentialType = (provider: string, entry: ProviderEntry, credentialType: string | undefined): void => {
     if (credentialType !== undefined && credentialType !== entry.auth_mode) {
       throw invalidField('invalid_body', ['credentials', 'type'], `Provider "${provider}" uses ${entry.auth_mode}, not ${credentialType}`);
     }
@@ -83,12 +86,13 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
   router.get('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
     const integration = await load(ctx.state.caller.environment.id, ctx.params);
     const { include } = validate(includeQuery, ctx.query, 'invalid_query_params');
+    catalogEntryOf(catalog, integration);
     ctx.body = { data: present(integration, include) };
   });
 
   router.post('/integrations', requireSecretKey(deps), async (ctx) => {
     const body = validate(createBody, ctx.request.body, 'invalid_body');
-    checkProvider(body.provider, body.credentials?.type);
+    checkCredentialType(body.provider, requestedEntry(body.provider), body.credentials?.type);
     const environmentId = ctx.state.caller.environment.id;
     if (await integrations.find(environmentId, body.unique_key)) throw duplicateKey(body.unique_key);
     const fields: IntegrationFields = {
@@ -113,7 +117,9 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     const integration = await load(environmentId, ctx.params);
     const body = validate(updateBody, ctx.request.body ?? {}, 'invalid_body');
     const provider = body.provider ?? integration.provider;
-    checkProvider(provider, body.credentials?.type);
+    // Without a new provider, the integration's own must still be in the catalog (409 otherwise).
+    const entry = body.provider !== undefined ? requestedEntry(body.provider) : catalogEntryOf(catalog, integration);
+    checkCredentialType(provider, entry, body.credentials?.type);
     const renaming = body.unique_key !== undefined && body.unique_key !== integration.uniqueKey;
     if ((renaming || provider !== integration.provider) && (await integrations.liveConnectionCount(integration)) > 0) {
       throw invalidField('invalid_body', [renaming ? 'unique_key' : 'provider'],

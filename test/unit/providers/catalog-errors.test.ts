@@ -71,6 +71,20 @@ describe('loadCatalog rejects a broken entry, naming its file and field', () => 
     expectCatalogError(loadBroken(VALID_OAUTH2.filter((line) => !line.startsWith('token_url'))), 'token_url', /required when auth_mode is OAUTH2/);
   });
 
+  // A quality rule for the data we ship; PROVIDERS_FILE entries may leave these out (load-catalog.test.ts).
+  it('an entry of our own catalog without docs', () => {
+    expectCatalogError(loadBroken(VALID_OAUTH2.filter((line) => !line.startsWith('docs'))), 'docs', /expected string/i);
+  });
+
+  it('an entry of our own catalog without categories', () => {
+    expectCatalogError(loadBroken(VALID_OAUTH2.filter((line) => !line.startsWith('categories'))), 'categories', /expected array/i);
+  });
+
+  it('a field of our own catalog without a description', () => {
+    const lines = [...VALID_OAUTH2, 'connection_config:', '  subdomain:', '    type: string', '    title: Subdomain'];
+    expectCatalogError(loadBroken(lines), 'connection_config.subdomain.description', /expected string/i);
+  });
+
   it('an OAUTH1 entry without request_url', () => {
     const lines = VALID_OAUTH2.map((line) => (line.startsWith('auth_mode') ? 'auth_mode: OAUTH1' : line));
     expectCatalogError(loadBroken(lines), 'request_url', /required when auth_mode is OAUTH1/);

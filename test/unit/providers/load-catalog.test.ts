@@ -131,10 +131,71 @@ describe('loadCatalog with an extra Nango-format file (PROVIDERS_FILE)', () => {
       expect(catalog.get('fake-api')?.proxy?.base_url).to.equal('http://127.0.0.1:4010');
       expect(catalog.get('fake-api-eu')?.display_name).to.equal('Fake API (EU)');
       expect(catalog.get('fake-api-eu')?.proxy?.verification?.endpoints).to.deep.equal(['/me']);
-      expect(catalog.skipped).to.deep.equal([{ name: 'fake-jwt', reason: 'auth_mode: unsupported (JWT)' }]);
+      expect(catalog.skipped).to.deep.equal([{ file: extraDir.file('providers.yaml'), name: 'fake-jwt', reason: 'auth_mode: unsupported (JWT)' }]);
     } finally {
       catalogDir.remove();
       extraDir.remove();
+    }
+  });
+});
+
+describe('loadCatalog with a PROVIDERS_FILE a user wrote', () => {
+  // Only what each auth mode needs: no docs, categories, logos or field descriptions; some without display_name.
+  const minimal = [
+    'my-oauth2:',
+    '  display_name: My OAuth 2',
+    '  auth_mode: OAUTH2',
+    '  authorization_url: https://auth.my-company.example/authorize',
+    '  token_url: https://auth.my-company.example/token',
+    'my-cc:',
+    '  auth_mode: OAUTH2_CC',
+    '  token_url: https://auth.my-company.example/token',
+    'my-oauth1:',
+    '  auth_mode: OAUTH1',
+    '  request_url: https://auth.my-company.example/oauth1/request_token',
+    '  authorization_url: https://auth.my-company.example/oauth1/authorize',
+    '  token_url: https://auth.my-company.example/oauth1/access_token',
+    'my-apikey:',
+    '  auth_mode: API_KEY',
+    '  connection_config:',
+    '    region:',
+    '      optional: true',
+    'my-basic:',
+    '  auth_mode: BASIC',
+    'my-none:',
+    '  auth_mode: NONE',
+    'my-broken:',
+    '  display_name: Broken',
+    '  auth_mode: OAUTH2',
+    '  authorization_url: https://auth.my-company.example/authorize',
+  ].join('\n');
+
+  it('loads a minimal entry for every auth mode, usable as is, with display_name and field title defaulted', () => {
+    const files = tempDir({ 'providers.yaml': minimal });
+    try {
+      const catalog = loadCatalog({ extraFile: files.file('providers.yaml') });
+      const mine = catalog.list().filter(({ name }) => name.startsWith('my-'));
+      expect(mine.map(({ name, entry }) => [name, entry.auth_mode])).to.deep.equal([
+        ['my-apikey', 'API_KEY'], ['my-basic', 'BASIC'], ['my-cc', 'OAUTH2_CC'], ['my-none', 'NONE'], ['my-oauth1', 'OAUTH1'], ['my-oauth2', 'OAUTH2'],
+      ]);
+      expect(mine.map(({ name, entry }) => `${name}: ${exerciseEntry(entry) ?? 'usable'}`)).to.deep.equal(mine.map(({ name }) => `${name}: usable`));
+      expect(catalog.get('my-oauth2')?.display_name).to.equal('My OAuth 2');
+      expect(catalog.get('my-basic')?.display_name).to.equal('my-basic');
+      expect(catalog.get('my-apikey')?.connection_config).to.deep.equal({ region: { type: 'string', title: 'region', optional: true } });
+      expect(catalog.get('my-none')).to.not.have.any.keys('docs', 'categories');
+    } finally {
+      files.remove();
+    }
+  });
+
+  it('leaves out an entry that misses what its auth mode needs, naming the file, entry and field', () => {
+    const files = tempDir({ 'providers.yaml': minimal });
+    try {
+      const catalog = loadCatalog({ extraFile: files.file('providers.yaml') });
+      expect(catalog.has('my-broken')).to.equal(false);
+      expect(catalog.skipped).to.deep.equal([{ file: files.file('providers.yaml'), name: 'my-broken', reason: 'token_url: is required when auth_mode is OAUTH2' }]);
+    } finally {
+      files.remove();
     }
   });
 });

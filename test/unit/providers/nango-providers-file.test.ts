@@ -133,8 +133,8 @@ describe('parseNangoProviders', () => {
 
   it('rejects unknown aliases and unsupported auth modes with a reason', () => {
     expect(result.rejected).to.deep.equal([
-      { name: 'orphan', reason: 'alias: unknown provider nowhere' },
-      { name: 'two-step', reason: 'auth_mode: unsupported (TWO_STEP)' },
+      { file: 'inline.yaml', name: 'orphan', reason: 'alias: unknown provider nowhere' },
+      { file: 'inline.yaml', name: 'two-step', reason: 'auth_mode: unsupported (TWO_STEP)' },
     ]);
   });
 
