@@ -18,6 +18,11 @@ export interface FakeProviderKnobs {
   expiresIn: number | null;
   /** When true each refresh token is single-use and a new one is issued on every refresh. */
   rotateRefreshTokens: boolean;
+  /**
+   * Like Okta's grace period, Auth0's reuse interval or Xero's: a rotated refresh token is still accepted
+   * this long after its rotation, answered like any refresh (a new access and refresh token). 0: never.
+   */
+  reuseGraceMs: number;
   /** Delay before answering `/token`. */
   latencyMs: number;
   /**
@@ -148,6 +153,7 @@ export function defaultKnobs(): FakeProviderKnobs {
     clientSecret: 'fake-secret',
     expiresIn: 3600,
     rotateRefreshTokens: true,
+    reuseGraceMs: 0,
     latencyMs: 0,
     cancelOnClientDisconnect: false,
     extraTokenFields: {},
@@ -241,6 +247,8 @@ class FakeOAuthProvider implements FakeProvider {
   private readonly validAccessTokens = new Set<string>();
   /** Valid refresh token → scope it was granted with. */
   private readonly validRefreshTokens = new Map<string, string | undefined>();
+  /** Rotated refresh token → when it was rotated and the scope it was granted with (knob `reuseGraceMs`). */
+  private readonly rotatedRefreshTokens = new Map<string, { rotatedAt: number; scope: string | undefined }>();
   private readonly unusedCodes = new Map<string, IssuedCode>();
   /** OAuth 1.0a request tokens not yet exchanged. */
   private readonly requestTokens = new Map<string, RequestToken>();
@@ -275,6 +283,7 @@ class FakeOAuthProvider implements FakeProvider {
   revokeAll(): void {
     this.validAccessTokens.clear();
     this.validRefreshTokens.clear();
+    this.rotatedRefreshTokens.clear();
   }
 
   tokenCalls(grantType?: string): FakeProviderCall[] {
@@ -390,10 +399,13 @@ class FakeOAuthProvider implements FakeProvider {
 
   private refresh(body: Body): Outcome {
     const token = text(body.refresh_token) ?? '';
+    const rotated = this.rotatedRefreshTokens.get(token);
+    if (rotated !== undefined && Date.now() - rotated.rotatedAt < this.knobs.reuseGraceMs) return this.tokenResponse(rotated.scope, true);
     if (!this.validRefreshTokens.has(token)) return invalidGrant();
     const scope = this.validRefreshTokens.get(token);
     if (!this.knobs.rotateRefreshTokens) return this.tokenResponse(scope, false);
     this.validRefreshTokens.delete(token);
+    this.rotatedRefreshTokens.set(token, { rotatedAt: Date.now(), scope });
     return this.tokenResponse(scope, true);
   }
 
