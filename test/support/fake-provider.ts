@@ -19,8 +19,9 @@ export interface FakeProviderKnobs {
   /** When true each refresh token is single-use and a new one is issued on every refresh. */
   rotateRefreshTokens: boolean;
   /**
-   * Like Okta's grace period, Auth0's reuse interval or Xero's: a rotated refresh token is still accepted
-   * this long after its rotation, answered like any refresh (a new access and refresh token). 0: never.
+   * Like Okta's grace period, Auth0's reuse interval or Xero's: a refresh token that was rotated is still
+   * accepted for this long after its rotation, and answers a new token set exactly like a normal refresh.
+   * 0 (the default): a rotated refresh token is refused at once (`invalid_grant`).
    */
   reuseGraceMs: number;
   /** Delay before answering `/token`. */
@@ -247,8 +248,8 @@ class FakeOAuthProvider implements FakeProvider {
   private readonly validAccessTokens = new Set<string>();
   /** Valid refresh token → scope it was granted with. */
   private readonly validRefreshTokens = new Map<string, string | undefined>();
-  /** Rotated refresh token → when it was rotated and the scope it was granted with (knob `reuseGraceMs`). */
-  private readonly rotatedRefreshTokens = new Map<string, { rotatedAt: number; scope: string | undefined }>();
+  /** Rotated refresh token → its scope and when it was rotated (for `reuseGraceMs`). */
+  private readonly rotatedRefreshTokens = new Map<string, { scope: string | undefined; rotatedAt: number }>();
   private readonly unusedCodes = new Map<string, IssuedCode>();
   /** OAuth 1.0a request tokens not yet exchanged. */
   private readonly requestTokens = new Map<string, RequestToken>();
@@ -303,6 +304,7 @@ class FakeOAuthProvider implements FakeProvider {
     this.revokeAll();
     this.unusedCodes.clear();
     this.requestTokens.clear();
+    this.rotatedRefreshTokens.clear();
     for (const list of Object.values(this.issued)) list.length = 0;
   }
 
@@ -400,12 +402,12 @@ class FakeOAuthProvider implements FakeProvider {
   private refresh(body: Body): Outcome {
     const token = text(body.refresh_token) ?? '';
     const rotated = this.rotatedRefreshTokens.get(token);
-    if (rotated !== undefined && Date.now() - rotated.rotatedAt < this.knobs.reuseGraceMs) return this.tokenResponse(rotated.scope, true);
+    if (rotated && Date.now() - rotated.rotatedAt < this.knobs.reuseGraceMs) return this.tokenResponse(rotated.scope, true);
     if (!this.validRefreshTokens.has(token)) return invalidGrant();
     const scope = this.validRefreshTokens.get(token);
     if (!this.knobs.rotateRefreshTokens) return this.tokenResponse(scope, false);
     this.validRefreshTokens.delete(token);
-    this.rotatedRefreshTokens.set(token, { rotatedAt: Date.now(), scope });
+    this.rotatedRefreshTokens.set(token, { scope, rotatedAt: Date.now() });
     return this.tokenResponse(scope, true);
   }
 
