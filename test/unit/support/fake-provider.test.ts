@@ -112,6 +112,45 @@ describe('fake OAuth provider', () => {
     expect(provider.issued.refreshTokens).to.have.length(2);
   });
 
+  it('with reuseGraceMs accepts a rotated refresh token again within the grace, minting a new token set, and refuses it after', async () => {
+    provider.knobs.reuseGraceMs = 1_000;
+    const { code, verifier } = await authorize(provider);
+    const initial = String((await codeGrant(provider, code, verifier)).body.refresh_token);
+    const rotated = await refreshGrant(provider, initial);
+    expect(rotated.status).to.equal(200);
+
+    const reused = await refreshGrant(provider, initial);
+    expect(reused.status).to.equal(200);
+    expect(reused.body).to.include({ token_type: 'bearer', expires_in: 3600 });
+    expect(reused.body.access_token).to.match(/^fake-at-/).and.not.equal(rotated.body.access_token);
+    expect(reused.body.refresh_token).to.match(/^fake-rt-/).and.not.be.oneOf([initial, rotated.body.refresh_token]);
+    expect(provider.isAccessTokenValid(String(reused.body.access_token))).to.equal(true);
+    // The token minted in the grace rotates like any other.
+    const next = String(reused.body.refresh_token);
+    expect((await refreshGrant(provider, next)).status).to.equal(200);
+    expect((await refreshGrant(provider, next)).status).to.equal(200);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const late = await refreshGrant(provider, initial);
+    expect(late.status).to.equal(400);
+    expect(late.body).to.deep.equal({ error: 'invalid_grant' });
+    const calls = provider.tokenCalls('refresh_token');
+    expect(calls.map((call) => call.refreshTokenUsed)).to.deep.equal([initial, initial, next, next, initial]);
+    expect(calls.map((call) => call.status)).to.deep.equal([200, 200, 200, 200, 400]);
+    expect(provider.issued.refreshTokens).to.have.length(5);
+  });
+
+  it('revokeAll() also ends the reuse grace of rotated refresh tokens', async () => {
+    provider.knobs.reuseGraceMs = 60_000;
+    const { code, verifier } = await authorize(provider);
+    const initial = String((await codeGrant(provider, code, verifier)).body.refresh_token);
+    expect((await refreshGrant(provider, initial)).status).to.equal(200);
+    provider.revokeAll();
+    const reused = await refreshGrant(provider, initial);
+    expect(reused.status).to.equal(400);
+    expect(reused.body).to.deep.equal({ error: 'invalid_grant' });
+  });
+
   it('without rotation keeps the refresh token valid and omits refresh_token from refresh responses', async () => {
     provider.knobs.rotateRefreshTokens = false;
     provider.knobs.expiresIn = null;
