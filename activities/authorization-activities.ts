@@ -56,7 +56,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
       const { attempt, environment, integration } = await load(attemptId);
       if (attempt.credentialsEncrypted !== null || attempt.operation !== null) return { ok: true };
       const entry = deps.catalog.get(integration.provider);
-      if (!entry) return { ok: false, errorCode: 'unknown_provider', errorMessage: `Provider ${integration.provider} is not in the catalog` };
+      if (!entry) return { ok: false, errorCode: 'provider_not_in_catalog', errorMessage: `Provider ${integration.provider} is not in the catalog` };
       const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted)) as Record<string, unknown>) : {};
       const redirected = attempt.authMode === 'OAUTH2' || attempt.authMode === 'OAUTH1';
       await log(attempt, 'info', redirected ? `callback received; exchanging the ${attempt.authMode === 'OAUTH1' ? 'verifier' : 'code'}` : 'checking the credentials');

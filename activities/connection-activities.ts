@@ -65,7 +65,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
 
   function entryOf(integration: IntegrationEntity) {
     const entry = deps.catalog.get(integration.provider);
-    if (!entry) throw ApplicationFailure.nonRetryable(`Provider ${integration.provider} is not in the catalog`, 'unknown_provider');
+    if (!entry) throw ApplicationFailure.nonRetryable(`Provider ${integration.provider} is not in the catalog`, 'provider_not_in_catalog');
     return entry;
   }
 

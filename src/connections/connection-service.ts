@@ -45,7 +45,7 @@ export class InvalidCredentialsError extends CustodianError {
     readonly connection: ConnectionEntity,
     readonly backingOff: boolean,
   ) {
-    super('invalid_credentials', message, { status: backingOff ? 424 : 400 });
+    super('invalid_credentials', message, { variant: backingOff ? 'backing_off' : undefined });
   }
 }
 
@@ -66,7 +66,7 @@ export class ConnectionService {
   /** Stores imported credentials (verifying API keys and basic credentials first), wakes the workflow, sends the auth webhook. */
   async importConnection(scope: Scope, fields: Omit<ImportFields, 'environmentId' | 'integrationId'>): Promise<{ row: ConnectionEntity; operation: 'creation' | 'override' }> {
     const entry = this.deps.catalog.get(scope.integration.provider);
-    if (!entry) throw new CustodianError('unknown_provider', `Provider ${scope.integration.provider} is not in the catalog`);
+    if (!entry) throw new CustodianError('provider_not_in_catalog', `Provider ${scope.integration.provider} is not in the catalog`);
     if (fields.credentials.type !== entry.auth_mode) {
       throw new ValidationError('invalid_body', `Integration "${scope.integration.uniqueKey}" uses ${entry.auth_mode}, not ${fields.credentials.type}`, {
         errors: [{ code: 'invalid', message: `expected ${entry.auth_mode}`, path: ['credentials', 'type'] }],
@@ -108,7 +108,7 @@ export class ConnectionService {
       return row;
     }
     const current = await this.deps.connections.findByRowId(row.id);
-    if (!current) throw new CustodianError('not_found', 'The connection was deleted', { status: 404 });
+    if (!current) throw new CustodianError('not_found', 'The connection was deleted');
     // A refresh that failed transiently while the stored token still has time left: the caller gets that token.
     if (result.errorCode !== null && current.status !== 'invalid' && tokenStillValid(current, options.now) && !options.forceRefresh) return current;
     if (result.errorCode !== null || current.status === 'invalid') {
