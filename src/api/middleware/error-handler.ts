@@ -41,7 +41,9 @@ function renderClientError(ctx: Context, error: CustodianError): void {
 /** A dependency down or silent: the code says which, the message is the catalogue's, never the cause's. */
 function renderDependencyError(ctx: Context, error: CustodianError, logger: Logger): void {
   const entry = catalogueEntry(error.code);
-  logger.warn({ err: error.cause ?? error, code: error.code, method: ctx.method, path: ctx.path }, 'dependency unavailable');
+  // Only the cause's message: a TypeORM QueryFailedError also carries the query's parameters (hashes, ciphertexts).
+  const reason = error.cause instanceof Error ? error.cause.message : error.message;
+  logger.warn({ code: error.code, reason, method: ctx.method, path: ctx.path }, 'dependency unavailable');
   const body: ErrorBody = { error: { code: error.code, message: entry.message } };
   if (error.payload) body.error.payload = error.payload;
   ctx.status = error.status;

@@ -44,10 +44,10 @@ async function terminatedBackendError(): Promise<unknown> {
 }
 
 /** An app whose only route throws `error`, behind the error handler. */
-async function answerFor(error: unknown): Promise<{ status: number; retryAfter: string | null; body: { error: Record<string, unknown> } }> {
+async function answerFor(error: unknown, logLines: string[] = []): Promise<{ status: number; retryAfter: string | null; body: { error: Record<string, unknown> } }> {
   const app = new Koa();
   app.silent = true;
-  app.use(errorHandler(createLogger('silent', new Writable({ write: (_c, _e, done) => done() }))));
+  app.use(errorHandler(createLogger('info', new Writable({ write: (chunk, _e, done) => { logLines.push(String(chunk)); done(); } }))));
   app.use(() => {
     throw error;
   });
@@ -109,10 +109,12 @@ describe('dependency failures', () => {
     }
   });
 
-  it('answers a PostgreSQL outage with 503 database_unavailable, Retry-After and the catalogue message only', async () => {
+  it('answers a PostgreSQL outage with 503 database_unavailable, Retry-After and the catalogue message only, and logs no query parameter', async () => {
     const refused = await rejection(new Client({ connectionString: `postgres://custodian@127.0.0.1:${await freePort()}/postgres` }).connect());
-    const answer = await answerFor(new QueryFailedError('SELECT 1', [], refused as Error));
+    const lines: string[] = [];
+    const answer = await answerFor(new QueryFailedError('SELECT $1', ['hash-of-a-secret-key'], refused as Error), lines);
     expect(answer).to.deep.equal({ status: 503, retryAfter: '5', body: { error: { code: 'database_unavailable', message: 'The database is unavailable; retry later' } } });
+    expect(lines.join('')).to.contain('database_unavailable').and.not.contain('hash-of-a-secret-key');
   });
 
   it('answers Temporal unreachable with 503 temporal_unavailable and Retry-After', async () => {
