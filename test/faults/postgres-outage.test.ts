@@ -93,7 +93,7 @@ describe('PostgreSQL outage under read load (production API process, private clu
     }
   }
 
-  it('answers 503 database_unavailable with Retry-After while PostgreSQL is down, serves again within 5 s of the restart, and keeps an acknowledged write', async () => {
+  it('answers reads and writes 503 database_unavailable with Retry-After while PostgreSQL is down, reports it on /health/ready, serves again within 5 s of the restart, and keeps the write acknowledged before', async () => {
     const integration = await call('POST', '/integrations', { provider: 'github', unique_key: 'gh', credentials: { type: 'OAUTH2', client_id: 'client-outage', client_secret: 'secret-outage' } });
     expect(integration.status).to.equal(200);
     const imported = await call('POST', '/connections', {
@@ -116,11 +116,16 @@ describe('PostgreSQL outage under read load (production API process, private clu
     let restartCalledAt = 0;
     let restartedAt = 0;
     let recoveredAt: number | undefined;
+    let refusedWrite: Awaited<ReturnType<typeof call>> | undefined;
+    let readiness: Awaited<ReturnType<typeof call>> | undefined;
     try {
       await sleep(500);
       await pg.stop();
       stoppedAt = Date.now();
-      await sleep(OUTAGE_MS);
+      // Mid-outage: a write is refused the same way, and readiness names the dependency that is down.
+      refusedWrite = await call('POST', '/connections/metadata', { connection_id: 'outage', provider_config_key: 'gh', metadata: { written: 'during the outage' } });
+      readiness = await http(baseUrl, 'GET', '/health/ready');
+      await sleep(Math.max(0, stoppedAt + OUTAGE_MS - Date.now()));
       restartCalledAt = Date.now();
       await pg.start();
       restartedAt = Date.now();
@@ -148,6 +153,11 @@ describe('PostgreSQL outage under read load (production API process, private clu
     expect(answers.filter((a) => a.status !== 200 && a.status !== 503), 'no answer other than 200 or 503, none hanging').to.deep.equal([]);
     expect(recoveredAt, 'a 200 within 5 s of the restart').to.not.equal(undefined);
     expect(recoveredAt! - restartCalledAt).to.be.at.most(RECOVERY_LIMIT_MS);
+
+    expect(refusedWrite?.status, 'a write during the outage').to.equal(503);
+    expect(refusedWrite?.body.error.code).to.equal('database_unavailable');
+    expect(readiness?.status).to.equal(503);
+    expect(readiness?.body.error.payload.checks).to.deep.equal({ database: 'unreachable', temporal: 'ok' });
 
     const after = await call('GET', '/connections/outage?provider_config_key=gh');
     expect(after.status).to.equal(200);
