@@ -93,6 +93,7 @@ export const ERROR_CATALOGUE = {
   missing_verifier: { status: 400, kind: 'request', message: 'The callback carried no oauth_token and oauth_verifier', meaning: 'an OAuth 1.0a callback without verifier' },
   missing_request_token: { status: 400, kind: 'request', message: 'The attempt holds no request token', meaning: 'an OAuth 1.0a attempt that never obtained a request token' },
   authorization_failed: { status: 400, kind: 'request', message: 'The connection could not be made', meaning: 'an authorization attempt failed for another reason' },
+  invalid_state: { status: 400, kind: 'request', message: 'This authorization link is invalid, expired or has already been used', meaning: 'an OAuth callback whose `state` is unknown, expired or already used (callback page)' },
 
   // Dependencies
   provider_unreachable: { status: 502, kind: 'dependency', message: 'The provider could not be reached', meaning: 'the provider refused the connection, reset it or could not be resolved' },
@@ -143,6 +144,7 @@ export const ERROR_CATALOGUE = {
   unsupported_signature_method: { status: 500, kind: 'internal', message: 'This OAuth 1.0a signature method is not supported', meaning: 'OAuth 1.0a RSA-SHA1' },
   token_request_not_sent: { status: 500, kind: 'internal', message: 'The token request was not sent', meaning: 'openid-client refused the request before sending it' },
   request_token_failed: { status: 500, kind: 'internal', message: 'The request token could not be obtained', meaning: 'OAuth 1.0a request token, unexpected failure' },
+  missing_credentials: { status: 500, kind: 'internal', message: 'No credentials were obtained for this attempt', meaning: 'an authorization workflow storing an attempt that has none' },
 
   // Reasons: refresh and authorization outcomes recorded by workflows and the operation log.
   provider_server_error: { status: 502, kind: 'reason', message: 'The provider answered with a server error', meaning: 'a 5xx from the provider (transient: retried)' },
@@ -158,6 +160,10 @@ export const ERROR_CATALOGUE = {
   reported_invalid: { status: 400, kind: 'reason', message: 'The credentials were reported invalid', meaning: 'the `markInvalid` signal' },
   refresh_failed: { status: 502, kind: 'reason', message: 'The refresh failed', meaning: 'a refresh failure without a more specific code' },
   connection_deleted: { status: 400, kind: 'reason', message: 'The connection was deleted', meaning: 'a refresh asked of a deleted connection' },
+  authorization_timeout: { status: 400, kind: 'reason', message: 'The authorization was not completed in time', meaning: 'no callback within 15 minutes (callback page, WebSocket `error_type`)' },
+  webhook_retryable: { status: 502, kind: 'reason', message: 'The webhook target failed; retrying', meaning: 'a webhook attempt met a network error, a 5xx, 408 or 429 (retried)' },
+  webhook_rejected: { status: 502, kind: 'reason', message: 'The webhook target refused the webhook', meaning: 'another 4xx from the webhook target (not retried)' },
+  webhook_blocked: { status: 400, kind: 'reason', message: 'The webhook target is not allowed', meaning: 'the target resolves to a private address while those are refused (not retried)' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 /** Every code Custodian throws: a code outside the catalogue is a type error. */

@@ -86,7 +86,7 @@ describe('error catalogue', () => {
     expect(isErrorCode('toString')).to.equal(false);
   });
 
-  it('every string literal code passed to an error constructor in src/, providers/ and activities/ is in the catalogue', () => {
+  it('every string literal code passed to an error constructor or a Temporal failure in src/, providers/, activities/ and workflows/ is in the catalogue', () => {
     const files = ['src', 'providers', 'activities', 'workflows'].flatMap((dir) => sourceFiles(path.join(ROOT, dir)));
     const sources = files.map((file) => ({ file: path.relative(ROOT, file), text: readFileSync(file, 'utf8') }));
     // Our error classes: CustodianError and everything that extends it, found in the sources themselves.
@@ -116,6 +116,10 @@ describe('error catalogue', () => {
       }
       // NotFoundError(message, code): the code is the second argument.
       for (const match of text.matchAll(/new NotFoundError\((?:[^;]*?), '([^']*)'\)/g)) found.push({ file, code: match[1]! });
+      // Temporal failure types thrown by activities, and the codes workflows fail with: they reach callers and webhooks.
+      for (const match of text.matchAll(/ApplicationFailure\.nonRetryable\((?:[^;]*?), '([^']*)'\)/g)) found.push({ file, code: match[1]! });
+      for (const match of text.matchAll(/ApplicationFailure\.create\(\{[^}]*type: '([^']*)'/g)) found.push({ file, code: match[1]! });
+      for (const match of text.matchAll(/\bfail\('([^']*)'/g)) found.push({ file, code: match[1]! });
       // Conditional literals: new X(cond ? 'a' : 'b', …)
       for (const match of text.matchAll(/new (\w+)\(\s*[^,'()]+\?\s*'([^']*)'\s*:\s*'([^']*)'/g)) {
         if (codeFirst.has(match[1]!)) found.push({ file, code: match[2]! }, { file, code: match[3]! });
