@@ -1,7 +1,11 @@
 /**
  * One error family with stable codes. Code branches on `code` or `instanceof`, never on a message.
- * HTTP mapping happens in one place: src/api/middleware/error-handler.ts.
+ * Codes, statuses and default messages live in one catalogue (src/error-catalogue.ts); HTTP
+ * rendering happens in one place: src/api/middleware/error-handler.ts.
  */
+import { catalogueEntry, statusOf, type CodeWithStatus, type ErrorCode, type ErrorVariant, type NotFoundCode } from './error-catalogue';
+
+export type { ErrorCode } from './error-catalogue';
 
 export interface ErrorDetail {
   code: string;
@@ -9,9 +13,9 @@ export interface ErrorDetail {
   path: (string | number)[];
 }
 
-export interface CustodianErrorOptions {
-  /** HTTP status the API answers with (ignored outside the API). */
-  status?: number;
+export interface CustodianErrorOptions<C extends ErrorCode = ErrorCode> {
+  /** A named situation in which the catalogue gives this code another status. */
+  variant?: ErrorVariant<C>;
   /** Field-level problems, rendered as `errors[]`. */
   errors?: ErrorDetail[];
   /** Extra non-secret data rendered as `payload`. */
@@ -19,18 +23,19 @@ export interface CustodianErrorOptions {
   cause?: unknown;
 }
 
-/** Base of every error Custodian raises on purpose. */
-export class CustodianError extends Error {
-  readonly code: string;
+/** Base of every error Custodian raises on purpose; its status comes from the catalogue. */
+export class CustodianError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
   readonly status: number;
   readonly errors?: ErrorDetail[];
   readonly payload?: Record<string, unknown>;
 
-  constructor(code: string, message: string, options: CustodianErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  /** `message` defaults to the catalogue's message for `code`. */
+  constructor(code: C, message?: string, options: CustodianErrorOptions<C> = {}) {
+    super(message ?? catalogueEntry(code).message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.status = options.status ?? 500;
+    this.status = statusOf(code, options.variant);
     this.errors = options.errors;
     this.payload = options.payload;
   }
@@ -42,23 +47,24 @@ export class CustodianError extends Error {
 }
 
 /** 400 — the request is well-formed HTTP but its content is wrong. */
-export class ValidationError extends CustodianError {
-  constructor(code: string, message: string, options: Omit<CustodianErrorOptions, 'status'> = {}) {
-    super(code, message, { ...options, status: 400 });
+export class ValidationError extends CustodianError<CodeWithStatus<400>> {
+  constructor(code: CodeWithStatus<400>, message?: string, options: CustodianErrorOptions<CodeWithStatus<400>> = {}) {
+    super(code, message, options);
   }
 }
 
 /** 401 — missing or wrong credentials for the API itself. */
-export class AuthenticationError extends CustodianError {
-  constructor(code: string, message: string) {
-    super(code, message, { status: 401 });
+export class AuthenticationError extends CustodianError<CodeWithStatus<401>> {
+  constructor(code: CodeWithStatus<401>, message?: string) {
+    super(code, message);
   }
 }
 
 /** 404 — the thing named does not exist (in this environment). */
-export class NotFoundError extends CustodianError {
-  constructor(message: string, code = 'not_found') {
-    super(code, message, { status: 404 });
+export class NotFoundError extends CustodianError<NotFoundCode> {
+  constructor(message?: string, code: NotFoundCode = 'not_found') {
+    // A code that is not 404 by default answers 404 through its `not_found` variant.
+    super(code, message, statusOf(code) === 404 ? {} : { variant: 'not_found' as ErrorVariant<NotFoundCode> });
   }
 }
 

@@ -4,12 +4,12 @@
  * retrying cannot help). Messages name the endpoint, the status and the provider's OAuth error code
  * and description, never a token, secret or authorization code.
  */
-import { CustodianError } from '../../src/errors';
+import { CustodianError, type ErrorCode } from '../../src/errors';
 
 /** Whether retrying the same call later may succeed. */
 export type ProviderCallErrorKind = 'transient' | 'permanent';
 
-/** Stable codes {@link classifyTokenEndpointFailure} produces (other callers add their own, e.g. `credentials_rejected`). */
+/** Stable codes {@link classifyTokenEndpointFailure} produces (other callers use other catalogued codes, e.g. `credentials_rejected`). */
 export type ProviderCallErrorCode =
   | 'provider_unreachable'
   | 'provider_timeout'
@@ -30,13 +30,13 @@ export class ProviderCallError extends CustodianError {
   readonly retryAfterMs?: number;
 
   constructor(
-    code: ProviderCallErrorCode | (string & {}),
+    code: ProviderCallErrorCode | ErrorCode,
     kind: ProviderCallErrorKind,
     message: string,
     options: { httpStatus?: number; retryAfterMs?: number; cause?: unknown } = {},
   ) {
-    // 502: a provider, not Custodian nor its caller, failed; the API keeps 5xx messages generic.
-    super(code, message, { status: 502, cause: options.cause });
+    // The status comes from the code: a refusal is the caller's to fix (400), a provider failing is a 502/504.
+    super(code, message, { cause: options.cause });
     this.kind = kind;
     this.httpStatus = options.httpStatus;
     this.retryAfterMs = options.retryAfterMs;

@@ -9,12 +9,13 @@ import { exchangeVerifier } from '../../providers/auth-modes/oauth1-token-reques
 import { exchangeAuthorizationCode, mintClientCredentialsToken } from '../../providers/auth-modes/oauth2-token-request';
 import { sendVerification } from '../../providers/auth-modes/send-verification';
 import type { Credentials } from '../connections/credentials';
+import type { CodeWithStatus } from '../error-catalogue';
 import { CustodianError } from '../errors';
 
 /** The attempt failed for a reason of the flow itself (denied by the user, missing code…). */
 export class AuthorizationError extends CustodianError {
-  constructor(code: string, message: string) {
-    super(code, message, { status: 400 });
+  constructor(code: CodeWithStatus<400>, message?: string) {
+    super(code, message);
   }
 }
 

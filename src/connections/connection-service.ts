@@ -47,7 +47,7 @@ export class InvalidCredentialsError extends CustodianError {
     readonly connection: ConnectionEntity,
     readonly backingOff: boolean,
   ) {
-    super('invalid_credentials', message, { status: backingOff ? 424 : 400 });
+    super('invalid_credentials', message, { variant: backingOff ? 'backing_off' : undefined });
   }
 }
 
@@ -101,17 +101,20 @@ export class ConnectionService {
     if (!options.forceRefresh && failedRecently && row.lastRefreshFailureReason !== null) {
       throw new InvalidCredentialsError('The last refresh failed moments ago; retry later or force a refresh', row, true);
     }
+    const servable = !options.forceRefresh && tokenStillValid(row, options.now);
     let result;
     try {
-      result = await this.requireWorkflows().refresh({ environment: scope.environment, integration: scope.integration, connection: row });
+      const refresh = this.requireWorkflows().refresh({ environment: scope.environment, integration: scope.integration, connection: row });
+      result = servable ? await withinStillValidWait(refresh) : await refresh;
     } catch (error) {
-      // Temporal unreachable: a token that still works is better than an error; an expired one is not served.
-      if (options.forceRefresh || !tokenStillValid(row, options.now)) throw error;
-      this.deps.logger.warn({ err: error, connection: row.id }, 'refresh could not be asked for; serving the stored token, which is still valid');
+      // Temporal unreachable (or slower than the wait): a token that still works is better than an
+      // error, and the workflow finishes the refresh on its own; an expired token is never served.
+      if (!servable) throw error;
+      this.deps.logger.warn({ reason: error instanceof Error ? error.message : String(error), connection: row.id }, 'refresh not answered; serving the stored token, which is still valid');
       return row;
     }
     const current = await this.deps.connections.findByRowId(row.id);
-    if (!current) throw new CustodianError('not_found', 'The connection was deleted', { status: 404 });
+    if (!current) throw new CustodianError('not_found', 'The connection was deleted');
     // A refresh that failed transiently while the stored token still has time left: the caller gets that token.
     if (result.errorCode !== null && current.status !== 'invalid' && tokenStillValid(current, options.now) && !options.forceRefresh) return current;
     if (result.errorCode !== null || current.status === 'invalid') {
@@ -151,6 +154,23 @@ export class ConnectionService {
     const ids = await recordConnectionEvent(this.deps.db, { kind, environment: scope.environment, integration: scope.integration, connection: row, authMode });
     if (ids.length > 0) await startDeliveries(this.deps.temporal!, this.deps.config.temporal.taskQueue, ids);
   }
+}
+
+/**
+ * How long a read waits for a refresh while the stored token is still valid. Without a bound, a
+ * Temporal outage would hold each such read for the client's ~20 s of gRPC retries.
+ */
+export const STILL_VALID_REFRESH_WAIT_MS = 5_000;
+
+/** The refresh's result, or a rejection once the wait is over (the refresh itself goes on). */
+function withinStillValidWait<T>(refresh: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no refresh result within ${STILL_VALID_REFRESH_WAIT_MS} ms`)), STILL_VALID_REFRESH_WAIT_MS);
+  });
+  // The losing refresh must not become an unhandled rejection; its outcome is the workflow's.
+  refresh.catch(() => undefined);
+  return Promise.race([refresh, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Whether the stored token has not expired yet (a token without expiry never does). */

@@ -12,6 +12,10 @@ export const MIGRATIONS = [InitialSchema1700000000000, AuthAttemptOutcome1700000
  * every Custodian process (API, worker, `keys:rotate`) of any version must take the same one.
  */
 export const MIGRATION_LOCK_KEY = 7_261_530_348;
+/** How long a request may wait for a pooled connection before it is answered 503 `database_unavailable`. */
+export const POOL_ACQUIRE_TIMEOUT_MS = 5_000;
+/** How long one query may wait for PostgreSQL's answer (a server gone silent, not closed, would hang forever). */
+export const QUERY_TIMEOUT_MS = 30_000;
 
 /** A TypeORM data source on `pg` (a PostgreSQL server or PGlite behind pglite-socket: one code path). */
 export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {
@@ -28,7 +32,14 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
     migrationsRun: false,
     synchronize: false,
     logging: false,
-    extra: { max: options.poolSize ?? 10 },
+    extra: {
+      max: options.poolSize ?? 10,
+      // pg-pool waits forever for a connection by default; during an outage every request would hang.
+      connectionTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      // TCP keepalive notices a peer that vanished without closing the socket.
+      keepAlive: true,
+    },
   });
 }
 

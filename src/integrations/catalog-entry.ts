@@ -22,7 +22,7 @@ export function providerNotInCatalogMessage(integration: Named): string {
 /** 409: the integration exists but its provider is not in the catalog. */
 export class ProviderNotInCatalogError extends CustodianError {
   constructor(integration: Named) {
-    super(PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage(integration), { status: 409 });
+    super(PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage(integration));
   }
 }
 

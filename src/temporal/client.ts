@@ -9,10 +9,13 @@ export async function connectTemporalClient(config: Pick<Config, 'temporal'>): P
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
-/** Whether the Temporal frontend answers (readiness). */
+// A readiness probe must answer quickly: without a deadline the client's gRPC retries take ~20 s.
+const READINESS_TIMEOUT_MS = 3_000;
+
+/** Whether the Temporal frontend answers (readiness) within a few seconds. */
 export async function temporalIsReachable(client: Client): Promise<boolean> {
   try {
-    await client.connection.workflowService.getSystemInfo({});
+    await client.connection.withDeadline(Date.now() + READINESS_TIMEOUT_MS, () => client.connection.workflowService.getSystemInfo({}));
     return true;
   } catch {
     return false;

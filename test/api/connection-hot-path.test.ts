@@ -42,13 +42,14 @@ describe('GET /connections/:id hot path', () => {
     expect(response.body.credentials.access_token).to.equal('token-due');
   });
 
-  it('never serves an expired token: 500 server_error when the refresh cannot be asked for, and force_refresh fails too', async () => {
+  it('never serves an expired token: 503 temporal_unavailable with Retry-After when the refresh cannot be asked for, and force_refresh too', async () => {
     await seed('expired', -60_000);
     const response = await http(api.url, 'GET', '/connections/expired?provider_config_key=gh', { token: api.secretKey });
-    expect(response.status).to.equal(500);
-    expect(response.body.error.code).to.equal('server_error');
-    expect(JSON.stringify(response.body)).to.not.include('token-expired');
+    expect(response.status).to.equal(503);
+    expect(response.headers.get('retry-after')).to.equal('5');
+    expect(response.body).to.deep.equal({ error: { code: 'temporal_unavailable', message: 'Temporal is unavailable; retry later' } });
     const forced = await http(api.url, 'GET', '/connections/due?provider_config_key=gh&force_refresh=true', { token: api.secretKey });
-    expect(forced.status).to.equal(500);
+    expect(forced.status).to.equal(503);
+    expect(forced.body.error.code).to.equal('temporal_unavailable');
   });
 });

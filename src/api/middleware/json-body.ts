@@ -22,14 +22,14 @@ export function jsonBody(): Middleware {
   return async (ctx, next) => {
     if (METHODS_WITH_BODY.has(ctx.method) && hasBody(ctx.req.headers)) {
       if (!isJsonType(ctx.get('content-type'))) {
-        throw new CustodianError('invalid_content_type', 'Content-Type must be application/json', { status: 415 });
+        throw new CustodianError('invalid_content_type', 'Content-Type must be application/json');
       }
       let text: string;
       try {
         text = await getRawBody(ctx.req, { limit: MAX_BODY_BYTES, encoding: 'utf8', length: ctx.get('content-length') || undefined });
       } catch (error) {
         if ((error as { status?: number }).status === 413) {
-          throw new CustodianError('payload_too_large', 'Request body is larger than 1 MB', { status: 413 });
+          throw new CustodianError('payload_too_large', 'Request body is larger than 1 MB');
         }
         throw new ValidationError('invalid_body', 'Request body could not be read', { cause: error });
       }

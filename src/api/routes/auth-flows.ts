@@ -15,8 +15,9 @@ import { checkConnectionConfig } from '../../authorization/connection-config-par
 import { bracketParams } from '../bracket-params';
 import { takeCallback } from '../../authorization/take-callback';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
+import { isErrorCode, statusOf } from '../../error-catalogue';
 import { CustodianError, ValidationError } from '../../errors';
-import { catalogEntryOf, PROVIDER_NOT_IN_CATALOG } from '../../integrations/catalog-entry';
+import { catalogEntryOf } from '../../integrations/catalog-entry';
 import { OperationLog } from '../../operation-log/operation-log';
 import { authorizationStateQuery, authorizationWorkflowId, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from '../../../workflows/authorization-messages';
 import { requireSession } from '../auth/authenticate';
@@ -24,6 +25,7 @@ import type { ApiDeps, ApiState } from '../context';
 import { connectOAuth1 } from './oauth1-connect';
 import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page';
 import { validate } from '../validation';
+import { translateError } from '../middleware/translate-error';
 
 /** How long an attempt waits for its callback (DESIGN.md §4.2). */
 export const ATTEMPT_TTL_MS = 15 * 60_000;
@@ -54,7 +56,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   /** Checks the session may use this integration in this auth mode and records the attempt. */
   async function createAttempt(ctx: Context & { state: ApiState }, authMode: string, extra: Partial<AuthAttemptEntity>): Promise<Started> {
     const caller = ctx.state.caller;
-    if (caller.kind !== 'session') throw new CustodianError('invalid_connect_session_token_format', 'A connect session token is required', { status: 401 });
+    if (caller.kind !== 'session') throw new CustodianError('invalid_connect_session_token_format', 'A connect session token is required');
     if (ctx.query.connection_id !== undefined) {
       throw new ValidationError('invalid_query_params', 'connection_id cannot be chosen with a connect session', {
         errors: [{ code: 'unrecognized_keys', message: 'not allowed with a connect session', path: ['connection_id'] }],
@@ -63,12 +65,12 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const { key } = validate(keyParams, ctx.params, 'invalid_uri_params');
     const session = caller.session;
     if (session.allowedIntegrations && !session.allowedIntegrations.includes(key)) {
-      throw new CustodianError('integration_not_allowed', `This session cannot connect "${key}"`, { status: 400 });
+      throw new CustodianError('integration_not_allowed', `This session cannot connect "${key}"`);
     }
     const integration = await deps.integrations.find(caller.environment.id, key);
-    if (!integration) throw new CustodianError('unknown_provider_config', `There is no integration with provider_config_key "${key}"`, { status: 400 });
+    if (!integration) throw new CustodianError('unknown_provider_config', `There is no integration with provider_config_key "${key}"`);
     const entry = catalogEntryOf(deps.catalog, integration);
-    if (entry.auth_mode !== authMode) throw new CustodianError('invalid_auth_mode', `Integration "${key}" uses ${entry.auth_mode}, not ${authMode}`, { status: 400 });
+    if (entry.auth_mode !== authMode) throw new CustodianError('invalid_auth_mode', `Integration "${key}" uses ${entry.auth_mode}, not ${authMode}`);
     const defaults = sessionDefaults(session, key);
     const connectionConfig = checkConnectionConfig(entry, { ...defaults.connection_config, ...bracketParams(ctx.query, 'params') });
     const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
@@ -94,7 +96,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   async function connectionIdFor(session: ConnectSessionEntity, integration: IntegrationEntity): Promise<string> {
     if (!session.connectionRowId) return randomUUID();
     const connection = await deps.db.getRepository(ConnectionEntity).findOneBy({ id: session.connectionRowId });
-    if (!connection || connection.integrationId !== integration.id) throw new CustodianError('integration_not_allowed', 'This reconnect session is for another integration', { status: 400 });
+    if (!connection || connection.integrationId !== integration.id) throw new CustodianError('integration_not_allowed', 'This reconnect session is for another integration');
     return connection.connectionId;
   }
 
@@ -118,10 +120,9 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
       const handle = await startWorkflow(started, false);
       const outcome = await waitForOutcome(handle);
       if (outcome.status !== 'succeeded') {
-        const code = outcome.errorCode ?? 'authorization_failed';
-        // The worker's catalog can lack a provider the API's has (a PROVIDERS_FILE set on one process only).
-        const status = code === 'temporal_unavailable' ? 500 : code === 'authorization_pending' ? 503 : code === PROVIDER_NOT_IN_CATALOG ? 409 : 400;
-        throw new CustodianError(code, outcome.errorMessage ?? 'The connection could not be made', { status });
+        // The workflow's code is a string from its history: only catalogued codes reach the caller.
+        const code = isErrorCode(outcome.errorCode) ? outcome.errorCode : 'authorization_failed';
+        throw new CustodianError(code, outcome.errorMessage ?? undefined);
       }
       ctx.body = { connectionId: outcome.connectionId, providerConfigKey: outcome.providerConfigKey };
     });
@@ -174,9 +175,10 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     try {
       await next();
     } catch (error) {
-      if (!(error instanceof CustodianError) || !ctx.get('accept').includes('text/html')) throw error;
-      const message = error.expose ? error.message : 'The connection could not be started.';
-      sendCallbackPage(ctx, { ok: false, errorType: error.code, message }, error.status);
+      const translated = translateError(error);
+      if (!translated || !ctx.get('accept').includes('text/html')) throw error;
+      const message = translated.expose ? translated.message : 'The connection could not be started.';
+      sendCallbackPage(ctx, { ok: false, errorType: translated.code, message }, translated.status);
     }
   }
 
@@ -190,7 +192,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
 
   router.get('/oauth/callback', async (ctx) => {
     const outcome = await handleCallback(ctx.query);
-    sendCallbackPage(ctx, outcome, outcome.ok ? 200 : 400);
+    sendCallbackPage(ctx, outcome, outcome.ok ? 200 : statusOf('authorization_failed'));
   });
 
   /** One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing. */

@@ -83,8 +83,8 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     if (!integration) throw missing();
     return integration;
   };
-  const unknownConfig = (key: string) => () => new CustodianError('unknown_provider_config', `There is no integration with provider_config_key "${key}"`, { status: 400 });
-  const unknownConnection = (id: string) => new CustodianError('unknown_connection', `Connection "${id}" does not exist`, { status: 400 });
+  const unknownConfig = (key: string) => () => new CustodianError('unknown_provider_config', `There is no integration with provider_config_key "${key}"`);
+  const unknownConnection = (id: string) => new CustodianError('unknown_connection', `Connection "${id}" does not exist`);
 
   const errorLogId = async (row: ConnectionEntity): Promise<string | null> => {
     if (row.status !== 'invalid') return null;
@@ -164,7 +164,7 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       } catch (error) {
         if (!(error instanceof InvalidCredentialsError)) throw error;
         const connection = presentConnection(error.connection, { integration, credentials: null, withRefreshToken: false, errorLogId: await errorLogId(error.connection) });
-        throw new CustodianError('invalid_credentials', error.message, { status: error.status, payload: { connection } });
+        throw new CustodianError('invalid_credentials', error.message, { variant: error.backingOff ? 'backing_off' : undefined, payload: { connection } });
       }
       await connections.touchFetched(fresh, now);
       ctx.body = presentConnection(fresh, { integration, credentials: connections.credentialsOf(fresh), withRefreshToken: query.refresh_token === true });

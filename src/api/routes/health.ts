@@ -1,5 +1,6 @@
 /** Liveness (`/health`) and readiness (`/health/ready`: database and Temporal reachable). */
 import Router from '@koa/router';
+import { CustodianError } from '../../errors';
 import { temporalIsReachable } from '../../temporal/client';
 import type { ApiDeps, ApiState } from '../context';
 
@@ -26,12 +27,8 @@ export function healthRouter(deps: ApiDeps): Router<ApiState> {
       deps.temporal ? temporalIsReachable(deps.temporal) : Promise.resolve(false),
     ]);
     const checks = { database: database ? 'ok' : 'unreachable', temporal: temporal ? 'ok' : 'unreachable' };
-    if (database && temporal) {
-      ctx.body = { status: 'ready', checks };
-    } else {
-      ctx.status = 503;
-      ctx.body = { error: { code: 'not_ready', message: 'A dependency is unreachable', payload: { checks } } };
-    }
+    if (!database || !temporal) throw new CustodianError('not_ready', undefined, { payload: { checks } });
+    ctx.body = { status: 'ready', checks };
   });
 
   return router;

@@ -15,7 +15,6 @@
 import type { Context } from 'koa';
 import { oauth1 } from '../../../providers/auth-modes/oauth1';
 import { getRequestToken } from '../../../providers/auth-modes/oauth1-token-request';
-import { ProviderCallError } from '../../../providers/auth-modes/provider-call-error';
 import { appendQuery } from '../../../providers/auth-modes/query-string';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { callbackUrlFor } from '../../authorization/callback-url';
@@ -56,7 +55,7 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
   let requestToken: { token: string; tokenSecret: string };
   try {
     if (integration.clientId === null || integration.clientSecretEncrypted === null) {
-      throw new CustodianError('integration_missing_client', 'The integration has no OAuth client id or secret', { status: 400 });
+      throw new CustodianError('integration_missing_client', 'The integration has no OAuth client id or secret');
     }
     requestToken = await getRequestToken({
       entry,
@@ -70,8 +69,8 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
     const failure = error instanceof CustodianError ? error : new CustodianError('request_token_failed', 'The request token could not be obtained', { cause: error });
     await attempts.update({ id: attempt.id }, { status: 'failed', errorCode: failure.code.slice(0, 64), errorMessage: failure.message.slice(0, 1000) });
     await log('error', `authorization failed: ${failure.message}`, { code: failure.code });
-    // A provider that refuses our consumer (a misconfigured integration) is the caller's to fix: a 400 with the reason.
-    if (failure instanceof ProviderCallError && failure.kind === 'permanent') throw new CustodianError(failure.code, failure.message, { status: 400, cause: failure });
+    // A provider that refuses our consumer (a misconfigured integration) is the caller's to fix: its
+    // permanent codes answer 400 with the reason; an unreachable or silent one answers 502 / 504.
     throw failure;
   }
 
