@@ -7,6 +7,7 @@ import { requireSecretKey } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
 import { presentEnvironment } from '../presenters/environment';
 import { validate } from '../validation';
+import { bodyOrEmpty } from '../middleware/json-body';
 
 /** An http(s) URL, or "" / null to clear. */
 const optionalUrl = z.union([z.literal(''), z.null(), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })]).optional();
@@ -49,7 +50,7 @@ export function environmentRouter(deps: ApiDeps): Router<ApiState> {
   });
 
   router.patch('/environment', requireSecretKey(deps), async (ctx) => {
-    const body = validate(schema, ctx.request.body ?? {}, 'invalid_body');
+    const body = validate(schema, bodyOrEmpty(ctx.request), 'invalid_body');
     const settings: EnvironmentSettings = {
       webhookPrimaryUrl: urlSetting(body.webhook?.primary_url),
       webhookSecondaryUrl: urlSetting(body.webhook?.secondary_url),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Credentials } from '../../connections/credentials';
 import { ValidationError } from '../../errors';
 import { connectionIdField, providerConfigKey } from '../schemas/connection-fields';
+import { metadataField } from '../schemas/metadata-fields';
 
 export const legacyImportBody = z.object({
   provider_config_key: providerConfigKey,
@@ -18,7 +19,7 @@ export const legacyImportBody = z.object({
   password: z.string().optional(),
   api_key: z.string().min(1).optional(),
   raw: z.record(z.string(), z.unknown()).optional(),
-  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  metadata: metadataField.nullable().optional(),
   connection_config: z.record(z.string(), z.unknown()).optional(),
 });
 
