@@ -40,7 +40,8 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, code: V
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const errors: ErrorDetail[] = result.error.issues.map((issue) => ({
-    code: issue.code,
+    // A documented limit is a size problem, whatever zod calls its custom issues.
+    code: limitCodeOf(issue) === undefined ? issue.code : 'too_big',
     message: issue.message,
     path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
   }));

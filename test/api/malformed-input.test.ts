@@ -110,6 +110,7 @@ describe('malformed requests on every route (API.md §0, dev server)', function 
     ]);
     expect(requests.length).to.be.at.least(1000);
 
+    // No exclusion: none of these requests is a read that succeeds, so none may write, not even last_fetched_at or an operation log line.
     const before = await snapshot(rig.api.deps.db);
     const port = Number(new URL(rig.api.url).port);
     const { histogram, problems } = await sendAll(port, requests);
@@ -122,7 +123,160 @@ describe('malformed requests on every route (API.md §0, dev server)', function 
     for (const table of Object.keys(before)) expect(after[table], `rows of ${table}`).to.deep.equal(before[table]);
   });
 
-  it('still serves the fixtures afterwards: the connection and the session are untouched and work', async () => {
+  describe('the answers, exactly', () => {
+    const call = (method: string, path: string, body?: unknown) => http(rig.api.url, method, path, { token: fixtures.secretKey, body });
+    const metadataOf = async (connectionId: string) =>
+      (await call('GET', `/connections/${connectionId}?provider_config_key=fake`)).body.metadata as Record<string, unknown> | null;
+
+    it('a NUL in a connection id is 400 invalid_uri_params naming the parameter', async () => {
+      for (const method of ['GET', 'DELETE']) {
+        const response = await call(method, '/connections/a%00b?provider_config_key=fake');
+        expect(response.status, method).to.equal(400);
+        expect(response.body).to.deep.equal({
+          error: { code: 'invalid_uri_params', message: 'Invalid URI parameters', errors: [{ code: 'invalid_string', message: 'the value contains a NUL character', path: ['connectionId'] }] },
+        });
+      }
+    });
+
+    it('a NUL or a lone surrogate anywhere in a JSON body is 400 invalid_body at its path', async () => {
+      const response = await call('POST', '/connections', {
+        provider_config_key: 'fake',
+        connection_id: 'conn\u0000x',
+        metadata: { a: { b: ['ok', 'x\ud800'] } },
+        credentials: { type: 'OAUTH2', access_token: 'at' },
+      });
+      expect(response.status).to.equal(400);
+      expect(response.body).to.deep.equal({
+        error: {
+          code: 'invalid_body',
+          message: 'Invalid request body',
+          errors: [
+            { code: 'invalid_string', message: 'the value contains a NUL character', path: ['connection_id'] },
+            { code: 'invalid_string', message: 'the value contains a lone UTF-16 surrogate', path: ['metadata', 'a', 'b', 1] },
+          ],
+        },
+      });
+    });
+
+    it('prototype keys are refused in bodies and in bracket query parameters', async () => {
+      const body = await http(rig.api.url, 'PATCH', '/connections/metadata', {
+        token: fixtures.secretKey,
+        rawBody: '{"connection_id":"conn-1","provider_config_key":"fake","metadata":{"__proto__":{"admin":true}}}',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(body.status).to.equal(400);
+      expect(body.body).to.deep.equal({
+        error: { code: 'invalid_body', message: 'Invalid request body', errors: [{ code: 'reserved_key', message: '"__proto__" is not accepted as a key', path: ['metadata', '__proto__'] }] },
+      });
+      const query = await call('GET', '/connections?tags[constructor]=x');
+      expect(query.status).to.equal(400);
+      expect(query.body).to.deep.equal({
+        error: { code: 'invalid_query_params', message: 'Invalid query parameters', errors: [{ code: 'reserved_key', message: '"constructor" is not accepted as a key', path: ['tags', 'constructor'] }] },
+      });
+      expect(await metadataOf('conn-1')).to.deep.equal({ plan: 'pro' });
+    });
+
+    it('a lone % in the path is 400 invalid_uri_params, in the query 400 invalid_query_params', async () => {
+      const path = await call('GET', '/connections/50%?provider_config_key=fake');
+      expect(path.status).to.equal(400);
+      expect(path.body).to.deep.equal({
+        error: { code: 'invalid_uri_params', message: 'Invalid URI parameters', errors: [{ code: 'invalid_string', message: '"50%" is not valid percent-encoding', path: [] }] },
+      });
+      const query = await call('GET', '/connections?search=50%');
+      expect(query.status).to.equal(400);
+      expect(query.body).to.deep.equal({
+        error: { code: 'invalid_query_params', message: 'Invalid query parameters', errors: [{ code: 'invalid_string', message: '"search=50%" is not valid percent-encoding', path: ['search'] }] },
+      });
+    });
+
+    it('nesting deeper than 64 levels is 400 invalid_body', async () => {
+      let deep: unknown = 1;
+      for (let i = 0; i < 65; i++) deep = { a: deep };
+      const response = await call('POST', '/connections/metadata', { connection_id: 'conn-1', provider_config_key: 'fake', metadata: { deep } });
+      expect(response.status).to.equal(400);
+      expect(response.body.error.code).to.equal('invalid_body');
+      expect(response.body.error.errors).to.have.length(1);
+      expect(response.body.error.errors[0]).to.include({ code: 'too_deep', message: 'nested deeper than 64 levels' });
+      expect(response.body.error.errors[0].path).to.have.length(64);
+    });
+
+    it('log cursors are bounded by bigint: the largest answers the newest lines, one more is 400 invalid_query_params', async () => {
+      const largest = await call('GET', '/connections/conn-1/logs?provider_config_key=fake&cursor=9223372036854775807');
+      expect(largest.status).to.equal(200);
+      expect(largest.body.data.length).to.be.greaterThan(0);
+      const beyond = await call('GET', '/connections/conn-1/logs?provider_config_key=fake&cursor=9223372036854775808');
+      expect(beyond.status).to.equal(400);
+      expect(beyond.body).to.deep.equal({
+        error: { code: 'invalid_query_params', message: 'Invalid query parameters', errors: [{ code: 'custom', message: 'must be a cursor returned by a previous page', path: ['cursor'] }] },
+      });
+    });
+
+    it('page and limit take plain decimal integers within their bounds', async () => {
+      expect((await call('GET', '/connections?page=1000000&limit=2000')).status).to.equal(200);
+      for (const query of ['page=1000001', 'page=-1', 'limit=0', 'limit=2001', 'limit=1e3', 'limit=0x10', 'page=NaN', 'page=18446744073709551616']) {
+        const response = await call('GET', `/connections?${query}`);
+        expect(response.status, query).to.equal(400);
+        expect(response.body.error.code, query).to.equal('invalid_query_params');
+        expect(response.body.error.errors[0].path, query).to.deep.equal([query.split('=')[0]]);
+      }
+    });
+
+    it('more than 100 connection ids in a metadata request is 400 too_many_connection_ids', async () => {
+      const ids = Array.from({ length: 101 }, (_, i) => `c${i}`);
+      const response = await call('POST', '/connections/metadata', { connection_id: ids, provider_config_key: 'fake', metadata: { a: 1 } });
+      expect(response.status).to.equal(400);
+      const message = '101 connection ids given; at most 100 per request';
+      expect(response.body).to.deep.equal({ error: { code: 'too_many_connection_ids', message, errors: [{ code: 'too_big', message, path: ['connection_id'] }] } });
+      // 100 is within the limit: the request goes on, and fails only on the unknown ids.
+      const hundred = await call('POST', '/connections/metadata', { connection_id: ids.slice(0, 100), provider_config_key: 'fake', metadata: { a: 1 } });
+      expect(hundred.status).to.equal(404);
+      expect(hundred.body.error.code).to.equal('unknown_connection');
+    });
+
+    it('metadata is capped at 64 KB of JSON: exactly 65,536 bytes is stored, one more is 400 metadata_too_large', async () => {
+      // {"blob":"…"} is 11 bytes of JSON around the string.
+      const exact = { blob: 'm'.repeat(65_536 - 11) };
+      expect(Buffer.byteLength(JSON.stringify(exact))).to.equal(65_536);
+      expect((await call('POST', '/connections/metadata', { connection_id: 'conn-1', provider_config_key: 'fake', metadata: exact })).status).to.equal(201);
+      const over = { blob: 'm'.repeat(65_536 - 10) };
+      const response = await call('POST', '/connections/metadata', { connection_id: 'conn-1', provider_config_key: 'fake', metadata: over });
+      expect(response.status).to.equal(400);
+      const message = 'metadata is 65537 bytes of JSON; at most 65536 are accepted per connection';
+      expect(response.body).to.deep.equal({ error: { code: 'metadata_too_large', message, errors: [{ code: 'too_big', message, path: ['metadata'] }] } });
+      const imported = await call('POST', '/connections', { provider_config_key: 'fake', connection_id: 'too-much-metadata', metadata: over, credentials: { type: 'OAUTH2', access_token: 'at' } });
+      expect(imported.status).to.equal(400);
+      expect(imported.body.error.code).to.equal('metadata_too_large');
+      expect((await call('GET', '/connections/too-much-metadata?provider_config_key=fake')).status).to.equal(404);
+    });
+
+    it('a PATCH whose merge would outgrow 64 KB is 400 metadata_too_large and writes no connection', async () => {
+      const importStatic = (id: string) => call('POST', '/connections', { provider_config_key: 'fake', connection_id: id, credentials: { type: 'OAUTH2', access_token: `at-${id}` } });
+      expect((await importStatic('merge-small')).status).to.equal(201);
+      expect((await importStatic('merge-big')).status).to.equal(201);
+      expect((await call('POST', '/connections/metadata', { connection_id: 'merge-small', provider_config_key: 'fake', metadata: { a: 1 } })).status).to.equal(201);
+      expect((await call('POST', '/connections/metadata', { connection_id: 'merge-big', provider_config_key: 'fake', metadata: { a: 'a'.repeat(40_000) } })).status).to.equal(201);
+      const response = await call('PATCH', '/connections/metadata', { connection_id: ['merge-small', 'merge-big'], provider_config_key: 'fake', metadata: { b: 'b'.repeat(30_000) } });
+      expect(response.status).to.equal(400);
+      expect(response.body.error.code).to.equal('metadata_too_large');
+      expect(response.body.error.message).to.match(/^metadata is 700\d\d bytes of JSON; at most 65536 are accepted per connection$/);
+      // All or nothing: the connection whose merge would have fitted is unchanged too.
+      expect(await metadataOf('merge-small')).to.deep.equal({ a: 1 });
+      expect(await metadataOf('merge-big')).to.deep.equal({ a: 'a'.repeat(40_000) });
+    });
+
+    it('a header Node refuses (a NUL in Authorization) is still answered 400 in the envelope', async () => {
+      const port = Number(new URL(rig.api.url).port);
+      const response = await rawRequest(port, { method: 'GET', target: '/environment', headers: { Authorization: `Bearer ${fixtures.secretKey}\u0000` } }, REQUEST_TIMEOUT_MS);
+      expect(response.status).to.equal(400);
+      expect(response.headers['content-type']).to.equal('application/json; charset=utf-8');
+      expect(response.json).to.deep.equal({ error: { code: 'bad_request', message: 'The request is not valid HTTP' } });
+      const huge = await rawRequest(port, { method: 'GET', target: '/environment', headers: { 'X-Padding': 'p'.repeat(20_000) } }, REQUEST_TIMEOUT_MS);
+      expect(huge.status).to.equal(431);
+      expect(huge.json).to.deep.equal({ error: { code: 'headers_too_large', message: 'Request headers are larger than 16 KB' } });
+    });
+  });
+
+  it('still serves the fixtures after the malformed requests: the connection and the session are untouched and work', async () => {
     const connection = await http(rig.api.url, 'GET', `/connections/${fixtures.connectionId}?provider_config_key=fake`, { token: fixtures.secretKey });
     expect(connection.status).to.equal(200);
     expect(connection.body.metadata).to.deep.equal({ plan: 'pro' });
