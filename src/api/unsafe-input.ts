@@ -37,12 +37,20 @@ export function keyProblem(key: string, path: Path): ErrorDetail | undefined {
   return stringProblem(key, path, 'key');
 }
 
-/** Every unsafe string, reserved key and over-deep nesting in `value` (a parsed body, query or params), at its path; iterative, so any depth is safe to walk. */
+/** A value still to look at, or a problem found at a key, kept in the stack so problems come out in document order. */
+type Pending = { value: unknown; path: Path } | { problem: ErrorDetail };
+
+/** Every unsafe string, reserved key and over-deep nesting in `value` (a parsed body, query or params), at its path, in document order; iterative, so any depth is safe to walk. */
 export function unsafeInputProblems(value: unknown, maxDepth: number = MAX_NESTING_DEPTH): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
-  const pending: { value: unknown; path: Path }[] = [{ value, path: [] }];
+  const pending: Pending[] = [{ value, path: [] }];
   while (pending.length > 0 && problems.length < MAX_PROBLEMS) {
-    const { value: current, path } = pending.pop()!;
+    const item = pending.pop()!;
+    if ('problem' in item) {
+      problems.push(item.problem);
+      continue;
+    }
+    const { value: current, path } = item;
     if (typeof current === 'string') {
       const problem = stringProblem(current, path, 'value');
       if (problem) problems.push(problem);
@@ -61,9 +69,8 @@ export function unsafeInputProblems(value: unknown, maxDepth: number = MAX_NESTI
     for (let index = entries.length - 1; index >= 0; index--) {
       const [key, child] = entries[index]!;
       const problem = keyProblem(key, [...path, key]);
-      if (problem) problems.push(problem);
-      else pending.push({ value: child, path: [...path, key] });
+      pending.push(problem ? { problem } : { value: child, path: [...path, key] });
     }
   }
-  return problems.slice(0, MAX_PROBLEMS);
+  return problems;
 }

@@ -264,6 +264,21 @@ describe('malformed requests on every route (API.md §0, dev server)', function 
       expect(await metadataOf('merge-big')).to.deep.equal({ a: 'a'.repeat(40_000) });
     });
 
+    it('well-formed unicode (emoji, CJK, combining marks) in ids, tags and metadata is stored and read back as given', async () => {
+      const connectionId = '😀-漢字-e\u0301';
+      const imported = await call('POST', '/connections', {
+        provider_config_key: 'fake',
+        connection_id: connectionId,
+        tags: { team: 'ünï😀' },
+        metadata: { '😀': '𝄞', nested: { 'e\u0301': ['漢字'] } },
+        credentials: { type: 'OAUTH2', access_token: 'at-unicode' },
+      });
+      expect(imported.status).to.equal(201);
+      const read = await call('GET', `/connections/${encodeURIComponent(connectionId)}?provider_config_key=fake`);
+      expect(read.status).to.equal(200);
+      expect(read.body).to.deep.include({ connection_id: connectionId, tags: { team: 'ünï😀' }, metadata: { '😀': '𝄞', nested: { 'e\u0301': ['漢字'] } } });
+    });
+
     it('a header Node refuses (a NUL in Authorization) is still answered 400 in the envelope', async () => {
       const port = Number(new URL(rig.api.url).port);
       const response = await rawRequest(port, { method: 'GET', target: '/environment', headers: { Authorization: `Bearer ${fixtures.secretKey}\u0000` } }, REQUEST_TIMEOUT_MS);

@@ -298,6 +298,7 @@ function mutations(spec: RouteSpec, f: Fixtures): MalformedRequest[] {
   }
   if ('metadata' in body.value) {
     add('metadata over 64 KB', { target: t, headers: jsonHeaders, body: JSON.stringify({ ...body.value, metadata: { blob: 'm'.repeat(70_000) } }) });
+    add('metadata nested 100,000 deep', { target: t, headers: jsonHeaders, body: JSON.stringify({ ...body.value, metadata: 'PLACEHOLDER' }).replace('"PLACEHOLDER"', nested(100_000)) });
     add('metadata over 64 KB in 3,000 keys', { target: t, headers: jsonHeaders, body: JSON.stringify({ ...body.value, metadata: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`key${i}`, 'v'.repeat(20)])) }) });
   }
   if (spec.family === 'metadata') {
