@@ -84,7 +84,7 @@ function wrongValues(kind: FieldKind): unknown[] {
     credentials: [12345, true, 'text', [1], {}, { type: 'NOPE' }],
     boolean: [12345, 'yes', [], {}],
     array: [12345, true, 'text', {}],
-    number: ['12', true, [], {}, -1, 1.5],
+    number: ['12', true, [], {}, -1, 0, 1.5, 9007199254740991, 1e308, '1e309'],
   };
   return [...typed[kind], ...everywhere];
 }
@@ -139,8 +139,8 @@ function specs(f: Fixtures): RouteSpec[] {
     kinds: { provider_config_key: 'id', connection_id: 'id', metadata: 'object', connection_config: 'object', tags: 'object', end_user: 'object', credentials: 'credentials' } as Record<string, FieldKind>,
   };
   const legacyBody = {
-    value: { provider_config_key: f.oauthKey, connection_id: 'malformed-legacy', access_token: 'at', metadata: { a: 1 } },
-    kinds: { provider_config_key: 'id', connection_id: 'id', access_token: 'string', metadata: 'object' } as Record<string, FieldKind>,
+    value: { provider_config_key: f.oauthKey, connection_id: 'malformed-legacy', access_token: 'at', expires_in: 3600, metadata: { a: 1 } },
+    kinds: { provider_config_key: 'id', connection_id: 'id', access_token: 'string', expires_in: 'number', metadata: 'object' } as Record<string, FieldKind>,
   };
   const patchBody = { value: { tags: { team: 'core' }, end_user: { id: 'eu-2' } }, kinds: { tags: 'object', end_user: 'object' } as Record<string, FieldKind> };
   const metadataBody = {

@@ -5,13 +5,16 @@ import { ValidationError } from '../../errors';
 import { connectionIdField, providerConfigKey } from '../schemas/connection-fields';
 import { metadataField } from '../schemas/metadata-fields';
 
+/** Longest accepted `expires_in`: a century (a much larger one is past the last date JavaScript can represent). */
+const MAX_EXPIRES_IN_SECONDS = 100 * 365 * 24 * 3600;
+
 export const legacyImportBody = z.object({
   provider_config_key: providerConfigKey,
   connection_id: connectionIdField.optional(),
   access_token: z.string().min(1).optional(),
   refresh_token: z.string().min(1).optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
-  expires_in: z.number().int().positive().optional(),
+  expires_in: z.number().int().positive().max(MAX_EXPIRES_IN_SECONDS).optional(),
   no_expiration: z.boolean().optional(),
   oauth_token: z.string().min(1).optional(),
   oauth_token_secret: z.string().min(1).optional(),

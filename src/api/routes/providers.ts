@@ -10,7 +10,8 @@ import { validate } from '../validation';
 
 const nameParams = z.object({ provider: z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -') });
 const searchQuery = z.object({ search: z.string().max(255).optional() });
-const logoParams = z.object({ file: z.string().min(1).max(260) });
+/** `<provider name>.svg`: a name of at most 255 characters and the extension. */
+const logoParams = z.object({ file: z.string().min(1).max(259) });
 
 /** The provider routes. */
 export function providersRouter(deps: ApiDeps): Router<ApiState> {
