@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
 import { createDevServerEnv } from '../support/temporal-env';
+import { startTestApi, type TestApi } from '../support/api-server';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
 import { fakeApiKeyEntry, fakeBasicEntry } from '../support/fake-provider';
 import { http } from '../support/http';
@@ -298,5 +299,26 @@ describe('malformed requests on every route (API.md §0, dev server)', function 
     expect(connection.body.credentials.access_token).to.equal('at-conn-1');
     const session = await http(rig.api.url, 'GET', '/connect/session', { token: fixtures.sessionToken });
     expect(session.status).to.equal(200);
+  });
+});
+
+describe('malformed webhook URLs with private targets refused (ALLOW_PRIVATE_WEBHOOK_TARGETS=false)', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startTestApi({ env: { ALLOW_PRIVATE_WEBHOOK_TARGETS: 'false' } });
+  });
+  after(async () => api?.close());
+
+  it('answers 400 invalid_body for URLs that do not parse (the private-address check used to throw on them) and changes nothing', async () => {
+    const before = await http(api.url, 'GET', '/environment', { token: api.secretKey });
+    for (const url of ['not a url', 'http://[::1', 'http://%zz', 'http://']) {
+      for (const field of ['primary_url', 'secondary_url']) {
+        const response = await http(api.url, 'PATCH', '/environment', { token: api.secretKey, body: { webhook: { [field]: url } } });
+        expect(response.status, `${field} ${url}`).to.equal(400);
+        expect(response.body.error.code).to.equal('invalid_body');
+        expect(response.body.error.errors.map((e: { path: unknown }) => e.path)).to.deep.equal([['webhook', field]]);
+      }
+    }
+    expect((await http(api.url, 'GET', '/environment', { token: api.secretKey })).body).to.deep.equal(before.body);
   });
 });

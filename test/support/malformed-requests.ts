@@ -81,7 +81,10 @@ function wrongValues(kind: FieldKind): unknown[] {
     id: [12345, true, [], {}, 'x'.repeat(10_000), ''],
     string: [12345, true, [], {}],
     object: [12345, true, 'text', [1, 2]],
-    credentials: [12345, true, 'text', [1], {}, { type: 'NOPE' }],
+    credentials: [
+      12345, true, 'text', [1], {}, { type: 'NOPE' }, { type: 'OAUTH2', access_token: 'at', expires_at: '0000-01-01T00:00:00Z' },
+      { type: 'OAUTH2', access_token: 'at', expires_at: '2020-02-30T00:00:00Z' }, { type: 'OAUTH2', access_token: 'at', expires_at: 1700000000 },
+    ],
     boolean: [12345, 'yes', [], {}],
     array: [12345, true, 'text', {}],
     number: ['12', true, [], {}, -1, 0, 1.5, 9007199254740991, 1e308, '1e309'],
@@ -285,6 +288,11 @@ function mutations(spec: RouteSpec, f: Fixtures): MalformedRequest[] {
     add(`top-level key ${reserved}`, { target: t, headers: jsonHeaders, body: withReservedKey(body.value, reserved) });
     for (const field of Object.keys(body.value).filter((k) => body.kinds[k] === 'object' || body.kinds[k] === 'credentials')) {
       add(`key ${reserved} inside ${field}`, { target: t, headers: jsonHeaders, body: withReservedKey(body.value, reserved, field) });
+    }
+  }
+  if ('expires_in' in body.value) {
+    for (const expiresAt of ['0000-01-01T00:00:00Z', '2020-02-30T00:00:00Z', '+275760-09-13T00:00:00Z', 'yesterday']) {
+      add(`expires_at ${expiresAt}`, { target: t, headers: jsonHeaders, body: JSON.stringify({ ...body.value, expires_in: undefined, expires_at: expiresAt }) });
     }
   }
   for (const [field, kind] of Object.entries(body.kinds)) {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Credentials } from '../../connections/credentials';
 import { ValidationError } from '../../errors';
-import { connectionIdField, providerConfigKey } from '../schemas/connection-fields';
+import { connectionIdField, expiryField, providerConfigKey } from '../schemas/connection-fields';
 import { metadataField } from '../schemas/metadata-fields';
 
 /** Longest accepted `expires_in`: a century (a much larger one is past the last date JavaScript can represent). */
@@ -13,7 +13,7 @@ export const legacyImportBody = z.object({
   connection_id: connectionIdField.optional(),
   access_token: z.string().min(1).optional(),
   refresh_token: z.string().min(1).optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
+  expires_at: expiryField.optional(),
   expires_in: z.number().int().positive().max(MAX_EXPIRES_IN_SECONDS).optional(),
   no_expiration: z.boolean().optional(),
   oauth_token: z.string().min(1).optional(),
