@@ -282,6 +282,11 @@ function mutations(spec: RouteSpec, f: Fixtures): MalformedRequest[] {
   }
   add('body over 1 MB', { target: t, headers: jsonHeaders, body: JSON.stringify({ ...body.value, padding: 'p'.repeat(1_100_000) }) });
   add('Content-Length over 1 MB', { target: t, headers: { ...jsonHeaders, 'Content-Length': '5000000' }, body: validBody });
+  add('a bad chunk size', { target: t, headers: { ...jsonHeaders, 'Transfer-Encoding': 'chunked' }, body: 'zz\r\n{}\r\n0\r\n\r\n' });
+  // (A body shorter than it announced is not here: the server cannot tell it from a slow client and waits for the rest.)
+  add('Content-Length and Transfer-Encoding together', { target: t, headers: { ...jsonHeaders, 'Transfer-Encoding': 'chunked', 'Content-Length': '2' }, body: '2\r\n{}\r\n0\r\n\r\n' });
+  add('Content-Length not a number', { target: t, headers: { ...jsonHeaders, 'Content-Length': 'abc' }, body: '{}' });
+  add('more bytes than Content-Length', { target: t, headers: { ...jsonHeaders, 'Content-Length': '1' }, body: '{"a":1}' });
   add('nested 100 deep', { target: t, headers: jsonHeaders, body: JSON.stringify({ ...body.value, deep: 'PLACEHOLDER' }).replace('"PLACEHOLDER"', nested(100)) });
   add('nested 100,000 deep', { target: t, headers: jsonHeaders, body: nested(100_000) });
   for (const reserved of ['__proto__', 'constructor', 'prototype']) {
