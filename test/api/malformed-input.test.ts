@@ -25,6 +25,21 @@ async function snapshot(db: DataSource): Promise<Record<string, string[]>> {
   return out;
 }
 
+/**
+ * A snapshot taken once the fixtures' background work (the imported connection's workflow starting)
+ * has stopped writing: two equal snapshots 200 ms apart, at most 25 tries.
+ */
+async function settledSnapshot(db: DataSource): Promise<Record<string, string[]>> {
+  let previous = await snapshot(db);
+  for (let attempt = 0; attempt < 25; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const current = await snapshot(db);
+    if (JSON.stringify(current) === JSON.stringify(previous)) return current;
+    previous = current;
+  }
+  throw new Error('the database never stopped changing before the malformed requests were sent');
+}
+
 /** What is wrong with an answer to a malformed request, or undefined when it is a proper refusal (or a harmless answer). */
 function problemWith(request: MalformedRequest, response: RawResponse): string | undefined {
   if (response.status >= 500) return `answered ${response.status}: ${response.text.slice(0, 300)}`;
@@ -50,6 +65,7 @@ async function sendAll(port: number, requests: MalformedRequest[]): Promise<{ hi
       try {
         const response = await rawRequest(port, request, REQUEST_TIMEOUT_MS);
         histogram.set(response.status, (histogram.get(response.status) ?? 0) + 1);
+        // MALFORMED_VERBOSE=404 lists the requests answered 404 (to read what a status bucket holds).
         if (process.env.MALFORMED_VERBOSE && String(response.status) === process.env.MALFORMED_VERBOSE) console.log(`      ${response.status} ${request.label}`);
         const problem = problemWith(request, response);
         if (problem) problems.push(`${request.label}: ${problem}`);
@@ -112,10 +128,11 @@ describe('malformed requests on every route (API.md §0, dev server)', function 
     expect(requests.length).to.be.at.least(1000);
 
     // No exclusion: none of these requests is a read that succeeds, so none may write, not even last_fetched_at or an operation log line.
-    const before = await snapshot(rig.api.deps.db);
+    const before = await settledSnapshot(rig.api.deps.db);
     const port = Number(new URL(rig.api.url).port);
     const { histogram, problems } = await sendAll(port, requests);
-    const after = await snapshot(rig.api.deps.db);
+    // Settled too: a request that started background work (a workflow, a webhook) would write after its answer.
+    const after = await settledSnapshot(rig.api.deps.db);
 
     const statuses = [...histogram.entries()].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ');
     console.log(`      ${requests.length} malformed requests over ${families.size} route families; statuses ${statuses}`);
