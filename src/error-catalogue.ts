@@ -54,6 +54,8 @@ export const ERROR_CATALOGUE = {
   metadata_too_large: { status: 400, kind: 'request', message: 'Connection metadata is too large', meaning: 'a connection\'s metadata exceeds its size limit' },
   too_many_connection_ids: { status: 400, kind: 'request', message: 'Too many connection ids in one request', meaning: 'a metadata write names more connection ids than allowed at once' },
   bad_request: { status: 400, kind: 'request', message: 'Bad request', meaning: 'any other malformed HTTP request' },
+  headers_too_large: { status: 431, kind: 'request', message: 'Request headers are larger than 16 KB', meaning: 'the request\'s headers exceed Node\'s 16 KB limit' },
+  request_timeout: { status: 408, kind: 'request', message: 'The request was not received in time', meaning: 'the client sent its request too slowly' },
   invalid_content_type: { status: 415, kind: 'request', message: 'Content-Type must be application/json', meaning: 'a body on a JSON route with another `Content-Type`' },
   payload_too_large: { status: 413, kind: 'request', message: 'Request body is larger than 1 MB', meaning: 'a body over 1 MB' },
   not_found: { status: 404, kind: 'request', message: 'Not found', meaning: 'no such route, integration, connection, provider or asset' },

@@ -1,9 +1,10 @@
-/** The Koa application: error handler first, then CORS, JSON bodies and the routers. */
+/** The Koa application: error handler first, then CORS, the request target's checks, JSON bodies and the routers. */
 import Koa from 'koa';
 import type { ApiDeps, ApiState } from './context';
 import { browserCors } from './middleware/browser-cors';
 import { errorHandler } from './middleware/error-handler';
 import { jsonBody } from './middleware/json-body';
+import { requestTarget } from './middleware/request-target';
 import { connectSessionsRouter } from './routes/connect-sessions';
 import { connectUiRouter } from './routes/connect-ui';
 import { authFlowsRouter } from './routes/auth-flows';
@@ -20,6 +21,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
   app.silent = true;
   app.use(errorHandler(deps.logger));
   app.use(browserCors());
+  app.use(requestTarget());
   app.use(jsonBody());
   for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), connectUiRouter(deps)]) {
     app.use(router.routes());

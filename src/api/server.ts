@@ -1,6 +1,7 @@
 /** Starts the API's HTTP server and stops it cleanly. */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerClientError } from './client-error-response';
 
 export interface RunningServer {
   readonly server: Server;
@@ -18,6 +19,7 @@ export interface UpgradeHandler {
 /** Listens on `host:port` (port 0 → any free port). */
 export async function listen(app: { callback(): RequestListener }, options: { port: number; host?: string; upgrades?: UpgradeHandler }): Promise<RunningServer> {
   const server = createServer(app.callback());
+  server.on('clientError', answerClientError);
   options.upgrades?.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

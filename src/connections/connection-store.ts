@@ -8,6 +8,7 @@ import type { Cipher } from '../crypto/cipher';
 import { ConnectionEntity } from '../db/entities';
 import { NotFoundError } from '../errors';
 import { decryptCredentials, type Credentials } from './credentials';
+import { assertMetadataFits } from './metadata-limit';
 
 /** The end user as the API takes it (snake case). */
 export interface EndUser {
@@ -175,6 +176,8 @@ export class ConnectionStore {
       if (missing.length > 0) throw new NotFoundError(`Unknown connection: ${missing.join(', ')}`, 'unknown_connection');
       for (const row of rows) {
         const next = mode === 'replace' ? metadata : { ...row.metadata, ...metadata };
+        // The request's own metadata was checked at the edge; a merge can still outgrow the cap. Throwing rolls every row back.
+        assertMetadataFits(next);
         await repo.update({ id: row.id }, asUpdate({ metadata: next }));
       }
     });

@@ -1,7 +1,11 @@
-/** Reads a JSON request body: 1 MB cap (413), JSON content type (415), valid JSON (400 invalid_json). */
+/**
+ * Reads a JSON request body: 1 MB cap (413), JSON content type (415), valid JSON (400 invalid_json),
+ * and nothing in it that no route accepts (NUL, lone surrogates, reserved keys, deep nesting: 400 invalid_body).
+ */
 import type { Middleware } from 'koa';
 import getRawBody from 'raw-body';
 import { CustodianError, ValidationError } from '../../errors';
+import { unsafeInputProblems } from '../unsafe-input';
 
 /** Largest accepted request body (API.md §0). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -34,11 +38,16 @@ export function jsonBody(): Middleware {
         throw new ValidationError('invalid_body', 'Request body could not be read', { cause: error });
       }
       if (text.trim() !== '') {
+        let body: unknown;
         try {
-          ctx.request.body = JSON.parse(text);
+          body = JSON.parse(text);
         } catch {
           throw new ValidationError('invalid_json', 'Request body is not valid JSON');
         }
+        // Checked here, once for every route, including those that read the body without a schema.
+        const problems = unsafeInputProblems(body);
+        if (problems.length > 0) throw new ValidationError('invalid_body', 'Invalid request body', { errors: problems });
+        ctx.request.body = body;
       }
     }
     await next();
@@ -50,4 +59,9 @@ declare module 'koa' {
     /** The parsed JSON body (set by {@link jsonBody}); unknown until validated. */
     body?: unknown;
   }
+}
+
+/** The parsed body, or `{}` when the request sent none (a PATCH with nothing to change); a JSON `null` stays null, for the schema to refuse. */
+export function bodyOrEmpty(request: { body?: unknown }): unknown {
+  return request.body === undefined ? {} : request.body;
 }

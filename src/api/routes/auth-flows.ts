@@ -26,6 +26,7 @@ import { connectOAuth1 } from './oauth1-connect';
 import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page';
 import { validate } from '../validation';
 import { translateError } from '../middleware/translate-error';
+import { bodyOrEmpty } from '../middleware/json-body';
 
 /** How long an attempt waits for its callback (DESIGN.md §4.2). */
 export const ATTEMPT_TTL_MS = 15 * 60_000;
@@ -37,6 +38,8 @@ const apiKeyBody = z.object({ apiKey: z.string().min(1).max(4096) });
 const basicBody = z.object({ username: z.string().min(1).max(1024), password: z.string().max(4096).optional() });
 const clientCredentialsBody = z.object({ client_id: z.string().min(1).max(2048), client_secret: z.string().min(1).max(4096) });
 const directQuery = z.object({ connect_session_token: z.string().optional() }).catchall(z.unknown());
+/** `params[…]` and `authorization_params[…]` are checked by their readers; `ws_client_id` is one of our UUIDs. */
+const oauthConnectQuery = directQuery.extend({ ws_client_id: z.string().min(1).max(64).optional(), user_scope: z.string().max(4096).optional() });
 
 interface Started {
   integration: IntegrationEntity;
@@ -115,7 +118,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   function direct(path: string, authMode: string, received: (body: unknown) => Record<string, unknown>) {
     router.post(path, requireSession(deps), async (ctx) => {
       validate(directQuery, ctx.query, 'invalid_query_params');
-      const values = received(ctx.request.body ?? {});
+      const values = received(bodyOrEmpty(ctx.request));
       const started = await createAttempt(ctx, authMode, { callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values)) });
       const handle = await startWorkflow(started, false);
       const outcome = await waitForOutcome(handle);
@@ -136,6 +139,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   router.get('/oauth/connect/:key', errorPageForBrowsers, requireSession(deps), async (ctx) => {
     const caller = ctx.state.caller;
     const { key } = validate(keyParams, ctx.params, 'invalid_uri_params');
+    validate(oauthConnectQuery, ctx.query, 'invalid_query_params');
     const integration = await deps.integrations.find(caller.environment.id, key);
     // Only picks the OAuth version; createAttempt checks the session, the integration and its catalog entry.
     const entry = integration ? deps.catalog.get(integration.provider) : undefined;

@@ -9,8 +9,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import { NotFoundError } from '../../errors';
 import type { ApiDeps, ApiState } from '../context';
+import { validate } from '../validation';
 
 /** Where the UI's files are: beside `src/api/` in the sources and in `dist/src/` once built (`npm run build` copies them). */
 export const CONNECT_UI_DIR = path.join(__dirname, '..', '..', 'connect-ui');
@@ -23,6 +25,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 // The assets are not fingerprinted: browsers may reuse them briefly, then revalidate (ETag).
 const ASSET_CACHE = 'public, max-age=300, must-revalidate';
 const PAGE_CACHE = 'no-cache';
+const assetParams = z.object({ file: z.string().min(1).max(255) });
 
 interface StaticFile {
   body: Buffer;
@@ -110,8 +113,9 @@ export function connectUiRouter(deps: ApiDeps, dir: string = CONNECT_UI_DIR): Ro
   // One route for both: the router treats a trailing slash as optional.
   router.get(['/connect', '/connect/'], (ctx) => send(ctx, ctx.path.endsWith('/') ? pages.slash : pages.bare, PAGE_CACHE));
   router.get('/connect/assets/:file', (ctx) => {
-    const file = assets.get(ctx.params.file ?? '');
-    if (!file) throw new NotFoundError(`No Connect UI asset "${ctx.params.file ?? ''}"`);
+    const { file: name } = validate(assetParams, ctx.params, 'invalid_uri_params');
+    const file = assets.get(name);
+    if (!file) throw new NotFoundError(`No Connect UI asset "${name}"`);
     send(ctx, file, ASSET_CACHE);
   });
 

@@ -19,8 +19,11 @@ import {
   tagsField,
   webhookUrlOverrideField,
 } from '../schemas/connection-fields';
+import { metadataConnectionIds, metadataField } from '../schemas/metadata-fields';
+import { integerQuery, logCursorQuery, MAX_PAGE } from '../schemas/query-numbers';
 import { legacyImportBody, legacyCredentials } from './legacy-connection-import';
 import { validate } from '../validation';
+import { bodyOrEmpty } from '../middleware/json-body';
 import { bracketParams, withoutBracketParams } from '../bracket-params';
 
 const idParams = z.object({ connectionId: connectionIdField });
@@ -38,13 +41,13 @@ const listQuery = z.object({
   endUserOrganizationId: z.string().min(1).max(255).optional(),
   integrationId: z.string().min(1).optional(),
   tags: z.record(z.string(), z.string()).optional(),
-  limit: z.coerce.number().int().min(1).max(2000).default(100),
-  page: z.coerce.number().int().min(0).default(0),
+  limit: integerQuery(1, 2000).default(100),
+  page: integerQuery(0, MAX_PAGE).default(0),
 });
 const importBody = z.object({
   provider_config_key: providerConfigKey,
   connection_id: connectionIdField.optional(),
-  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  metadata: metadataField.nullable().optional(),
   connection_config: z.record(z.string(), z.unknown()).optional(),
   webhook_url_override: webhookUrlOverrideField.optional(),
   end_user: endUserField.optional(),
@@ -57,14 +60,14 @@ const patchBody = z.strictObject({
   webhook_url_override: webhookUrlOverrideField.nullable().optional(),
 });
 const metadataBody = z.object({
-  connection_id: z.union([connectionIdField, z.array(connectionIdField).min(1).max(1000)]),
+  connection_id: metadataConnectionIds,
   provider_config_key: providerConfigKey,
-  metadata: z.record(z.string(), z.unknown()),
+  metadata: metadataField,
 });
 const logsQuery = z.object({
   provider_config_key: providerConfigKey,
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().regex(/^\d+$/, 'must be a cursor returned by a previous page').optional(),
+  limit: integerQuery(1, 500).default(100),
+  cursor: logCursorQuery.optional(),
 });
 
 /** Expiry of imported credentials, from their `expires_at`. */
@@ -173,7 +176,7 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     router.patch(`${prefix}/:connectionId`, requireSecretKey(deps), async (ctx) => {
       const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
       const { provider_config_key: key } = validate(keyQuery, ctx.query, 'invalid_query_params');
-      const body = validate(patchBody, ctx.request.body ?? {}, 'invalid_body');
+      const body = validate(patchBody, bodyOrEmpty(ctx.request), 'invalid_body');
       const environmentId = ctx.state.caller.environment.id;
       const integration = await integrationFor(environmentId, key, unknownConfig(key));
       const row = await connections.find(environmentId, integration.id, connectionId);

@@ -7,13 +7,24 @@ import { requireSecretKey } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
 import { presentEnvironment } from '../presenters/environment';
 import { validate } from '../validation';
+import { bodyOrEmpty } from '../middleware/json-body';
 
 /** An http(s) URL, or "" / null to clear. */
 const optionalUrl = z.union([z.literal(''), z.null(), z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })]).optional();
 
+/** The URL's host name, or null when it does not parse (the URL schema reports that itself). */
+function hostnameOf(url: string): string | null {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return null;
+  }
+}
+
 function patchBody(allowPrivateTargets: boolean) {
+  // Zod runs this refinement even after the URL check failed: it must not throw on what is not a URL.
   const webhookUrl = optionalUrl.refine(
-    (url) => allowPrivateTargets || !url || !isPrivateHostname(new URL(url).hostname),
+    (url) => allowPrivateTargets || !url || hostnameOf(url) === null || !isPrivateHostname(hostnameOf(url)!),
     'must not target a loopback or private address (ALLOW_PRIVATE_WEBHOOK_TARGETS is off)',
   );
   return z.strictObject({
@@ -49,7 +60,7 @@ export function environmentRouter(deps: ApiDeps): Router<ApiState> {
   });
 
   router.patch('/environment', requireSecretKey(deps), async (ctx) => {
-    const body = validate(schema, ctx.request.body ?? {}, 'invalid_body');
+    const body = validate(schema, bodyOrEmpty(ctx.request), 'invalid_body');
     const settings: EnvironmentSettings = {
       webhookPrimaryUrl: urlSetting(body.webhook?.primary_url),
       webhookSecondaryUrl: urlSetting(body.webhook?.secondary_url),

@@ -11,6 +11,7 @@ import { requireSecretKey, requireSecretKeyOrSession } from '../auth/authenticat
 import type { ApiDeps, ApiState } from '../context';
 import { presentIntegration } from '../presenters/integration';
 import { invalidField, validate } from '../validation';
+import { bodyOrEmpty } from '../middleware/json-body';
 
 const uniqueKey = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'may contain letters, digits and ~:.@ _-');
 const providerName = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -');
@@ -115,7 +116,7 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
   router.patch('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
     const environmentId = ctx.state.caller.environment.id;
     const integration = await load(environmentId, ctx.params);
-    const body = validate(updateBody, ctx.request.body ?? {}, 'invalid_body');
+    const body = validate(updateBody, bodyOrEmpty(ctx.request), 'invalid_body');
     const provider = body.provider ?? integration.provider;
     // Without a new provider, the integration's own must still be in the catalog (409 otherwise).
     const entry = body.provider !== undefined ? requestedEntry(body.provider) : catalogEntryOf(catalog, integration);

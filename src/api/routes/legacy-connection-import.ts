@@ -2,15 +2,19 @@
 import { z } from 'zod';
 import type { Credentials } from '../../connections/credentials';
 import { ValidationError } from '../../errors';
-import { connectionIdField, providerConfigKey } from '../schemas/connection-fields';
+import { connectionIdField, expiryField, providerConfigKey } from '../schemas/connection-fields';
+import { metadataField } from '../schemas/metadata-fields';
+
+/** Longest accepted `expires_in`: a century (a much larger one is past the last date JavaScript can represent). */
+const MAX_EXPIRES_IN_SECONDS = 100 * 365 * 24 * 3600;
 
 export const legacyImportBody = z.object({
   provider_config_key: providerConfigKey,
   connection_id: connectionIdField.optional(),
   access_token: z.string().min(1).optional(),
   refresh_token: z.string().min(1).optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
-  expires_in: z.number().int().positive().optional(),
+  expires_at: expiryField.optional(),
+  expires_in: z.number().int().positive().max(MAX_EXPIRES_IN_SECONDS).optional(),
   no_expiration: z.boolean().optional(),
   oauth_token: z.string().min(1).optional(),
   oauth_token_secret: z.string().min(1).optional(),
@@ -18,7 +22,7 @@ export const legacyImportBody = z.object({
   password: z.string().optional(),
   api_key: z.string().min(1).optional(),
   raw: z.record(z.string(), z.unknown()).optional(),
-  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  metadata: metadataField.nullable().optional(),
   connection_config: z.record(z.string(), z.unknown()).optional(),
 });
 

@@ -10,6 +10,8 @@ import { validate } from '../validation';
 
 const nameParams = z.object({ provider: z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -') });
 const searchQuery = z.object({ search: z.string().max(255).optional() });
+/** `<provider name>.svg`: a name of at most 255 characters and the extension. */
+const logoParams = z.object({ file: z.string().min(1).max(259) });
 
 /** The provider routes. */
 export function providersRouter(deps: ApiDeps): Router<ApiState> {
@@ -31,7 +33,8 @@ export function providersRouter(deps: ApiDeps): Router<ApiState> {
 
   // Public, like any image: the Connect UI and backends show it without credentials.
   router.get('/logos/:file', (ctx) => {
-    const match = /^([a-zA-Z0-9_-]+)\.svg$/.exec(ctx.params.file ?? '');
+    const { file } = validate(logoParams, ctx.params, 'invalid_uri_params');
+    const match = /^([a-zA-Z0-9_-]+)\.svg$/.exec(file);
     const entry = match ? catalog.get(match[1]!) : undefined;
     if (!match || !entry) throw new NotFoundError('No such logo');
     ctx.type = 'image/svg+xml';
