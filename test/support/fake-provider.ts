@@ -18,6 +18,12 @@ export interface FakeProviderKnobs {
   expiresIn: number | null;
   /** When true each refresh token is single-use and a new one is issued on every refresh. */
   rotateRefreshTokens: boolean;
+  /**
+   * Like Okta's grace period, Auth0's reuse interval or Xero's: a refresh token that was rotated is still
+   * accepted for this long after its rotation, and answers a new token set exactly like a normal refresh.
+   * 0 (the default): a rotated refresh token is refused at once (`invalid_grant`).
+   */
+  reuseGraceMs: number;
   /** Delay before answering `/token`. */
   latencyMs: number;
   /**
@@ -148,6 +154,7 @@ export function defaultKnobs(): FakeProviderKnobs {
     clientSecret: 'fake-secret',
     expiresIn: 3600,
     rotateRefreshTokens: true,
+    reuseGraceMs: 0,
     latencyMs: 0,
     cancelOnClientDisconnect: false,
     extraTokenFields: {},
@@ -241,6 +248,8 @@ class FakeOAuthProvider implements FakeProvider {
   private readonly validAccessTokens = new Set<string>();
   /** Valid refresh token → scope it was granted with. */
   private readonly validRefreshTokens = new Map<string, string | undefined>();
+  /** Rotated refresh token → its scope and when it was rotated (for `reuseGraceMs`). */
+  private readonly rotatedRefreshTokens = new Map<string, { scope: string | undefined; rotatedAt: number }>();
   private readonly unusedCodes = new Map<string, IssuedCode>();
   /** OAuth 1.0a request tokens not yet exchanged. */
   private readonly requestTokens = new Map<string, RequestToken>();
@@ -275,6 +284,7 @@ class FakeOAuthProvider implements FakeProvider {
   revokeAll(): void {
     this.validAccessTokens.clear();
     this.validRefreshTokens.clear();
+    this.rotatedRefreshTokens.clear();
   }
 
   tokenCalls(grantType?: string): FakeProviderCall[] {
@@ -294,6 +304,7 @@ class FakeOAuthProvider implements FakeProvider {
     this.revokeAll();
     this.unusedCodes.clear();
     this.requestTokens.clear();
+    this.rotatedRefreshTokens.clear();
     for (const list of Object.values(this.issued)) list.length = 0;
   }
 
@@ -390,10 +401,13 @@ class FakeOAuthProvider implements FakeProvider {
 
   private refresh(body: Body): Outcome {
     const token = text(body.refresh_token) ?? '';
+    const rotated = this.rotatedRefreshTokens.get(token);
+    if (rotated && Date.now() - rotated.rotatedAt <= this.knobs.reuseGraceMs) return this.tokenResponse(rotated.scope, true);
     if (!this.validRefreshTokens.has(token)) return invalidGrant();
     const scope = this.validRefreshTokens.get(token);
     if (!this.knobs.rotateRefreshTokens) return this.tokenResponse(scope, false);
     this.validRefreshTokens.delete(token);
+    this.rotatedRefreshTokens.set(token, { scope, rotatedAt: Date.now() });
     return this.tokenResponse(scope, true);
   }
 

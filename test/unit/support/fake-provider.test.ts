@@ -112,6 +112,40 @@ describe('fake OAuth provider', () => {
     expect(provider.issued.refreshTokens).to.have.length(2);
   });
 
+  it('reuseGraceMs: a rotated refresh token is accepted again within the grace, with a new token set, and refused after it', async () => {
+    provider.knobs.reuseGraceMs = 60_000;
+    const { code, verifier } = await authorize(provider);
+    const initial = String((await codeGrant(provider, code, verifier)).body.refresh_token);
+    const first = await refreshGrant(provider, initial);
+    const reused = await refreshGrant(provider, initial);
+
+    expect(reused.status).to.equal(200);
+    expect(Object.keys(reused.body).sort()).to.deep.equal(Object.keys(first.body).sort());
+    expect(reused.body.access_token).to.match(/^fake-at-/).and.not.equal(first.body.access_token);
+    expect(reused.body.refresh_token).to.match(/^fake-rt-/).and.not.equal(first.body.refresh_token).and.not.equal(initial);
+    expect(provider.isAccessTokenValid(String(reused.body.access_token))).to.equal(true);
+    expect((await refreshGrant(provider, String(reused.body.refresh_token))).status, 'the grace-issued refresh token works').to.equal(200);
+    expect(provider.tokenCalls('refresh_token').map((call) => [call.refreshTokenUsed, call.status])).to.deep.equal([
+      [initial, 200],
+      [initial, 200],
+      [reused.body.refresh_token, 200],
+    ]);
+
+    provider.knobs.reuseGraceMs = 50;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const late = await refreshGrant(provider, initial);
+    expect(late.status).to.equal(400);
+    expect(late.body).to.deep.equal({ error: 'invalid_grant' });
+  });
+
+  it('reuseGraceMs defaults to 0: a rotated refresh token is refused at once', async () => {
+    expect(provider.knobs.reuseGraceMs).to.equal(0);
+    const { code, verifier } = await authorize(provider);
+    const initial = String((await codeGrant(provider, code, verifier)).body.refresh_token);
+    expect((await refreshGrant(provider, initial)).status).to.equal(200);
+    expect((await refreshGrant(provider, initial)).status).to.equal(400);
+  });
+
   it('without rotation keeps the refresh token valid and omits refresh_token from refresh responses', async () => {
     provider.knobs.rotateRefreshTokens = false;
     provider.knobs.expiresIn = null;
