@@ -402,7 +402,7 @@ class FakeOAuthProvider implements FakeProvider {
   private refresh(body: Body): Outcome {
     const token = text(body.refresh_token) ?? '';
     const rotated = this.rotatedRefreshTokens.get(token);
-    if (rotated && Date.now() - rotated.rotatedAt <= this.knobs.reuseGraceMs) return this.tokenResponse(rotated.scope, true);
+    if (rotated && Date.now() - rotated.rotatedAt < this.knobs.reuseGraceMs) return this.tokenResponse(rotated.scope, true);
     if (!this.validRefreshTokens.has(token)) return invalidGrant();
     const scope = this.validRefreshTokens.get(token);
     if (!this.knobs.rotateRefreshTokens) return this.tokenResponse(scope, false);
