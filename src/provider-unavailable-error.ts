@@ -26,6 +26,12 @@ export class ProviderUnavailableError extends CustodianError {
  * `provider_unreachable`. Undefined for codes that are not the provider's trouble.
  */
 export function providerUnavailable(code: string, message: string, cause?: unknown): ProviderUnavailableError | undefined {
+  const apiCode = providerUnavailableCode(code);
+  return apiCode === undefined ? undefined : new ProviderUnavailableError(apiCode, message, { cause });
+}
+
+/** The API code for a provider failure code (see {@link providerUnavailable}); undefined for other codes. */
+export function providerUnavailableCode(code: string): ProviderUnavailableCode | undefined {
   if (!isTransientProviderCode(code)) return undefined;
-  return new ProviderUnavailableError(code === 'provider_timeout' ? 'provider_timeout' : 'provider_unreachable', message, { cause });
+  return code === 'provider_timeout' ? 'provider_timeout' : 'provider_unreachable';
 }

@@ -16,7 +16,7 @@ import { bracketParams } from '../bracket-params';
 import { takeCallback } from '../../authorization/take-callback';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { CustodianError, ValidationError } from '../../errors';
-import { providerUnavailable } from '../../provider-unavailable-error';
+import { providerUnavailable, providerUnavailableCode } from '../../provider-unavailable-error';
 import { providerTimeoutMs } from '../../../providers/calls/provider-timeout';
 import { OperationLog } from '../../operation-log/operation-log';
 import {
@@ -224,7 +224,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     if (result.status === 'succeeded') return { ok: true, providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
     const code = result.errorCode ?? 'authorization_failed';
     const message = result.errorMessage ?? 'The connection could not be made.';
-    return { ok: false, errorType: providerUnavailable(code, message)?.code ?? code, message, providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
+    return { ok: false, errorType: providerUnavailableCode(code) ?? code, message, providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
   }
 
   /** Long enough for every provider call of the attempt to time out (PROVIDER_TIMEOUT or the entry's own), so the answer is the provider's 504, not a 503 pending. */
