@@ -6,7 +6,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { Catalog } from '../providers/load-catalog';
-import { ProviderCallError } from '../providers/auth-modes/provider-call-error';
+import { ProviderCallError } from '../providers/calls/provider-call-error';
+import { providerTimeoutMs } from '../providers/calls/provider-timeout';
 import { callbackUrlFor } from '../src/authorization/callback-url';
 import { AuthorizationError, obtainCredentials } from '../src/authorization/obtain-credentials';
 import type { Config } from '../src/config';
@@ -18,12 +19,14 @@ import { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentE
 import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
 import { OperationLog } from '../src/operation-log/operation-log';
 import { recordConnectionEvent } from '../src/webhooks/webhook-outbox';
+import { heartbeatWhileRunning } from './heartbeat';
+import { providerFailure } from './provider-failure';
 
 export interface AuthorizationActivityDeps {
   db: DataSource;
   cipher: Cipher;
   catalog: Catalog;
-  config: Pick<Config, 'serverUrl' | 'temporal'>;
+  config: Pick<Config, 'serverUrl' | 'temporal' | 'providerTimeoutMs'>;
   /** Starts or wakes connection workflows. */
   temporal?: Client;
   fetch?: typeof fetch;
@@ -61,6 +64,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
       const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted)) as Record<string, unknown>) : {};
       const redirected = attempt.authMode === 'OAUTH2' || attempt.authMode === 'OAUTH1';
       await log(attempt, 'info', redirected ? `callback received; exchanging the ${attempt.authMode === 'OAUTH1' ? 'verifier' : 'code'}` : 'checking the credentials');
+      const stopHeartbeat = heartbeatWhileRunning();
       try {
         const obtained = await obtainCredentials({
           entry,
@@ -74,6 +78,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
           scopes: integration.scopes,
           connectionConfig: attempt.connectionConfig,
           now: new Date(nowMs),
+          timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
           fetch: deps.fetch,
         });
         await attempts().update(
@@ -91,14 +96,17 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
         return { ok: true };
       } catch (error) {
         if (error instanceof ProviderCallError && error.kind === 'transient') {
-          await log(attempt, 'warn', `provider unavailable: ${error.message}`, { code: error.code });
-          throw ApplicationFailure.create({ message: error.message, type: error.code, nextRetryDelay: error.retryAfterMs });
+          await log(attempt, 'warn', `provider unavailable: ${error.message}`, { code: error.code, answerLost: error.answerLost });
+          // An exchange whose answer was lost is not sent again: the code (or verifier) is single-use. The workflow fails the attempt.
+          throw providerFailure(error, { retryLostAnswers: false });
         }
         if (error instanceof ProviderCallError || error instanceof AuthorizationError) {
           const errorCode = error instanceof ProviderCallError && (attempt.authMode === 'API_KEY' || attempt.authMode === 'BASIC') ? 'connection_test_failed' : error.code;
           return { ok: false, errorCode, errorMessage: error.message };
         }
         throw error;
+      } finally {
+        stopHeartbeat();
       }
     },
 

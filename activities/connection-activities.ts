@@ -2,10 +2,11 @@
  * Activities of the connection workflow, built by a factory so tests inject the database, clock and
  * fetch. They read and write credentials; what they return to the workflow is never a secret.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
 import type { Catalog } from '../providers/load-catalog';
-import { ProviderCallError } from '../providers/auth-modes/provider-call-error';
+import { ProviderCallError } from '../providers/calls/provider-call-error';
+import { providerTimeoutMs } from '../providers/calls/provider-timeout';
 import type { Config } from '../src/config';
 import { CredentialStore } from '../src/connections/credential-store';
 import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
@@ -16,13 +17,16 @@ import { EnvironmentEntity, IntegrationEntity, type ConnectionEntity } from '../
 import type { Logger } from '../src/logger';
 import { OperationLog } from '../src/operation-log/operation-log';
 import { recordConnectionEvent } from '../src/webhooks/webhook-outbox';
+import { REFRESH_RESPONSE_LOST } from '../workflows/connection-messages';
 import type { ConnectionSnapshot, ConnectionWebhookInput, FailureInput, RefreshInput, RefreshOutcome } from './connection-activity-types';
+import { heartbeatWhileRunning } from './heartbeat';
+import { providerFailure } from './provider-failure';
 
 export interface ConnectionActivityDeps {
   db: DataSource;
   cipher: Cipher;
   catalog: Catalog;
-  config: Pick<Config, 'refreshMarginMs' | 'verifyIntervalMs'>;
+  config: Pick<Config, 'refreshMarginMs' | 'verifyIntervalMs' | 'providerTimeoutMs'>;
   logger: Logger;
   fetch?: typeof fetch;
 }
@@ -35,19 +39,15 @@ interface Loaded {
   integration: IntegrationEntity;
 }
 
-/** A provider's Retry-After up to this long is honoured by the activity's own retries; longer ones go back to the workflow. */
-export const LONGEST_RETRY_AFTER_IN_ACTIVITY_MS = 30_000;
-
-/** Heartbeats every second while a provider call runs, so a crashed worker's attempt is retried within seconds. */
-function heartbeatWhileRunning(): () => void {
-  let context: Context;
-  try {
-    context = Context.current();
-  } catch {
-    return () => undefined; // called outside an activity (unit tests)
-  }
-  const timer = setInterval(() => context.heartbeat(), 1_000);
-  return () => clearInterval(timer);
+/** What one refresh attempt knows while it handles its provider's failure. */
+interface Attempt {
+  loaded: Loaded;
+  type: 'refresh' | 'verification';
+  versionAtStart: number;
+  now: Date;
+  started: number;
+  /** The marker of an earlier attempt was still set: that attempt's answer may have been lost. */
+  earlierAnswerLost: boolean;
 }
 
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
@@ -72,6 +72,58 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
 
   const log = (loaded: Loaded, line: Omit<Parameters<OperationLog['write']>[0], 'environmentId' | 'connectionRowId'>) =>
     oplog.write({ environmentId: loaded.environment.id, connectionRowId: loaded.row.id, ...line });
+
+  const durationOf = (attempt: Attempt) => Math.round(performance.now() - attempt.started);
+
+  async function onRenewed(attempt: Attempt, renewed: Awaited<ReturnType<typeof renewCredentials>>): Promise<RefreshOutcome> {
+    const { loaded, type, now } = attempt;
+    const { row } = loaded;
+    const durationMs = durationOf(attempt);
+    if (renewed.kind === 'verified') {
+      await store.recordVerified(row.id, now);
+      await log(loaded, { type, level: 'info', message: 'credentials verified', context: { durationMs } });
+      return { result: 'verified', expiresAt: row.expiresAt?.toISOString() ?? null, verifiedAt: now.toISOString() };
+    }
+    const won = await store.swap(row, attempt.versionAtStart, { credentials: renewed.credentials, expiresAt: renewed.expiresAt, connectionConfig: renewed.connectionConfig, now });
+    if (!won) {
+      await store.clearRefreshSent(row.id);
+      await log(loaded, { type, level: 'info', message: 'another writer stored credentials first; keeping theirs', context: { durationMs } });
+      const current = await store.load(row.id);
+      return current ? { result: 'superseded', expiresAt: current.expiresAt?.toISOString() ?? null } : { result: 'gone' };
+    }
+    await log(loaded, { type, level: 'info', message: 'credentials refreshed', context: { durationMs, expiresAt: renewed.expiresAt?.toISOString() ?? null } });
+    return { result: 'refreshed', expiresAt: renewed.expiresAt?.toISOString() ?? null, refreshedAt: now.toISOString() };
+  }
+
+  async function onProviderFailure(attempt: Attempt, error: ProviderCallError): Promise<RefreshOutcome> {
+    const { loaded, type, now } = attempt;
+    const { row } = loaded;
+    const durationMs = durationOf(attempt);
+    if (error.kind === 'transient') {
+      // The provider answered, or the request never left: nothing is unanswered. Otherwise the marker stays for the next attempt.
+      if (!error.answerLost) await store.clearRefreshSent(row.id);
+      await log(loaded, { type, level: 'warn', message: `attempt failed: ${error.message}`, context: { durationMs, code: error.code, httpStatus: error.httpStatus ?? null, answerLost: error.answerLost } });
+      throw providerFailure(error, { retryLostAnswers: true });
+    }
+    // A permanent refusal after someone else already rotated the token is a lost race, not a failure.
+    const versionNow = await store.currentVersion(row.id);
+    if (versionNow === null) return { result: 'gone' };
+    if (versionNow !== attempt.versionAtStart) {
+      await store.clearRefreshSent(row.id);
+      await log(loaded, { type, level: 'info', message: `provider refused (${error.code}) but newer credentials were stored meanwhile`, context: { durationMs } });
+      const current = await store.load(row.id);
+      return { result: 'superseded', expiresAt: current?.expiresAt?.toISOString() ?? null };
+    }
+    const lost = attempt.earlierAnswerLost && error.code === 'invalid_grant';
+    const code = lost ? REFRESH_RESPONSE_LOST : error.code;
+    const message = lost
+      ? `the provider refused the refresh token after the answer to an earlier refresh was lost (it rotated the token for a response we never read): ${error.message}`
+      : `provider refused the credentials: ${error.message}`;
+    await store.recordFailure(row.id, 'invalid', code, now);
+    await log(loaded, { type, level: 'error', message, context: { durationMs, code, providerCode: error.code, httpStatus: error.httpStatus ?? null } });
+    await log(loaded, { type: 'status_change', level: 'warn', message: 'connection is now invalid', context: { from: row.status, to: 'invalid', code } });
+    return { result: 'invalid', errorCode: code };
+  }
 
   return {
     /** What the workflow needs to schedule the connection; null when it was deleted. */
@@ -103,65 +155,48 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
     /**
      * Refreshes (or re-mints, or verifies) the credentials. Transient provider trouble throws a
      * retryable failure (honouring Retry-After); a permanent refusal marks the row invalid unless
-     * another writer stored new credentials meanwhile.
+     * another writer stored new credentials meanwhile. A refresh leaves a marker on the row while its
+     * request may be at the provider, so the next attempt knows when an answer was lost.
      */
     async refreshCredentials({ connectionRowId, nowMs }: RefreshInput): Promise<RefreshOutcome> {
       const loaded = await load(connectionRowId);
       if (!loaded) return { result: 'gone' };
       const { row, integration } = loaded;
-      const versionAtStart = row.credentialsVersion;
-      const now = new Date(nowMs);
-      const started = performance.now();
-      const type = upkeepKind(entryOf(integration), store.credentialsOf(row)) === 'verify' ? 'verification' : 'refresh';
+      const entry = entryOf(integration);
+      const credentials = store.credentialsOf(row);
+      const upkeep = upkeepKind(entry, credentials);
+      const attempt: Attempt = {
+        loaded,
+        type: upkeep === 'verify' ? 'verification' : 'refresh',
+        versionAtStart: row.credentialsVersion,
+        now: new Date(nowMs),
+        started: performance.now(),
+        earlierAnswerLost: upkeep === 'refresh' && row.refreshAttemptStartedAt !== null,
+      };
+      if (attempt.earlierAnswerLost) {
+        await log(loaded, { type: 'refresh', level: 'warn', message: 'the answer to an earlier refresh request was lost; sending the same refresh token again', context: { sentAt: row.refreshAttemptStartedAt!.toISOString() } });
+      }
+      // Only a refresh token can be spent by an answer we never read; minting and verifying are repeatable.
+      if (upkeep === 'refresh') await store.markRefreshSent(row.id, new Date());
       const stopHeartbeat = heartbeatWhileRunning();
       try {
         const renewed = await renewCredentials({
-          entry: entryOf(integration),
-          credentials: store.credentialsOf(row),
+          entry,
+          credentials,
           connectionConfig: row.connectionConfig,
           clientId: integration.clientId,
           clientSecret: integration.clientSecretEncrypted ? deps.cipher.decrypt(integration.clientSecretEncrypted) : null,
           scopes: integration.scopes,
-          now,
+          now: attempt.now,
+          timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
           fetch: deps.fetch,
         });
-        const durationMs = Math.round(performance.now() - started);
-        if (renewed.kind === 'verified') {
-          await store.recordVerified(row.id, now);
-          await log(loaded, { type, level: 'info', message: 'credentials verified', context: { durationMs } });
-          return { result: 'verified', expiresAt: row.expiresAt?.toISOString() ?? null, verifiedAt: now.toISOString() };
-        }
-        const won = await store.swap(row, versionAtStart, { credentials: renewed.credentials, expiresAt: renewed.expiresAt, connectionConfig: renewed.connectionConfig, now });
-        if (!won) {
-          await log(loaded, { type, level: 'info', message: 'another writer stored credentials first; keeping theirs', context: { durationMs } });
-          const current = await store.load(row.id);
-          return current ? { result: 'superseded', expiresAt: current.expiresAt?.toISOString() ?? null } : { result: 'gone' };
-        }
-        await log(loaded, { type, level: 'info', message: 'credentials refreshed', context: { durationMs, expiresAt: renewed.expiresAt?.toISOString() ?? null } });
-        return { result: 'refreshed', expiresAt: renewed.expiresAt?.toISOString() ?? null, refreshedAt: now.toISOString() };
+        return await onRenewed(attempt, renewed);
       } catch (error) {
-        const durationMs = Math.round(performance.now() - started);
-        if (!(error instanceof ProviderCallError)) throw error;
-        if (error.kind === 'transient') {
-          await log(loaded, { type, level: 'warn', message: `attempt failed: ${error.message}`, context: { durationMs, code: error.code, httpStatus: error.httpStatus ?? null } });
-          // A long Retry-After is waited out by the workflow's own timer, so expiry can still turn the connection degraded.
-          if (error.retryAfterMs !== undefined && error.retryAfterMs > LONGEST_RETRY_AFTER_IN_ACTIVITY_MS) {
-            throw ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: true, details: [{ retryAfterMs: error.retryAfterMs }] });
-          }
-          throw ApplicationFailure.create({ message: error.message, type: error.code, nextRetryDelay: error.retryAfterMs });
-        }
-        // A permanent refusal after someone else already rotated the token is a lost race, not a failure.
-        const versionNow = await store.currentVersion(row.id);
-        if (versionNow === null) return { result: 'gone' };
-        if (versionNow !== versionAtStart) {
-          await log(loaded, { type, level: 'info', message: `provider refused (${error.code}) but newer credentials were stored meanwhile`, context: { durationMs } });
-          const current = await store.load(row.id);
-          return { result: 'superseded', expiresAt: current?.expiresAt?.toISOString() ?? null };
-        }
-        await store.recordFailure(row.id, 'invalid', error.code, now);
-        await log(loaded, { type, level: 'error', message: `provider refused the credentials: ${error.message}`, context: { durationMs, code: error.code, httpStatus: error.httpStatus ?? null } });
-        await log(loaded, { type: 'status_change', level: 'warn', message: 'connection is now invalid', context: { from: row.status, to: 'invalid', code: error.code } });
-        return { result: 'invalid', errorCode: error.code };
+        if (error instanceof ProviderCallError) return await onProviderFailure(attempt, error);
+        // Not a provider failure (a connection config that no longer fits the catalog…): nothing was sent.
+        if (upkeep === 'refresh') await store.clearRefreshSent(row.id);
+        throw error;
       } finally {
         stopHeartbeat();
       }

@@ -8,6 +8,7 @@ import { CustodianError } from '../src/errors';
 import { joinUrlTemplate, parseTemplate, placeholdersOf, urlPositions, type PlaceholderSource, type UrlPosition } from './template';
 import type { DeepReadonly } from './deep-freeze';
 import { urlProblem } from './url-rules';
+import { MAX_PROVIDER_TIMEOUT_MS } from './calls/provider-timeout';
 
 /** Auth modes Custodian implements. */
 export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE'] as const;
@@ -147,6 +148,8 @@ function entryShape<Q extends Quality>(quality: Q) {
     token_request_auth_method: z.enum(['basic']).optional(),
     disable_pkce: z.boolean().optional(),
     token_expiration_buffer: z.number().int().nonnegative().optional(),
+    // Ours, not Nango's: seconds one call to this provider may take, overriding PROVIDER_TIMEOUT (capped, see provider-timeout.ts).
+    request_timeout: z.number().int().min(1).max(MAX_PROVIDER_TIMEOUT_MS / 1000).optional(),
     expires_in_unit: z.enum(['seconds', 'milliseconds']).optional(),
     token_response_metadata: z.array(z.string().min(1)).optional(),
     redirect_uri_metadata: z.array(z.string().min(1)).optional(),

@@ -3,6 +3,7 @@
  * together (one line each) and the process stops; the result is frozen.
  */
 import { z } from 'zod';
+import { MAX_PROVIDER_TIMEOUT_MS } from '../providers/calls/provider-timeout';
 import { ConfigError } from './errors';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
@@ -102,6 +103,8 @@ const envSchema = z.object({
   REFRESH_MARGIN: duration('15m'),
   /** How often API key, basic and verifiable OAuth 1.0a credentials are re-checked against the provider. */
   VERIFY_INTERVAL: duration('24h'),
+  /** Timeout of one provider call (token endpoint, OAuth 1.0a, verification); a catalog entry's `request_timeout` overrides it. */
+  PROVIDER_TIMEOUT: duration('60s').refine((ms) => ms >= 1 && ms <= MAX_PROVIDER_TIMEOUT_MS, { message: `must be at most ${MAX_PROVIDER_TIMEOUT_MS / 60_000}m (and more than 0)` }),
   /** Timeout of one webhook delivery attempt. */
   WEBHOOK_TIMEOUT: duration('20s'),
   /** How long failed webhook deliveries are retried. */
@@ -140,6 +143,8 @@ export interface Config {
   readonly secretKey?: string;
   readonly refreshMarginMs: number;
   readonly verifyIntervalMs: number;
+  /** Limit of one provider call (PROVIDER_TIMEOUT). */
+  readonly providerTimeoutMs: number;
   readonly webhookTimeoutMs: number;
   readonly webhookRetryForMs: number;
   readonly allowPrivateWebhookTargets: boolean;
@@ -188,6 +193,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     secretKey: e.CUSTODIAN_SECRET_KEY,
     refreshMarginMs: e.REFRESH_MARGIN,
     verifyIntervalMs: e.VERIFY_INTERVAL,
+    providerTimeoutMs: e.PROVIDER_TIMEOUT,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT,
     webhookRetryForMs: e.WEBHOOK_RETRY_FOR,
     allowPrivateWebhookTargets: e.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? mode === 'dev',

@@ -26,6 +26,11 @@ interface CatalogueEntry {
   readonly message: string;
   /** When the code is used (the README's "meaning" column). */
   readonly meaning: string;
+  /**
+   * The thrown message is shown although the status is a 5xx: it names the provider that failed (the caller
+   * can do nothing about it, but should know whom to wait for) and passed the provider call's redaction.
+   */
+  readonly showsMessage?: boolean;
   /** Seconds sent in `Retry-After` (dependency codes). */
   readonly retryAfterSeconds?: number;
   readonly variants?: Readonly<Record<string, { readonly status: number; readonly meaning: string }>>;
@@ -98,8 +103,8 @@ export const ERROR_CATALOGUE = {
   invalid_state: { status: 400, kind: 'request', message: 'This authorization link is invalid, expired or has already been used', meaning: 'an OAuth callback whose `state` is unknown, expired or already used (callback page)' },
 
   // Dependencies
-  provider_unreachable: { status: 502, kind: 'dependency', message: 'The provider could not be reached', meaning: 'the provider refused the connection, reset it or could not be resolved' },
-  provider_timeout: { status: 504, kind: 'dependency', message: 'The provider did not answer in time', meaning: 'the provider did not answer within the timeout' },
+  provider_unreachable: { status: 502, kind: 'dependency', showsMessage: true, message: 'The provider could not be reached', meaning: 'the provider refused the connection, reset it or could not be resolved' },
+  provider_timeout: { status: 504, kind: 'dependency', showsMessage: true, message: 'The provider did not answer in time', meaning: 'the provider did not answer within the timeout' },
   database_unavailable: {
     status: 503,
     kind: 'dependency',

@@ -40,9 +40,9 @@ export class CustodianError<C extends ErrorCode = ErrorCode> extends Error {
     this.payload = options.payload;
   }
 
-  /** Whether the message may be shown to an API client (5xx messages stay generic). */
+  /** Whether the message may be shown to an API client (5xx messages stay generic unless the catalogue says otherwise). */
   get expose(): boolean {
-    return this.status < 500;
+    return this.status < 500 || catalogueEntry(this.code).showsMessage === true;
   }
 }
 

@@ -24,6 +24,9 @@ export interface AuthorizationState {
   errorMessage: string | null;
 }
 
+/** How many times the authorization workflow asks a provider that is unavailable before the attempt fails. */
+export const PROVIDER_ATTEMPTS = 3;
+
 /** The API stored the callback parameters (encrypted) on the attempt row. */
 export const callbackReceivedSignal = defineSignal<[]>('callbackReceived');
 export const authorizationStateQuery = defineQuery<AuthorizationState>('state');

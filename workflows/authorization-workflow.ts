@@ -3,15 +3,23 @@
  * flows) or a timeout, obtain the credentials, store the connection, wake its connection workflow,
  * send the auth webhook, finish with a non-secret result. Secrets stay on the attempt row.
  */
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { AuthorizationActivities } from '../activities/authorization-activities';
-import { authorizationStateQuery, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from './authorization-messages';
+import { PROVIDER_ATTEMPTS, authorizationStateQuery, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from './authorization-messages';
 import { startWebhookDeliveries } from './webhook-delivery-workflow';
 
-const { obtainCredentials, storeConnection, wakeConnectionWorkflow, failAttempt } = proxyActivities<AuthorizationActivities>({
+const { storeConnection, wakeConnectionWorkflow, failAttempt } = proxyActivities<AuthorizationActivities>({
   startToCloseTimeout: '1 minute',
-  // An authorization code is single-use: the exchange is not repeated once the provider answered (see obtainCredentials).
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+});
+
+// The provider call. An authorization code is single-use: the exchange is not repeated once the provider
+// may have processed it (see obtainCredentials and activities/provider-failure.ts).
+const { obtainCredentials } = proxyActivities<AuthorizationActivities>({
+  // Above the longest a provider call may take (5 min, providers/calls/provider-timeout.ts) plus the database work.
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '5 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: PROVIDER_ATTEMPTS },
 });
 
 export async function authorizationWorkflow(input: AuthorizationInput): Promise<AuthorizationState> {
@@ -40,7 +48,15 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     return fail('authorization_timeout', 'The authorization was not completed in time');
   }
   state.status = 'exchanging';
-  const obtained = await obtainCredentials({ attemptId: input.attemptId, nowMs: Date.now() });
+  let obtained;
+  try {
+    obtained = await obtainCredentials({ attemptId: input.attemptId, nowMs: Date.now() });
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    // The provider stayed unreachable or silent through every attempt: the attempt fails with that code (provider_timeout…).
+    const { code, message } = providerFailureOf(error);
+    return fail(code, message);
+  }
   if (!obtained.ok) return fail(obtained.errorCode, obtained.errorMessage);
   const stored = await storeConnection({ attemptId: input.attemptId });
   state.operation = stored.operation;
@@ -48,4 +64,11 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
   await startWebhookDeliveries(stored.deliveryIds);
   state.status = 'succeeded';
   return state;
+}
+
+/** The code and message of a failed obtainCredentials activity: its ApplicationFailure's, else a generic one. */
+function providerFailureOf(error: ActivityFailure): { code: string; message: string } {
+  const { cause } = error;
+  if (cause instanceof ApplicationFailure && cause.type) return { code: cause.type, message: cause.message };
+  return { code: 'authorization_failed', message: 'The credentials could not be obtained from the provider' };
 }

@@ -7,6 +7,14 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export type ConnectionStatus = 'active' | 'degraded' | 'invalid';
 
+/**
+ * The error code of a connection whose provider refused its refresh token (`invalid_grant`) right after
+ * an earlier refresh with that token went unanswered (our timeout after sending, a worker that died
+ * mid-call): the provider most likely rotated the token for a response we never read. The token is gone
+ * all the same, but nobody revoked anything.
+ */
+export const REFRESH_RESPONSE_LOST = 'refresh_response_lost';
+
 /** What the workflow carries across continue-as-new (JSON-plain). */
 export interface CarriedState {
   status: ConnectionStatus;

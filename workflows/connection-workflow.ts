@@ -20,6 +20,7 @@ import {
 import type { ConnectionActivities } from '../activities/connection-activities';
 import type { ConnectionSnapshot, ConnectionWebhookInput, RefreshOutcome } from '../activities/connection-activity-types';
 import {
+  REFRESH_RESPONSE_LOST,
   credentialsReplacedSignal,
   deletedSignal,
   markInvalidSignal,
@@ -42,9 +43,13 @@ const { describeConnection, markConnectionInvalid, prepareConnectionWebhook, rec
 
 // The provider call: a few quick retries for blips; longer outages are paced by the workflow (retryDelayMs).
 const { refreshCredentials } = proxyActivities<ConnectionActivities>({
-  startToCloseTimeout: '1 minute',
-  // The activity heartbeats while it waits on the provider: a crashed worker's attempt is retried after 5 s, not 1 min.
+  // Above the longest a provider call may take (MAX_PROVIDER_TIMEOUT_MS, 5 min) plus the attempt's database
+  // work: Temporal never retries an attempt whose call is still waiting on the provider, since that retry
+  // would send the same rotating refresh token while the first may still be processed.
+  startToCloseTimeout: '10 minutes',
+  // The activity heartbeats every second while it waits on the provider: a crashed worker's attempt is retried after 5 s.
   heartbeatTimeout: '5 seconds',
+  // The first retry comes 1 s after an attempt whose answer was lost: the same refresh token again, within a provider's reuse interval.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
@@ -118,7 +123,12 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         state.status = 'invalid';
         state.lastErrorCode = outcome.errorCode;
         state.retryAt = null;
-        await notifyFailure(outcome.errorCode, 'The provider rejected the credentials');
+        await notifyFailure(
+          outcome.errorCode,
+          outcome.errorCode === REFRESH_RESPONSE_LOST
+            ? 'The provider no longer accepts the refresh token: it rotated it for a refresh whose answer was lost'
+            : 'The provider rejected the credentials',
+        );
         return result(outcome.errorCode);
       case 'superseded':
         snapshot = await describeConnection({ connectionRowId });

@@ -5,22 +5,18 @@
  * POSTs without a body; every protocol parameter travels in the signed `Authorization: OAuth …`
  * header, as Nango's client sends them. Answers are form-encoded (§2.1, §2.3); JSON is read too.
  *
- * Failures become a {@link ProviderCallError}: no answer, 5xx, 408 and 429 are transient; any other
- * refusal is permanent. Messages name the endpoint, the status and the provider's `oauth_problem`
- * (OAuth Problem Reporting), never a token, secret or verifier.
+ * Calls go through {@link callProvider} (no answer, 5xx, 408 and 429 are transient); what a refusal is
+ * here — any other non-2xx, or a 2xx carrying an `oauth_problem` (OAuth Problem Reporting) — is said below.
  */
 import type { ProviderEntry } from '../catalog-schema';
 import { CustodianError } from '../../src/errors';
+import { callProvider, type ProviderAnswer, type ProviderFetch } from '../calls/call-provider';
 import { interpolateUrl } from '../interpolate';
 import type { ConnectionConfig } from './auth-mode';
 import { oauth1AuthorizationHeader } from './oauth1-signing';
-import { ProviderCallError, retryAfter } from './provider-call-error';
 
 /** A fetch implementation (the global one by default). */
-export type OAuth1Fetch = (url: string, init: RequestInit) => Promise<Response>;
-
-/** OAuth 1.0a token endpoint calls give up after 15 seconds. */
-export const OAUTH1_TIMEOUT_MS = 15_000;
+export type OAuth1Fetch = ProviderFetch;
 
 interface CallInput {
   readonly entry: ProviderEntry;
@@ -28,7 +24,8 @@ interface CallInput {
   readonly consumerKey: string;
   readonly consumerSecret: string;
   readonly fetch?: OAuth1Fetch;
-  readonly timeoutMs?: number;
+  /** PROVIDER_TIMEOUT or the entry's `request_timeout`. */
+  readonly timeoutMs: number;
 }
 
 /** Input of {@link getRequestToken}. */
@@ -74,9 +71,7 @@ export async function getRequestToken(input: GetRequestTokenInput): Promise<Requ
   });
   // §2.1: the server must confirm the callback; an OAuth 1.0 (no "a") server would not send a verifier back.
   const confirmed = answer.params['oauth_callback_confirmed'];
-  if (confirmed !== undefined && confirmed !== 'true') {
-    throw new ProviderCallError('provider_rejected', 'permanent', `The request token endpoint ${answer.endpoint} did not confirm the callback URL`, { httpStatus: answer.status });
-  }
+  if (confirmed !== undefined && confirmed !== 'true') throw answer.refused('provider_rejected', ' without confirming the callback URL');
   return { token: answer.token, tokenSecret: answer.tokenSecret };
 }
 
@@ -109,15 +104,13 @@ interface SignedCall {
 }
 
 interface Answer {
-  readonly endpoint: string;
-  readonly status: number;
   readonly token: string;
   readonly tokenSecret: string;
   readonly params: Record<string, string>;
+  refused: ProviderAnswer['refused'];
 }
 
 async function call(input: CallInput, request: SignedCall): Promise<Answer> {
-  const endpoint = `${request.name} ${endpointName(request.url)}`;
   const authorization = oauth1AuthorizationHeader({
     method: 'POST',
     url: request.url,
@@ -128,38 +121,28 @@ async function call(input: CallInput, request: SignedCall): Promise<Answer> {
     oauthParams: request.oauthParams,
     signatureMethod: input.entry.signature_method,
   });
-  const signal = AbortSignal.timeout(input.timeoutMs ?? OAUTH1_TIMEOUT_MS);
-  let status: number;
-  let headers: Headers;
-  let body: string;
-  try {
-    const response = await (input.fetch ?? fetch)(request.url, { method: 'POST', headers: { authorization, accept: 'application/x-www-form-urlencoded, application/json;q=0.9, */*;q=0.5' }, signal });
-    status = response.status;
-    headers = response.headers;
-    body = await response.text();
-  } catch (error) {
-    if (signal.aborted) throw new ProviderCallError('provider_timeout', 'transient', `The ${endpoint} did not answer in time`);
-    throw new ProviderCallError('provider_unreachable', 'transient', `Could not reach the ${endpoint}${networkReason(error)}`, { cause: error });
-  }
-  const params = parseAnswer(body);
-  const answered = `The ${endpoint} answered ${status}`;
-  const options = { httpStatus: status };
-  if (status === 429 || status >= 500) {
-    // These calls run in an API request or an activity, never in workflow code: the wall clock is the clock.
-    const retryAfterMs = retryAfter(headers.get('retry-after'), new Date());
-    throw new ProviderCallError(status === 429 ? 'provider_rate_limited' : 'provider_server_error', 'transient', answered, { ...options, retryAfterMs });
-  }
-  if (status === 408) throw new ProviderCallError('provider_timeout', 'transient', `${answered} (request timeout)`, options);
-  const problem = problemOf(params, [input.consumerSecret, ...request.secrets]);
-  if (status < 200 || status >= 300) throw new ProviderCallError(status === 401 ? request.refusedCode : 'provider_rejected', 'permanent', `${answered}${problem}`, options);
+  const answer = await callProvider({
+    provider: input.entry.display_name,
+    endpoint: request.name,
+    url: request.url,
+    method: 'POST',
+    headers: { authorization, accept: 'application/x-www-form-urlencoded, application/json;q=0.9, */*;q=0.5' },
+    timeoutMs: input.timeoutMs,
+    // With PLAINTEXT the signature in the header is the consumer and token secrets themselves.
+    secrets: [input.consumerSecret, authorization, ...request.secrets],
+    describeBody: (body) => problemOf(parseAnswer(body)),
+    fetch: input.fetch,
+  });
+  const params = parseAnswer(answer.body);
+  if (!answer.ok) throw answer.refused(answer.status === 401 ? request.refusedCode : 'provider_rejected');
   const token = params['oauth_token'];
   const tokenSecret = params['oauth_token_secret'];
   if (!token || !tokenSecret) {
     // A 2xx with an oauth_problem is a refusal; one without the token pair is a garbled answer, maybe passing.
-    if (problem !== '') throw new ProviderCallError('provider_rejected', 'permanent', `${answered}${problem}`, options);
-    throw new ProviderCallError('provider_malformed_response', 'transient', `${answered} without oauth_token and oauth_token_secret`, options);
+    if (problemOf(params) !== '') throw answer.refused('provider_rejected');
+    throw answer.unusable('provider_malformed_response', ' without oauth_token and oauth_token_secret');
   }
-  return { endpoint: endpointName(request.url), status, token, tokenSecret, params };
+  return { token, tokenSecret, params, refused: answer.refused };
 }
 
 function endpoint(entry: ProviderEntry, key: 'request_url' | 'token_url', connectionConfig: ConnectionConfig): string {
@@ -186,21 +169,8 @@ function parseAnswer(body: string): Record<string, string> {
 }
 
 /** ` (oauth_problem)` when the provider reported one; kept to a short token so a provider cannot smuggle text through it. */
-function problemOf(params: Record<string, string>, secrets: readonly string[]): string {
+function problemOf(params: Record<string, string>): string {
   const problem = params['oauth_problem'];
   if (problem === undefined || problem === '') return '';
-  const redacted = secrets.filter((secret) => secret !== '').reduce((out, secret) => out.split(secret).join('[redacted]'), problem);
-  return ` (${redacted.replace(/[^\w.:-]/g, '_').slice(0, 64)})`;
-}
-
-function endpointName(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname}`;
-}
-
-function networkReason(error: unknown): string {
-  // fetch() rejects with TypeError('fetch failed') whose cause carries the system error code (ECONNREFUSED, ENOTFOUND…).
-  const cause = error instanceof Error ? error.cause : undefined;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? `: ${code}` : '';
+  return ` (${problem.replace(/[^\w.:-]/g, '_').slice(0, 64)})`;
 }

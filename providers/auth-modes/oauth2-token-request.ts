@@ -3,27 +3,25 @@
  * authorization code exchange, the refresh, and the client credentials grant. Each answer is
  * normalised into a {@link TokenSet}; each failure becomes a {@link ProviderCallError}.
  *
- * openid-client sends the request (client authentication, headers, body); the response is read
- * from what our `customFetch` captured, because openid-client's response checks are stricter than
- * many providers (it requires `token_type` to be `bearer`, HTTP 200 exactly, a JSON content-type,
- * and validates any `id_token` against an issuer we only guess), and its errors carry the token
- * response in their `cause`. Those errors are therefore dropped, never re-thrown.
+ * openid-client builds the request (client authentication, headers, body); our `customFetch` sends it
+ * through {@link callProvider} and keeps what it made of the answer, because openid-client's response
+ * checks are stricter than many providers (it requires `token_type` to be `bearer`, HTTP 200 exactly, a
+ * JSON content-type, and validates any `id_token` against an issuer we only guess), and its errors
+ * carry the token response in their `cause`. Those errors are therefore dropped, never re-thrown.
  */
 import { Configuration, ClientSecretPost, allowInsecureRequests, customFetch, genericGrantRequest } from 'openid-client';
 import type { ClientAuth, CustomFetchOptions } from 'openid-client';
-import { CustodianError } from '../../src/errors';
+import { CustodianError, type ErrorCode } from '../../src/errors';
 import type { TokenSet } from '../../src/connections/credentials';
+import { callProvider, type ProviderAnswer, type ProviderFetch } from '../calls/call-provider';
+import { ProviderCallError } from '../calls/provider-call-error';
 import type { ProviderEntry } from '../catalog-schema';
 import { interpolateParam, interpolateUrl } from '../interpolate';
 import { parseTemplate, placeholdersOf } from '../template';
 import type { ConnectionConfig } from './auth-mode';
-import { classifyTokenEndpointFailure, type ClassifyContext, type TokenEndpointFailure } from './provider-call-error';
-
-export { ProviderCallError, classifyTokenEndpointFailure } from './provider-call-error';
-export type { ProviderCallErrorCode, ProviderCallErrorKind } from './provider-call-error';
 
 /** A fetch implementation (the global one by default). */
-export type TokenFetch = (url: string, init: RequestInit) => Promise<Response>;
+export type TokenFetch = ProviderFetch;
 
 /** What every token endpoint call takes. */
 export interface TokenRequestInput {
@@ -34,8 +32,8 @@ export interface TokenRequestInput {
   /** The caller's clock (a workflow's time): `expiresAt` is computed from it, never from `Date.now()`. */
   readonly now: Date;
   readonly fetch?: TokenFetch;
-  /** Limit for the whole call, reading the body included; {@link DEFAULT_TIMEOUT_MS} by default. */
-  readonly timeoutMs?: number;
+  /** Limit for the whole call, reading the body included (PROVIDER_TIMEOUT or the entry's `request_timeout`). */
+  readonly timeoutMs: number;
 }
 
 /** Input of {@link refreshAccessToken}. */
@@ -57,12 +55,15 @@ export interface MintClientCredentialsTokenInput extends TokenRequestInput {
   readonly scopes: readonly string[];
 }
 
-/** Token endpoint calls give up after 15 seconds. */
-export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Lifetime assumed for a client credentials token whose response states none: minting again is cheap, so assume short. */
 export const CLIENT_CREDENTIALS_DEFAULT_LIFETIME_MS = 55 * 60 * 1000;
 
 const DEFAULT_SCOPE_SEPARATOR = ' ';
+// OAuth error codes that mean the grant or the client itself is refused (RFC 6749 §5.2).
+const REFUSAL_CODES = new Set<string>(['invalid_grant', 'invalid_client', 'unauthorized_client'] satisfies ErrorCode[]);
+// Error codes that say "try again later" even on a 4xx or 2xx (RFC 6749 §4.1.2.1 defines them; some token endpoints reuse them).
+const TEMPORARY_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
+const MAX_ERROR_CODE_LENGTH = 64;
 // Set by the grant itself; a catalog parameter of the same name would contradict the request.
 const GRANT_PARAMETERS = new Set(['grant_type', 'client_id', 'client_secret', 'refresh_token', 'code', 'redirect_uri', 'code_verifier']);
 // Fake providers in tests are plain-HTTP servers on the loopback interface; nothing else may skip TLS.
@@ -124,44 +125,48 @@ interface GrantRequest {
 }
 
 interface Capture {
-  failure?: Extract<TokenEndpointFailure, { type: 'network' }>;
-  response?: Extract<TokenEndpointFailure, { type: 'response' }>;
+  answer?: ProviderAnswer;
+  failure?: ProviderCallError;
 }
 
 async function requestToken(input: TokenRequestInput, request: GrantRequest): Promise<TokenSet> {
   const endpoint = interpolateUrl(request.url, input);
   const capture: Capture = {};
-  const config = configurationFor(input, endpoint, capture);
+  const config = configurationFor(input, { endpoint, secrets: [input.clientSecret, ...request.secrets] }, capture);
   let rejection: unknown;
   try {
     await genericGrantRequest(config, request.grantType, request.params);
   } catch (error) {
     rejection = error;
   }
-  const context: ClassifyContext = { endpoint, now: input.now, secrets: [input.clientSecret, ...request.secrets] };
-  if (capture.failure) throw classifyTokenEndpointFailure(capture.failure, context);
-  const response = capture.response;
-  if (!response) {
+  if (capture.failure) throw capture.failure;
+  const answer = capture.answer;
+  if (!answer) {
     // openid-client refused before sending (e.g. a non-https URL): a configuration problem, not a provider one.
     const reason = rejection instanceof Error ? rejection.message : String(rejection);
     throw new CustodianError('token_request_not_sent', `The token request to ${new URL(endpoint).origin} was not sent: ${reason}`, { cause: rejection });
   }
-  if (response.status < 200 || response.status >= 300) throw classifyTokenEndpointFailure(response, context);
-  return normaliseTokenResponse(response, input, context);
+  return normaliseTokenResponse(answer, input);
 }
 
-function configurationFor(input: TokenRequestInput, endpoint: string, capture: Capture): Configuration {
-  const url = new URL(endpoint);
+interface Target {
+  readonly endpoint: string;
+  /** Everything secret the request carries (the client secret, the refresh token, the code…). */
+  readonly secrets: readonly string[];
+}
+
+function configurationFor(input: TokenRequestInput, target: Target, capture: Capture): Configuration {
+  const url = new URL(target.endpoint);
   // Nango's `authorization_method: header` (simple-oauth2's option) also means client_secret_basic (Notion, Airtable, Reddit).
   const basic = input.entry.token_request_auth_method === 'basic' || input.entry.authorization_method === 'header';
   const clientAuth = basic ? plainClientSecretBasic(input.clientId, input.clientSecret) : ClientSecretPost(input.clientSecret);
   // No discovery: the catalog names the token endpoint, and most providers publish no metadata.
-  const config = new Configuration({ issuer: url.origin, token_endpoint: endpoint }, input.clientId, undefined, clientAuth);
+  const config = new Configuration({ issuer: url.origin, token_endpoint: target.endpoint }, input.clientId, undefined, clientAuth);
   // Deprecated only to stand out; plain http is allowed for loopback fake providers alone (see LOOPBACK_HOSTS).
   if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) allowInsecureRequests(config);
-  // Our own signal (below) bounds the call, reading the body included.
+  // callProvider's own timeout bounds the call, reading the body included.
   config.timeout = undefined;
-  config[customFetch] = capturingFetch(input, capture);
+  config[customFetch] = capturingFetch(input, target, capture);
   return config;
 }
 
@@ -176,24 +181,37 @@ function plainClientSecretBasic(clientId: string, clientSecret: string): ClientA
   };
 }
 
-function capturingFetch(input: TokenRequestInput, capture: Capture) {
-  const send = input.fetch ?? fetch;
-  const signal = AbortSignal.timeout(input.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+function capturingFetch(input: TokenRequestInput, target: Target, capture: Capture) {
   return async (url: string, options: CustomFetchOptions): Promise<Response> => {
+    const { method, headers, body } = encodeBody(options, input.entry);
     try {
-      const response = await send(url, { ...encodeBody(options, input.entry), redirect: options.redirect, signal });
-      const copy = response.clone();
-      capture.response = { type: 'response', status: response.status, headers: response.headers, body: await response.text() };
-      return copy;
+      capture.answer = await callProvider({
+        provider: input.entry.display_name,
+        endpoint: 'token endpoint',
+        url,
+        method,
+        headers,
+        body,
+        redirect: options.redirect,
+        timeoutMs: input.timeoutMs,
+        // The Basic credentials hide the client secret from a plain search, and a provider could echo them encoded.
+        secrets: [...target.secrets, (headers['authorization'] ?? '').replace(/^Basic /i, '')],
+        describeBody: (text) => describe(oauthErrorOf(text)),
+        now: input.now,
+        fetch: input.fetch,
+      });
     } catch (error) {
-      capture.failure = { type: 'network', error, timedOut: signal.aborted };
+      if (error instanceof ProviderCallError) capture.failure = error;
       throw error;
     }
+    // openid-client reads this copy (and fails on it where it is stricter than providers); the captured answer decides.
+    return new Response(capture.answer.body, { status: capture.answer.status, headers: capture.answer.headers });
   };
 }
 
-function encodeBody(options: CustomFetchOptions, entry: ProviderEntry): RequestInit {
-  const { method, headers, body } = options;
+function encodeBody(options: CustomFetchOptions, entry: ProviderEntry): { method: string; headers: Record<string, string>; body?: string | URLSearchParams } {
+  const { method, headers } = options;
+  const body = typeof options.body === 'string' || options.body instanceof URLSearchParams ? options.body : undefined;
   if (entry.body_format !== 'json' || !(body instanceof URLSearchParams)) return { method, headers, body };
   // openid-client only builds form bodies; providers with `body_format: json` (Notion) want the same fields as JSON.
   return { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(Object.fromEntries(body)) };
@@ -219,18 +237,20 @@ function requiredTokenUrl(entry: ProviderEntry): string {
 }
 
 /**
- * The token set of a 2xx token response. Expiry: `expires_in` (seconds, or milliseconds with
- * `expires_in_unit`) from the caller's `now`; else the access token's JWT `exp`; else null.
- * A body that is not JSON or has no string `access_token` is a (transient) malformed response.
+ * The token set of a token response. A refusal is an OAuth error body, whatever the status (GitHub
+ * answers refused grants with 200), or any other non-2xx. Expiry: `expires_in` (seconds, or milliseconds
+ * with `expires_in_unit`) from the caller's `now`; else the access token's JWT `exp`; else null. A 2xx
+ * that is not JSON or has no string `access_token` is a (transient) malformed response.
  */
-function normaliseTokenResponse(
-  response: Extract<TokenEndpointFailure, { type: 'response' }>,
-  input: TokenRequestInput,
-  context: ClassifyContext,
-): TokenSet {
-  const raw = parseJsonObject(response.body);
+function normaliseTokenResponse(answer: ProviderAnswer, input: TokenRequestInput): TokenSet {
+  const raw = parseJsonObject(answer.body);
+  const oauthError = oauthErrorOf(answer.body);
+  if (oauthError && TEMPORARY_ERRORS.has(oauthError.error)) throw answer.unusable('provider_server_error');
+  if (oauthError) throw answer.refused(REFUSAL_CODES.has(oauthError.error) ? (oauthError.error as ErrorCode) : 'provider_rejected');
+  if (!answer.ok) throw answer.refused('provider_rejected', ' without an OAuth error body');
   const accessToken = raw?.['access_token'];
-  if (raw === undefined || typeof accessToken !== 'string' || accessToken === '') throw classifyTokenEndpointFailure(response, context);
+  if (raw === undefined) throw answer.unusable('provider_malformed_response', ` with a body that is not a JSON object (${answer.headers.get('content-type') ?? 'no content-type'})`);
+  if (typeof accessToken !== 'string' || accessToken === '') throw answer.unusable('provider_malformed_response', ' without an access_token');
   const refreshToken = raw['refresh_token'];
   const lifetimeMs = expiresInMs(raw['expires_in'], input.entry.expires_in_unit);
   const expiresAt = lifetimeMs !== undefined ? new Date(input.now.getTime() + lifetimeMs) : jwtExpiry(accessToken);
@@ -241,6 +261,25 @@ function normaliseTokenResponse(
     raw,
     connectionConfig: responseMetadata(raw, input.entry.token_response_metadata ?? []),
   };
+}
+
+interface OAuthError {
+  readonly error: string;
+  readonly description?: string;
+}
+
+/** The body's OAuth error (RFC 6749 §5.2), its code kept to a short token so a provider cannot smuggle arbitrary text through it. */
+function oauthErrorOf(body: string): OAuthError | undefined {
+  const json = parseJsonObject(body);
+  if (json === undefined || typeof json['error'] !== 'string' || json['error'] === '') return undefined;
+  const error = json['error'].replace(/[^\w.:-]/g, '_').slice(0, MAX_ERROR_CODE_LENGTH);
+  const raw = json['error_description'];
+  return { error, description: typeof raw === 'string' && raw.trim() !== '' ? raw.replace(/\s+/g, ' ').trim() : undefined };
+}
+
+function describe(oauthError: OAuthError | undefined): string {
+  if (!oauthError) return '';
+  return ` (${oauthError.error})${oauthError.description === undefined ? '' : `: ${oauthError.description}`}`;
 }
 
 function expiresInMs(value: unknown, unit: ProviderEntry['expires_in_unit']): number | undefined {

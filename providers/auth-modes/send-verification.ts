@@ -1,32 +1,39 @@
 /**
- * Sends a verification request (API_KEY / BASIC, and OAUTH2 tokens on providers that declare one).
- * 2xx: valid. 401/403: the credentials are rejected (permanent). Anything else is the provider's
- * trouble, not the credentials': transient.
+ * Sends a verification request (API_KEY / BASIC, OAUTH1 tokens on providers that declare one) through
+ * {@link callProvider}. 2xx: valid. 401/403: the provider refused the credentials (permanent
+ * `credentials_rejected`). Any other answer says nothing about the credentials and is the provider's
+ * trouble (transient): a 404 or a redirect is a catalog or provider problem, not a reason to drop a user.
  */
+import { callProvider, type ProviderFetch } from '../calls/call-provider';
 import type { VerificationRequest } from './auth-mode';
-import { ProviderCallError } from './provider-call-error';
 
-const DEFAULT_TIMEOUT_MS = 15_000;
+/** What a verification call needs besides the request itself. */
+export interface VerificationOptions {
+  /** The provider's display name, for messages. */
+  readonly provider: string;
+  /** PROVIDER_TIMEOUT or the entry's `request_timeout`. */
+  readonly timeoutMs: number;
+  /** The credentials the request carries (in headers or the query), never to appear in a message. */
+  readonly secrets: readonly string[];
+  readonly fetch?: ProviderFetch;
+}
 
-export async function sendVerification(request: VerificationRequest, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<void> {
-  const doFetch = options.fetch ?? fetch;
-  let response: Response;
-  try {
-    response = await doFetch(request.url, { method: request.method, headers: request.headers, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
-  } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    throw new ProviderCallError(
-      timedOut ? 'provider_timeout' : 'provider_unreachable',
-      'transient',
-      timedOut ? 'The verification endpoint did not answer in time' : 'The verification endpoint could not be reached',
-    );
-  }
-  await response.body?.cancel();
-  if (response.ok) return;
-  if (response.status === 401 || response.status === 403) {
-    throw new ProviderCallError('credentials_rejected', 'permanent', `The provider rejected the credentials (HTTP ${response.status})`, { httpStatus: response.status });
-  }
-  throw new ProviderCallError(response.status === 429 ? 'provider_rate_limited' : 'provider_server_error', 'transient', `The verification endpoint answered HTTP ${response.status}`, {
-    httpStatus: response.status,
+/** Resolves when the provider accepts the credentials; throws a ProviderCallError otherwise. */
+export async function sendVerification(request: VerificationRequest, options: VerificationOptions): Promise<void> {
+  const answer = await callProvider({
+    provider: options.provider,
+    endpoint: 'verification endpoint',
+    url: request.url,
+    method: request.method,
+    headers: request.headers,
+    redirect: 'manual',
+    timeoutMs: options.timeoutMs,
+    secrets: [...options.secrets, ...Object.values(request.headers).filter((value) => /^(basic|bearer|oauth) /i.test(value))],
+    // Verification answers are the provider's API, not a protocol with error bodies: the status says it all.
+    describeBody: () => '',
+    fetch: options.fetch,
   });
+  if (answer.ok) return;
+  if (answer.status === 401 || answer.status === 403) throw answer.refused('credentials_rejected', ' (the credentials were refused)');
+  throw answer.unusable('provider_server_error', ' (not an answer about the credentials)');
 }

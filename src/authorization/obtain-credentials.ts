@@ -33,6 +33,8 @@ export interface ObtainInput {
   scopes: readonly string[];
   connectionConfig: Record<string, unknown>;
   now: Date;
+  /** One provider call's limit (PROVIDER_TIMEOUT or the entry's `request_timeout`). */
+  timeoutMs: number;
   fetch?: typeof fetch;
 }
 
@@ -45,6 +47,7 @@ export interface Obtained {
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
+/** Exchanges, mints or verifies what an attempt received, per its auth mode. */
 export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
   const { entry, received } = input;
   switch (input.authMode) {
@@ -62,6 +65,7 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
         codeVerifier: input.pkceVerifier ?? undefined,
         connectionConfig: input.connectionConfig,
         now: input.now,
+        timeoutMs: input.timeoutMs,
         fetch: input.fetch,
       });
       return {
@@ -87,6 +91,7 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
         requestTokenSecret: input.requestTokenSecret,
         verifier,
         connectionConfig: input.connectionConfig,
+        timeoutMs: input.timeoutMs,
         fetch: input.fetch,
       });
       return { credentials: { type: 'OAUTH1', oauth_token: tokens.oauthToken, oauth_token_secret: tokens.oauthTokenSecret, raw: tokens.raw }, expiresAt: null, connectionConfig: {} };
@@ -95,7 +100,7 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
       const clientId = text(received.client_id);
       const clientSecret = text(received.client_secret);
       if (!clientId || !clientSecret) throw new AuthorizationError('invalid_credentials', 'client_id and client_secret are required');
-      const tokens = await mintClientCredentialsToken({ entry, clientId, clientSecret, scopes: input.scopes, connectionConfig: input.connectionConfig, now: input.now, fetch: input.fetch });
+      const tokens = await mintClientCredentialsToken({ entry, clientId, clientSecret, scopes: input.scopes, connectionConfig: input.connectionConfig, now: input.now, timeoutMs: input.timeoutMs, fetch: input.fetch });
       return {
         credentials: { type: 'OAUTH2_CC', token: tokens.accessToken, expires_at: tokens.expiresAt?.toISOString(), client_id: clientId, client_secret: clientSecret, raw: tokens.raw },
         expiresAt: tokens.expiresAt,
@@ -110,7 +115,8 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
           : { type: 'BASIC', username: text(received.username) ?? missing('username'), password: typeof received.password === 'string' ? received.password : '' };
       const { type: _type, ...typed } = credentials;
       const request = strategyFor(credentials.type).buildVerificationRequest({ entry, credentials: typed, connectionConfig: input.connectionConfig });
-      if (request) await sendVerification(request, { fetch: input.fetch });
+      const secrets = Object.values(typed).filter((value): value is string => typeof value === 'string');
+      if (request) await sendVerification(request, { provider: entry.display_name, timeoutMs: input.timeoutMs, secrets, fetch: input.fetch });
       return { credentials, expiresAt: null, connectionConfig: {} };
     }
     case 'NONE':

@@ -7,7 +7,8 @@ import type { DataSource } from 'typeorm';
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import type { Catalog } from '../../providers/load-catalog';
 import { strategyFor } from '../../providers/auth-modes';
-import { ProviderCallError } from '../../providers/auth-modes/provider-call-error';
+import { ProviderCallError } from '../../providers/calls/provider-call-error';
+import { providerTimeoutMs } from '../../providers/calls/provider-timeout';
 import { sendVerification } from '../../providers/auth-modes/send-verification';
 import type { Config } from '../config';
 import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../db/entities';
@@ -15,6 +16,7 @@ import { CustodianError, ValidationError } from '../errors';
 import { catalogEntryOf } from '../integrations/catalog-entry';
 import type { Logger } from '../logger';
 import { OperationLog } from '../operation-log/operation-log';
+import { providerUnavailable } from '../provider-unavailable-error';
 import { refreshMarginMs } from './refresh-margin';
 import { startDeliveries } from '../webhooks/start-deliveries';
 import { recordConnectionEvent, type ConnectionEventKind } from '../webhooks/webhook-outbox';
@@ -28,7 +30,7 @@ export const FAILURE_BACKOFF_MS = 30_000;
 export interface ConnectionServiceDeps {
   db: DataSource;
   catalog: Catalog;
-  config: Pick<Config, 'refreshMarginMs' | 'temporal'>;
+  config: Pick<Config, 'refreshMarginMs' | 'temporal' | 'providerTimeoutMs'>;
   connections: ConnectionStore;
   temporal?: Client;
   logger: Logger;
@@ -142,10 +144,13 @@ export class ConnectionService {
     const { type: _type, ...typed } = credentials;
     const request = strategyFor(credentials.type).buildVerificationRequest({ entry, credentials: typed, connectionConfig });
     if (!request) return;
+    const secrets = Object.values(typed).filter((value): value is string => typeof value === 'string');
     try {
-      await sendVerification(request, { fetch: this.deps.fetch });
+      await sendVerification(request, { provider: entry.display_name, timeoutMs: providerTimeoutMs(entry, this.deps.config.providerTimeoutMs), secrets, fetch: this.deps.fetch });
     } catch (error) {
       if (!(error instanceof ProviderCallError)) throw error;
+      // Only a refusal says the credentials are wrong; a provider that is down or silent says nothing about them.
+      if (error.kind === 'transient') throw providerUnavailable(error.code, error.message, error) ?? error;
       throw new ValidationError('connection_test_failed', `The provider did not accept the credentials: ${error.message}`);
     }
   }

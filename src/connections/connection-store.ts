@@ -95,6 +95,8 @@ export class ConnectionStore {
         status: 'active' as const,
         lastRefreshFailureAt: null,
         lastRefreshFailureReason: null,
+        // New credentials: what an earlier refresh of the old ones may have lost no longer matters.
+        refreshAttemptStartedAt: null,
       };
       if (existing) {
         const changes: Changes = {

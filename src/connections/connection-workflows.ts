@@ -66,6 +66,8 @@ export class ConnectionWorkflows {
   }
 
   private async sendRefresh(ref: ConnectionRef): Promise<RefreshResult> {
+    // No deadline of our own: the client polls until the Update completes, and the workflow's refresh is
+    // bounded by its activity (PROVIDER_TIMEOUT per attempt, 5 attempts), so a slow provider's answer reaches the caller.
     try {
       return await this.client.workflow.getHandle(this.workflowId(ref)).executeUpdate(refreshUpdate);
     } catch (error) {

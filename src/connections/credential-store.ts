@@ -56,19 +56,30 @@ export class CredentialStore {
         status: 'active',
         lastRefreshSuccessAt: write.now,
         lastRefreshFailureReason: null,
+        refreshAttemptStartedAt: null,
       })
       .where('id = :id AND credentials_version = :version AND deleted_at IS NULL', { id: row.id, version: expectedVersion })
       .execute();
     return result.affected === 1;
   }
 
-  /** Records a failed refresh and the resulting status. */
+  /** Records a failed refresh and the resulting status; the provider answered, so no attempt is left unanswered. */
   async recordFailure(rowId: string, status: ConnectionStatus, reason: string, at: Date): Promise<void> {
-    await this.db.getRepository(ConnectionEntity).update({ id: rowId }, { status, lastRefreshFailureAt: at, lastRefreshFailureReason: reason });
+    await this.db.getRepository(ConnectionEntity).update({ id: rowId }, { status, lastRefreshFailureAt: at, lastRefreshFailureReason: reason, refreshAttemptStartedAt: null });
   }
 
   /** Marks a successful verification (credentials unchanged). */
   async recordVerified(rowId: string, at: Date): Promise<void> {
-    await this.db.getRepository(ConnectionEntity).update({ id: rowId }, { status: 'active', lastRefreshSuccessAt: at, lastRefreshFailureReason: null });
+    await this.db.getRepository(ConnectionEntity).update({ id: rowId }, { status: 'active', lastRefreshSuccessAt: at, lastRefreshFailureReason: null, refreshAttemptStartedAt: null });
+  }
+
+  /** Written before a refresh request is sent: until an outcome clears it, that request's answer may be lost. */
+  async markRefreshSent(rowId: string, at: Date): Promise<void> {
+    await this.db.getRepository(ConnectionEntity).update({ id: rowId }, { refreshAttemptStartedAt: at });
+  }
+
+  /** The attempt has an outcome that leaves nothing unanswered (the provider answered, or the request never left). */
+  async clearRefreshSent(rowId: string): Promise<void> {
+    await this.db.getRepository(ConnectionEntity).update({ id: rowId }, { refreshAttemptStartedAt: null });
   }
 }

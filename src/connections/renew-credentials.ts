@@ -7,7 +7,7 @@ import type { ProviderEntry } from '../../providers/catalog-schema';
 import { strategyFor } from '../../providers/auth-modes';
 import { mintClientCredentialsToken, refreshAccessToken } from '../../providers/auth-modes/oauth2-token-request';
 import { oauth1AuthorizationHeader } from '../../providers/auth-modes/oauth1-signing';
-import { ProviderCallError } from '../../providers/auth-modes/provider-call-error';
+import { ProviderCallError } from '../../providers/calls/provider-call-error';
 import { sendVerification } from '../../providers/auth-modes/send-verification';
 import { buildVerificationRequest } from '../../providers/auth-modes/verification-request';
 import type { UpkeepKind } from '../../activities/connection-activity-types';
@@ -22,6 +22,8 @@ export interface RenewInput {
   clientSecret: string | null;
   scopes: readonly string[];
   now: Date;
+  /** One provider call's limit (PROVIDER_TIMEOUT or the entry's `request_timeout`). */
+  timeoutMs: number;
   fetch?: typeof fetch;
 }
 
@@ -48,6 +50,7 @@ export function upkeepKind(entry: ProviderEntry, credentials: Credentials): Upke
   }
 }
 
+/** One upkeep step: refresh, re-mint or verify, per the credentials' type. */
 export async function renewCredentials(input: RenewInput): Promise<RenewResult> {
   const { credentials, entry } = input;
   switch (credentials.type) {
@@ -60,6 +63,7 @@ export async function renewCredentials(input: RenewInput): Promise<RenewResult> 
         refreshToken: credentials.refresh_token,
         connectionConfig: input.connectionConfig,
         now: input.now,
+        timeoutMs: input.timeoutMs,
         fetch: input.fetch,
       });
       return {
@@ -84,6 +88,7 @@ export async function renewCredentials(input: RenewInput): Promise<RenewResult> 
         scopes: input.scopes,
         connectionConfig: input.connectionConfig,
         now: input.now,
+        timeoutMs: input.timeoutMs,
         fetch: input.fetch,
       });
       return {
@@ -98,7 +103,7 @@ export async function renewCredentials(input: RenewInput): Promise<RenewResult> 
       const strategy = strategyFor(credentials.type);
       const { type: _type, ...typed } = credentials;
       const request = strategy.buildVerificationRequest({ entry, credentials: typed, connectionConfig: input.connectionConfig });
-      if (request) await sendVerification(request, { fetch: input.fetch });
+      if (request) await sendVerification(request, verificationOptions(input, Object.values(typed)));
       return { kind: 'verified' };
     }
     case 'OAUTH1':
@@ -135,7 +140,11 @@ async function verifyOAuth1(input: RenewInput, credentials: OAuth1Credentials): 
       signatureMethod: input.entry.signature_method,
     }),
   }));
-  if (request) await sendVerification(request, { fetch: input.fetch });
+  if (request) await sendVerification(request, verificationOptions(input, [credentials.oauth_token, credentials.oauth_token_secret, input.clientSecret ?? '']));
+}
+
+function verificationOptions(input: RenewInput, secrets: readonly unknown[]) {
+  return { provider: input.entry.display_name, timeoutMs: input.timeoutMs, secrets: secrets.filter((value): value is string => typeof value === 'string'), fetch: input.fetch };
 }
 
 function requireClient(value: string | null): string {

@@ -117,7 +117,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     });
     const start = await http(rig.api.url, 'GET', `/oauth/connect/oauth1-wrong-secret?connect_session_token=${await session()}`);
     expect(start.status).to.equal(400);
-    expect(start.body).to.deep.equal({ error: { code: 'invalid_client', message: `The request token endpoint ${rig.provider.url}/oauth1/request_token answered 401 (signature_invalid)` } });
+    expect(start.body).to.deep.equal({ error: { code: 'invalid_client', message: `The request token endpoint of Fake OAuth 1.0a (${rig.provider.url}/oauth1/request_token) answered 401 (signature_invalid)` } });
     const attempts = await rig.api.deps.db.getRepository(AuthAttemptEntity).findBy({ integrationId: wrong.id });
     expect(attempts.map((a) => [a.status, a.errorCode, a.requestTokenSecretEncrypted])).to.deep.equal([['failed', 'invalid_client', null]]);
   });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'yaml';
 import { loadCatalog } from '../../providers/load-catalog';
-import { ConnectionEntity } from '../../src/db/entities';
+import { ConnectionEntity, OperationLogEntity } from '../../src/db/entities';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../support/fake-provider';
 import { http } from '../support/http';
@@ -107,5 +107,72 @@ describe('a worker process killed during a refresh (dev server)', function () {
     const row = await api.deps.db.getRepository(ConnectionEntity).findOneByOrFail({ connectionId: 'crash' });
     expect(row.status).to.equal('active');
     expect(row.credentialsVersion).to.equal(2);
+  });
+
+  /** Imports a connection, starts a worker and a forced refresh, kills the worker once the provider has the request. */
+  async function killDuringRefresh(connectionId: string): Promise<{ refreshToken: string; pending: Promise<Awaited<ReturnType<typeof http>>> }> {
+    const tokens = await obtainTokens(provider);
+    const imported = await http(api.url, 'POST', '/connections', {
+      token: api.secretKey,
+      body: {
+        provider_config_key: 'fake',
+        connection_id: connectionId,
+        credentials: { type: 'OAUTH2', access_token: tokens.access_token, refresh_token: tokens.refresh_token, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+      },
+    });
+    expect(imported.status).to.equal(201);
+    const worker = startWorkerProcess();
+    const before = provider.tokenCalls('refresh_token').length;
+    const pending = http(api.url, 'GET', `/connections/${connectionId}?provider_config_key=fake&force_refresh=true`, { token: api.secretKey });
+    for (let i = 0; i < 600 && provider.tokenCalls('refresh_token').length === before; i++) await new Promise((r) => setTimeout(r, 100));
+    worker.kill('SIGKILL');
+    await once(worker, 'exit');
+    return { refreshToken: String(tokens.refresh_token), pending };
+  }
+
+  describe('when the provider still processes the killed worker\'s request (it rotates the token for nobody)', () => {
+    beforeEach(() => {
+      // The killed attempt's request is answered 2 s later, before the retry (heartbeat timeout 5 s) arrives.
+      Object.assign(provider.knobs, { cancelOnClientDisconnect: false, latencyMs: 2_000 });
+    });
+    afterEach(() => {
+      Object.assign(provider.knobs, { cancelOnClientDisconnect: true, latencyMs: 0, reuseGraceMs: 0 });
+    });
+
+    it('within the provider\'s reuse interval, the prompt retry with the same token succeeds and the connection stays active', async () => {
+      provider.knobs.reuseGraceMs = 60_000;
+      const { refreshToken, pending } = await killDuringRefresh('crash-grace');
+      provider.knobs.latencyMs = 0;
+      const restarted = startWorkerProcess();
+      const response = await pending;
+      restarted.kill('SIGTERM');
+      await once(restarted, 'exit');
+
+      expect(response.status).to.equal(200);
+      const calls = provider.tokenCalls('refresh_token').filter((c) => c.refreshTokenUsed === refreshToken);
+      expect(calls.map((c) => c.status), 'the killed attempt was processed, then the retry reused its token').to.deep.equal([200, 200]);
+      expect(provider.isAccessTokenValid(response.body.credentials.access_token)).to.equal(true);
+      const row = await api.deps.db.getRepository(ConnectionEntity).findOneByOrFail({ connectionId: 'crash-grace' });
+      expect(row).to.include({ status: 'active', refreshAttemptStartedAt: null });
+    });
+
+    it('without a reuse interval, the refusal is recorded as refresh_response_lost, not as a revocation', async () => {
+      const { refreshToken, pending } = await killDuringRefresh('crash-lost');
+      provider.knobs.latencyMs = 0;
+      const restarted = startWorkerProcess();
+      const response = await pending;
+      restarted.kill('SIGTERM');
+      await once(restarted, 'exit');
+
+      expect(response.status).to.equal(400);
+      expect(response.body.error).to.include({ code: 'invalid_credentials' });
+      expect(response.body.error.message).to.include('refresh_response_lost');
+      const calls = provider.tokenCalls('refresh_token').filter((c) => c.refreshTokenUsed === refreshToken);
+      expect(calls.map((c) => c.status)).to.deep.equal([200, 400]);
+      const row = await api.deps.db.getRepository(ConnectionEntity).findOneByOrFail({ connectionId: 'crash-lost' });
+      expect(row).to.include({ status: 'invalid', lastRefreshFailureReason: 'refresh_response_lost', refreshAttemptStartedAt: null });
+      const log = await api.deps.db.getRepository(OperationLogEntity).find({ where: { connectionRowId: row.id, level: 'error' } });
+      expect(log.map((l) => l.context['code'])).to.deep.equal(['refresh_response_lost']);
+    });
   });
 });

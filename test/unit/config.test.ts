@@ -25,6 +25,7 @@ describe('config', () => {
     expect(config.temporal.taskQueue).to.equal('custodian');
     expect(config.refreshMarginMs).to.equal(15 * 60_000);
     expect(config.webhookTimeoutMs).to.equal(20_000);
+    expect(config.providerTimeoutMs).to.equal(60_000);
     expect(config.webhookRetryForMs).to.equal(24 * 3_600_000);
     expect(config.allowPrivateWebhookTargets).to.equal(true);
     expect(Object.isFrozen(config)).to.equal(true);
@@ -84,6 +85,14 @@ describe('config', () => {
 
   it('requires the TLS certificate and key together', () => {
     expect(problemsOf({ TEMPORAL_TLS_CERT: 'pem' })).to.deep.equal(['TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: give both or neither']);
+  });
+
+  it('takes PROVIDER_TIMEOUT as a duration up to 5 minutes', () => {
+    expect(parseConfig({ PROVIDER_TIMEOUT: '2s' }).providerTimeoutMs).to.equal(2_000);
+    expect(parseConfig({ PROVIDER_TIMEOUT: '5m' }).providerTimeoutMs).to.equal(300_000);
+    expect(problemsOf({ PROVIDER_TIMEOUT: '6m' })).to.deep.equal(['PROVIDER_TIMEOUT: must be at most 5m (and more than 0)']);
+    expect(problemsOf({ PROVIDER_TIMEOUT: '0s' })).to.deep.equal(['PROVIDER_TIMEOUT: must be at most 5m (and more than 0)']);
+    expect(problemsOf({ PROVIDER_TIMEOUT: 'soon' })).to.deep.equal(['PROVIDER_TIMEOUT: must be a duration like 500ms, 20s, 15m, 24h or 1d (got "soon")']);
   });
 
   it('parses named durations', () => {

@@ -18,8 +18,17 @@ import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type En
 import { isErrorCode, statusOf } from '../../error-catalogue';
 import { CustodianError, ValidationError } from '../../errors';
 import { catalogEntryOf } from '../../integrations/catalog-entry';
+import { providerUnavailable, providerUnavailableCode } from '../../provider-unavailable-error';
+import { providerTimeoutMs } from '../../../providers/calls/provider-timeout';
 import { OperationLog } from '../../operation-log/operation-log';
-import { authorizationStateQuery, authorizationWorkflowId, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from '../../../workflows/authorization-messages';
+import {
+  PROVIDER_ATTEMPTS,
+  authorizationStateQuery,
+  authorizationWorkflowId,
+  callbackReceivedSignal,
+  type AuthorizationInput,
+  type AuthorizationState,
+} from '../../../workflows/authorization-messages';
 import { requireSession } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
 import { connectOAuth1 } from './oauth1-connect';
@@ -30,8 +39,10 @@ import { bodyOrEmpty } from '../middleware/json-body';
 
 /** How long an attempt waits for its callback (DESIGN.md §4.2). */
 export const ATTEMPT_TTL_MS = 15 * 60_000;
-/** How long the callback waits for the workflow's outcome before answering. */
-const CALLBACK_WAIT_MS = 60_000;
+/** How long the callback and the direct flows wait for the workflow's outcome, at least. */
+const OUTCOME_WAIT_MS = 60_000;
+/** Besides its provider calls, what an attempt's workflow may spend (retry back-offs, database, task latency). */
+const OUTCOME_SLACK_MS = 30_000;
 
 const keyParams = z.object({ key: z.string().min(1).max(255) });
 const apiKeyBody = z.object({ apiKey: z.string().min(1).max(4096) });
@@ -121,11 +132,13 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
       const values = received(bodyOrEmpty(ctx.request));
       const started = await createAttempt(ctx, authMode, { callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values)) });
       const handle = await startWorkflow(started, false);
-      const outcome = await waitForOutcome(handle);
+      const outcome = await waitForOutcome(handle, outcomeWaitMs(started.entry));
       if (outcome.status !== 'succeeded') {
-        // The workflow's code is a string from its history: only catalogued codes reach the caller.
+        // A provider that failed us answers 502/504 naming it; otherwise the workflow's code, a string from its
+        // history: only catalogued codes reach the caller.
+        const message = outcome.errorMessage ?? 'The connection could not be made';
         const code = isErrorCode(outcome.errorCode) ? outcome.errorCode : 'authorization_failed';
-        throw new CustodianError(code, outcome.errorMessage ?? undefined);
+        throw providerUnavailable(outcome.errorCode ?? '', message) ?? new CustodianError(code, message);
       }
       ctx.body = { connectionId: outcome.connectionId, providerConfigKey: outcome.providerConfigKey };
     });
@@ -196,7 +209,9 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
 
   router.get('/oauth/callback', async (ctx) => {
     const outcome = await handleCallback(ctx.query);
-    sendCallbackPage(ctx, outcome, outcome.ok ? 200 : statusOf('authorization_failed'));
+    // A provider that was unreachable or silent during the exchange answers 502/504, like the direct flows.
+    const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
+    sendCallbackPage(ctx, outcome, status);
   });
 
   /** One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing. */
@@ -210,20 +225,27 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     try {
       const handle = temporal().workflow.getHandle(authorizationWorkflowId(state));
       await handle.signal(callbackReceivedSignal);
-      result = await waitForOutcome(handle);
+      result = await waitForOutcome(handle, outcomeWaitMs(undefined));
     } finally {
       // The browser's WebSocket hears the outcome too, whichever API instance holds it (also when waiting failed).
       await deps.authOutcomes?.publish(state);
     }
     if (result.status === 'succeeded') return { ok: true, providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
-    return { ok: false, errorType: result.errorCode ?? 'authorization_failed', message: result.errorMessage ?? 'The connection could not be made.', providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
+    const code = result.errorCode ?? 'authorization_failed';
+    const message = result.errorMessage ?? 'The connection could not be made.';
+    return { ok: false, errorType: providerUnavailableCode(code) ?? code, message, providerConfigKey: result.providerConfigKey, connectionId: result.connectionId };
   }
 
-  async function waitForOutcome(handle: ReturnType<Client['workflow']['getHandle']>): Promise<AuthorizationState> {
+  /** Long enough for every provider call of the attempt to time out (PROVIDER_TIMEOUT or the entry's own), so the answer is the provider's 504, not a 503 pending. */
+  function outcomeWaitMs(entry: ProviderEntry | undefined): number {
+    return Math.max(OUTCOME_WAIT_MS, PROVIDER_ATTEMPTS * providerTimeoutMs(entry, deps.config.providerTimeoutMs) + OUTCOME_SLACK_MS);
+  }
+
+  async function waitForOutcome(handle: ReturnType<Client['workflow']['getHandle']>, waitMs: number): Promise<AuthorizationState> {
     try {
       return (await Promise.race([
         handle.result() as Promise<AuthorizationState>,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), CALLBACK_WAIT_MS).unref()),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), waitMs).unref()),
       ])) as AuthorizationState;
     } catch (error) {
       if (error instanceof WorkflowFailedError) throw error;

@@ -15,11 +15,14 @@
 import type { Context } from 'koa';
 import { oauth1 } from '../../../providers/auth-modes/oauth1';
 import { getRequestToken } from '../../../providers/auth-modes/oauth1-token-request';
+import { ProviderCallError } from '../../../providers/calls/provider-call-error';
+import { providerTimeoutMs } from '../../../providers/calls/provider-timeout';
 import { appendQuery } from '../../../providers/auth-modes/query-string';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { callbackUrlFor } from '../../authorization/callback-url';
 import { AuthAttemptEntity, type IntegrationEntity } from '../../db/entities';
 import { CustodianError } from '../../errors';
+import { providerUnavailable } from '../../provider-unavailable-error';
 import { OperationLog } from '../../operation-log/operation-log';
 import type { ApiDeps, ApiState } from '../context';
 
@@ -63,6 +66,7 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
       consumerSecret: deps.cipher.decrypt(integration.clientSecretEncrypted),
       callbackUrl: appendQuery(callbackUrlFor(ctx.state.caller.environment, deps.config), new Map([['state', attempt.id]])),
       connectionConfig: attempt.connectionConfig,
+      timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
     });
   } catch (error) {
     // No workflow was started: the attempt is closed here, so it cannot linger as pending.
@@ -71,6 +75,7 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
     await log('error', `authorization failed: ${failure.message}`, { code: failure.code });
     // A provider that refuses our consumer (a misconfigured integration) is the caller's to fix: its
     // permanent codes answer 400 with the reason; an unreachable or silent one answers 502 / 504.
+    if (failure instanceof ProviderCallError) throw providerUnavailable(failure.code, failure.message, failure) ?? failure;
     throw failure;
   }
 

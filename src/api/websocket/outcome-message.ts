@@ -3,6 +3,7 @@
  * on `message_type` (`connection_ack` → opens the popup with `ws_client_id`; `success` / `error` →
  * resolves or rejects and closes the socket) and ignores anything else. It never sends anything.
  */
+import { providerUnavailableCode } from '../../provider-unavailable-error';
 
 export interface ConnectionAckMessage {
   message_type: 'connection_ack';
@@ -31,10 +32,12 @@ export type AuthOutcome =
   | { ok: true; providerConfigKey: string; connectionId: string }
   | { ok: false; providerConfigKey: string; connectionId: string; errorType: string; errorDesc: string };
 
+/** The first message on a socket: the id the browser passes to /oauth/connect. */
 export function connectionAck(wsClientId: string): ConnectionAckMessage {
   return { message_type: 'connection_ack', ws_client_id: wsClientId };
 }
 
+/** The success or error message for an attempt's outcome. */
 export function outcomeMessage(outcome: AuthOutcome): SuccessMessage | ErrorMessage {
   if (outcome.ok) {
     return { message_type: 'success', provider_config_key: outcome.providerConfigKey, connection_id: outcome.connectionId, is_pending: false };
@@ -43,7 +46,8 @@ export function outcomeMessage(outcome: AuthOutcome): SuccessMessage | ErrorMess
     message_type: 'error',
     provider_config_key: outcome.providerConfigKey,
     connection_id: outcome.connectionId,
-    error_type: outcome.errorType,
+    // The same code the callback page and the direct flows answer: provider_unreachable / provider_timeout for a provider's trouble.
+    error_type: providerUnavailableCode(outcome.errorType) ?? outcome.errorType,
     error_desc: outcome.errorDesc,
   };
 }

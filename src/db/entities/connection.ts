@@ -17,6 +17,8 @@ export class ConnectionEntity {
   @Column({ name: 'last_refresh_success_at', type: 'timestamptz', nullable: true }) lastRefreshSuccessAt!: Date | null;
   @Column({ name: 'last_refresh_failure_at', type: 'timestamptz', nullable: true }) lastRefreshFailureAt!: Date | null;
   @Column({ name: 'last_refresh_failure_reason', type: 'text', nullable: true }) lastRefreshFailureReason!: string | null;
+  /** Set when a refresh attempt sent its request, cleared when it records an outcome: still set means its answer may be lost. */
+  @Column({ name: 'refresh_attempt_started_at', type: 'timestamptz', nullable: true }) refreshAttemptStartedAt!: Date | null;
   @Column({ name: 'connection_config', type: 'jsonb', default: () => "'{}'" }) connectionConfig!: Record<string, unknown>;
   @Column({ type: 'jsonb', nullable: true }) metadata!: Record<string, unknown> | null;
   @Column({ type: 'jsonb', default: () => "'{}'" }) tags!: Record<string, string>;

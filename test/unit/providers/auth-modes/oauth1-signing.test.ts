@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { oauth1AuthorizationHeader, type OAuth1SigningInput } from '../../../../providers/auth-modes/oauth1-signing';
-import { ProviderCallError } from '../../../../providers/auth-modes/provider-call-error';
+import { ProviderCallError } from '../../../../providers/calls/provider-call-error';
 import { nangoEntrySchema, type ProviderEntry } from '../../../../providers/catalog-schema';
 import { renewCredentials, upkeepKind } from '../../../../src/connections/renew-credentials';
 import type { OAuth1Credentials } from '../../../../src/connections/credentials';
@@ -120,7 +120,7 @@ describe('renewCredentials for OAUTH1', () => {
   }
 
   function renew(overrides: Record<string, unknown> = {}, clientSecret: string | null = provider.knobs.clientSecret) {
-    return renewCredentials({ entry: entry(overrides), credentials, connectionConfig: {}, clientId: provider.knobs.clientId, clientSecret, scopes: [], now: new Date() });
+    return renewCredentials({ entry: entry(overrides), credentials, connectionConfig: {}, clientId: provider.knobs.clientId, clientSecret, scopes: [], now: new Date(), timeoutMs: 10_000 });
   }
 
   before(async () => {

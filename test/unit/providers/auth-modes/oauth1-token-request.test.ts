@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { oauth1AuthorizationHeader } from '../../../../providers/auth-modes/oauth1-signing';
 import { exchangeVerifier, getRequestToken, type RequestToken } from '../../../../providers/auth-modes/oauth1-token-request';
-import { ProviderCallError } from '../../../../providers/auth-modes/provider-call-error';
+import { ProviderCallError } from '../../../../providers/calls/provider-call-error';
 import { nangoEntrySchema, type ProviderEntry } from '../../../../providers/catalog-schema';
 import { fakeOAuth1Entry, startFakeProvider, type FakeProvider } from '../../../support/fake-provider';
 
@@ -17,7 +17,7 @@ describe('OAuth 1.0a token requests against the fake provider', () => {
   after(() => provider.close());
 
   const entryFor = (overrides: Record<string, unknown> = {}): ProviderEntry => nangoEntrySchema.parse(fakeOAuth1Entry(provider, overrides)) as ProviderEntry;
-  const consumer = () => ({ consumerKey: provider.knobs.clientId, consumerSecret: provider.knobs.clientSecret });
+  const consumer = () => ({ consumerKey: provider.knobs.clientId, consumerSecret: provider.knobs.clientSecret, timeoutMs: 10_000 });
 
   /** The user approves at the provider; returns where the browser is sent back. */
   async function authorize(requestToken: string): Promise<URL> {
@@ -86,7 +86,7 @@ describe('OAuth 1.0a token requests against the fake provider', () => {
     const input = { entry: entryFor(), ...consumer(), requestToken: token.token, requestTokenSecret: token.tokenSecret };
     const error = await caught(exchangeVerifier({ ...input, verifier: `${verifier}x` }));
     expect(error).to.include({ code: 'invalid_grant', kind: 'permanent', httpStatus: 401 });
-    expect(error.message).to.equal(`The token endpoint ${provider.url}/oauth1/access_token answered 401 (verifier_invalid)`);
+    expect(error.message).to.equal(`The token endpoint of Fake OAuth 1.0a (${provider.url}/oauth1/access_token) answered 401 (verifier_invalid)`);
     expectNoSecretIn(error.message);
     const again = await caught(exchangeVerifier({ ...input, verifier }));
     expect(again).to.include({ code: 'invalid_grant', kind: 'permanent' });
@@ -94,9 +94,9 @@ describe('OAuth 1.0a token requests against the fake provider', () => {
   });
 
   it('a consumer the provider refuses is a permanent invalid_client', async () => {
-    const error = await caught(getRequestToken({ entry: entryFor(), consumerKey: provider.knobs.clientId, consumerSecret: 'not-the-secret', callbackUrl: CALLBACK, connectionConfig: {} }));
+    const error = await caught(getRequestToken({ entry: entryFor(), consumerKey: provider.knobs.clientId, consumerSecret: 'not-the-secret', timeoutMs: 10_000, callbackUrl: CALLBACK, connectionConfig: {} }));
     expect(error).to.include({ code: 'invalid_client', kind: 'permanent', httpStatus: 401 });
-    expect(error.message).to.equal(`The request token endpoint ${provider.url}/oauth1/request_token answered 401 (signature_invalid)`);
+    expect(error.message).to.equal(`The request token endpoint of Fake OAuth 1.0a (${provider.url}/oauth1/request_token) answered 401 (signature_invalid)`);
     expect(error.message).to.not.include('not-the-secret');
   });
 

@@ -3,8 +3,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConnectionConfigError } from '../../../../src/errors';
 import { nangoEntrySchema } from '../../../../providers/catalog-schema';
+import { ProviderCallError } from '../../../../providers/calls/provider-call-error';
 import {
-  ProviderCallError,
   exchangeAuthorizationCode,
   mintClientCredentialsToken,
   refreshAccessToken,
@@ -17,6 +17,7 @@ const HOUR_MS = 60 * 60 * 1000;
 const CLIENT_ID = 'client-123';
 const CLIENT_SECRET = 'client-secret-9f8e';
 const REFRESH_TOKEN = 'refresh-token-4b5c';
+const TIMEOUT_MS = 10_000;
 
 interface Recorded {
   method: string;
@@ -88,7 +89,7 @@ function entry(overrides: Record<string, unknown> = {}) {
 }
 
 function refreshInput(overrides: Partial<RefreshAccessTokenInput> = {}): RefreshAccessTokenInput {
-  return { entry: entry(), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, connectionConfig: {}, now: NOW, ...overrides };
+  return { entry: entry(), clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, connectionConfig: {}, now: NOW, timeoutMs: TIMEOUT_MS, ...overrides };
 }
 
 function form(body: string): Record<string, string> {
@@ -193,6 +194,7 @@ describe('OAuth 2.0 token endpoint calls', () => {
         codeVerifier: 'verifier-xyz',
         connectionConfig: {},
         now: NOW,
+        timeoutMs: TIMEOUT_MS,
       });
       expect(form(provider.only().body)).to.deep.equal({
         audience: 'api',
@@ -253,6 +255,7 @@ describe('OAuth 2.0 token endpoint calls', () => {
         scopes: ['read', 'write'],
         connectionConfig: {},
         now: NOW,
+        timeoutMs: TIMEOUT_MS,
       });
       expect(form(provider.only().body)).to.deep.equal({ scope: 'read,write', grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
       expect(tokens.accessToken).to.equal('cc-token');
@@ -268,6 +271,7 @@ describe('OAuth 2.0 token endpoint calls', () => {
         scopes: [],
         connectionConfig: { accountId: 'acct-1' },
         now: NOW,
+        timeoutMs: TIMEOUT_MS,
       });
       expect(form(provider.only().body)).to.deep.equal({ account_id: 'acct-1', grant_type: 'account_credentials', client_id: CLIENT_ID, client_secret: CLIENT_SECRET });
       expect(tokens.expiresAt).to.deep.equal(new Date(NOW.getTime() + HOUR_MS));
@@ -302,7 +306,7 @@ describe('OAuth 2.0 token endpoint calls', () => {
         kind: 'permanent',
         code: 'provider_rejected',
         httpStatus: 400,
-        message: /answered 400 \(invalid_scope\): x{199}…$/,
+        message: /answered 400 \(invalid_scope\): x{281}…$/,
       },
       { name: '404 html', reply: { status: 404, body: '<html>Not found</html>' }, kind: 'permanent', code: 'provider_rejected', httpStatus: 404 },
       {
@@ -339,7 +343,8 @@ describe('OAuth 2.0 token endpoint calls', () => {
       const error = await rejectionOf(refreshAccessToken(refreshInput({ entry: entry({ token_url: `http://127.0.0.1:${port}/token` }) })));
       expect(error).to.be.instanceOf(ProviderCallError);
       expect(error).to.include({ kind: 'transient', code: 'provider_unreachable', httpStatus: undefined });
-      expect((error as Error).message).to.equal(`Could not reach the token endpoint http://127.0.0.1:${port}/token: ECONNREFUSED`);
+      expect(error).to.include({ answerLost: false });
+      expect((error as Error).message).to.equal(`The token endpoint of Fake (http://127.0.0.1:${port}/token) could not be reached: ECONNREFUSED`);
     });
 
     it('classifies an endpoint that does not answer within timeoutMs as transient provider_timeout', async () => {
@@ -348,8 +353,8 @@ describe('OAuth 2.0 token endpoint calls', () => {
       const error = await rejectionOf(refreshAccessToken(refreshInput({ timeoutMs: 300 })));
       expect(performance.now() - started).to.be.lessThan(5000);
       expect(error).to.be.instanceOf(ProviderCallError);
-      expect(error).to.include({ kind: 'transient', code: 'provider_timeout' });
-      expect((error as Error).message).to.not.include(REFRESH_TOKEN);
+      expect(error).to.include({ kind: 'transient', code: 'provider_timeout', answerLost: true });
+      expect((error as Error).message).to.equal(`The token endpoint of Fake (${provider.origin}/token) did not answer within 0.3 s`);
       expect(provider.requests).to.have.length(1);
     });
   });
