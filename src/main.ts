@@ -4,7 +4,7 @@
  *   (`npm run dev` starts the Temporal dev server first, then this).
  */
 import 'reflect-metadata';
-import { Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { listen, type RunningServer } from './api/server';
@@ -12,6 +12,7 @@ import { AuthWebsocket } from './api/websocket/auth-websocket';
 import { loadConfigOrExit, type Config } from './config';
 import { ensureDevEnvironment } from './environments/ensure-dev-environment';
 import { createLogger, type Logger } from './logger';
+import { migrateWorkflowIds } from './start/migrate-workflow-ids';
 import { apiDeps, workerActivities } from './start/services';
 import { openStorage, type Storage } from './start/open-storage';
 import { connectTemporalClient } from './temporal/client';
@@ -60,7 +61,22 @@ async function startWorker(config: Config, storage: Storage, logger: Logger): Pr
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   });
+  startWorkflowIdMigration(config, storage, logger, temporal);
   return worker;
+}
+
+/** Moves connection workflows to their encoded ids in the background (README, decisions); stops with the process. */
+function startWorkflowIdMigration(config: Config, storage: Storage, logger: Logger, client: Client): void {
+  const stop = new AbortController();
+  const migration = migrateWorkflowIds({ db: storage.db, client, taskQueue: config.temporal.taskQueue, logger, signal: stop.signal })
+    .then((report) => {
+      if (report.rows > 0) logger.info({ ...report }, 'connection workflow ids migrated');
+    })
+    .catch((error: unknown) => logger.error({ err: error }, 'connection workflow id migration failed; the next worker start retries'));
+  stoppers.push(async () => {
+    stop.abort();
+    await migration;
+  });
 }
 
 async function startApi(config: Config, storage: Storage, logger: Logger): Promise<{ server: RunningServer; secretKey: string; created: boolean }> {
