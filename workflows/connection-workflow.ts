@@ -186,7 +186,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   }
 
   /** A message that names another connection row was meant for another workflow (ids before encoding could be shared). */
-  const forAnotherRow = (addressee: ConnectionAddressee | undefined): boolean => addressee !== undefined && addressee.connectionRowId !== connectionRowId;
+  const forAnotherRow = (addressee: ConnectionAddressee | undefined): boolean =>
+    typeof addressee?.connectionRowId === 'string' && addressee.connectionRowId !== connectionRowId;
 
   setHandler(addressedRefreshUpdate, () => refreshOnce(), {
     validator: (addressee?: ConnectionAddressee) => {
