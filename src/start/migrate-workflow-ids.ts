@@ -21,8 +21,8 @@ import { connectionWorkflowStartOptions, type ConnectionRef } from '../connectio
 import { connectionWorkflowId, legacyConnectionWorkflowId, workflowIdChanged } from '../../workflows/connection-identity';
 import type { ConnectionWorkflowInput } from '../../workflows/connection-messages';
 
-/** Rows read per query. */
-const BATCH_SIZE = 200;
+/** Rows read per query, by default. */
+const PAGE_SIZE = 200;
 
 export interface WorkflowIdMigrationReport {
   /** Live rows whose workflow id changed. */
@@ -42,8 +42,10 @@ export interface WorkflowIdMigrationOptions {
   client: Client;
   taskQueue: string;
   logger: Logger;
-  /** Stops the pass between two rows (process shutdown). */
+  /** Stops the pass between two pages (process shutdown). */
   signal?: AbortSignal;
+  /** Rows per page (default 200). */
+  pageSize?: number;
 }
 
 interface CandidateRow {
@@ -57,7 +59,7 @@ interface CandidateRow {
 export async function migrateWorkflowIds(options: WorkflowIdMigrationOptions): Promise<WorkflowIdMigrationReport> {
   const report: WorkflowIdMigrationReport = { rows: 0, terminated: 0, started: 0, blocked: 0, failed: 0 };
   let blocked: ConnectionRef[] = [];
-  for await (const page of candidatePages(options.db)) {
+  for await (const page of candidatePages(options.db, options.pageSize ?? PAGE_SIZE)) {
     if (options.signal?.aborted) return report;
     report.rows += page.length;
     for (const ref of page) {
@@ -99,7 +101,7 @@ async function guarded(logger: Logger, report: WorkflowIdMigrationReport, ref: C
 }
 
 /** Live connections with `%` or `:` in a part, in pages by row id (keyset, so rows added meanwhile do not shift a page). */
-async function* candidatePages(db: DataSource): AsyncGenerator<ConnectionRef[]> {
+async function* candidatePages(db: DataSource, pageSize: number): AsyncGenerator<ConnectionRef[]> {
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const rows = (await db.query(
@@ -109,13 +111,13 @@ async function* candidatePages(db: DataSource): AsyncGenerator<ConnectionRef[]> 
           AND (strpos(c.connection_id, ':') > 0 OR strpos(c.connection_id, '%') > 0
             OR strpos(i.unique_key, ':') > 0 OR strpos(i.unique_key, '%') > 0
             OR strpos(e.name, ':') > 0 OR strpos(e.name, '%') > 0)
-        ORDER BY c.id LIMIT ${BATCH_SIZE}`,
-      [after],
+        ORDER BY c.id LIMIT $2`,
+      [after, pageSize],
     )) as CandidateRow[];
     yield rows
       .filter((row) => workflowIdChanged(row.environment_name, row.unique_key, row.connection_id))
       .map((row) => ({ environment: { name: row.environment_name }, integration: { uniqueKey: row.unique_key }, connection: { id: row.id, connectionId: row.connection_id } }));
-    if (rows.length < BATCH_SIZE) return;
+    if (rows.length < pageSize) return;
     after = rows[rows.length - 1]!.id;
   }
 }
