@@ -23,11 +23,14 @@ import type { ConnectionWorkflowInput } from '../../workflows/connection-message
 
 /** Rows read per query, by default. */
 const PAGE_SIZE = 200;
+/** How long a legacy run's activity in flight (a refresh at the provider) is waited for before the run is terminated. */
+const ACTIVITY_WAIT_MS = 65_000;
+const ACTIVITY_POLL_MS = 250;
 
 export interface WorkflowIdMigrationReport {
   /** Live rows whose workflow id changed. */
   rows: number;
-  /** Legacy workflows terminated because their row now has its own new-id workflow. */
+  /** Legacy workflows terminated (each one ran for its own row). */
   terminated: number;
   /** New-id workflows started (a row already served by one is not counted). */
   started: number;
@@ -128,6 +131,8 @@ async function closeLegacyWorkflow(client: Client, ref: ConnectionRef): Promise<
   const running = await runningOwner(client, legacyId);
   if (!running || running.connectionRowId !== ref.connection.id) return false;
   const newId = connectionWorkflowId(ref.environment.name, ref.integration.uniqueKey, ref.connection.connectionId);
+  // A refresh cut off at the provider could lose a rotated refresh token: let the run's activity finish first.
+  await activitiesFinished(client, legacyId, running.runId);
   try {
     // Bound to the run that was inspected: a run started meanwhile (by anyone) is judged on a later start.
     await client.workflow.getHandle(legacyId, running.runId).terminate(`migrated to workflow id ${newId}`);
@@ -136,6 +141,16 @@ async function closeLegacyWorkflow(client: Client, ref: ConnectionRef): Promise<
     // Another worker migrating at the same time closed it first.
     if (error instanceof WorkflowNotFoundError) return false;
     throw error;
+  }
+}
+
+/** Waits (bounded) until the run has no activity in flight. */
+async function activitiesFinished(client: Client, workflowId: string, runId: string): Promise<void> {
+  const deadline = Date.now() + ACTIVITY_WAIT_MS;
+  while (Date.now() < deadline) {
+    const description = await client.workflow.getHandle(workflowId, runId).describe();
+    if (description.status.name !== 'RUNNING' || (description.raw.pendingActivities ?? []).length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, ACTIVITY_POLL_MS));
   }
 }
 

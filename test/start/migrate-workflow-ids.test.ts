@@ -4,7 +4,8 @@ import { ConnectionEntity } from '../../src/db/entities';
 import { createLogger } from '../../src/logger';
 import { migrateWorkflowIds, type WorkflowIdMigrationReport } from '../../src/start/migrate-workflow-ids';
 import { connectionWorkflowId, legacyConnectionWorkflowId } from '../../workflows/connection-identity';
-import { realDelay } from '../lifecycle/lifecycle-suite';
+import { refreshUpdate } from '../../workflows/connection-messages';
+import { realDelay, waitForState } from '../lifecycle/lifecycle-suite';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
 import { http } from '../support/http';
 import { FAKE_PROVIDER, obtainTokens } from '../support/lifecycle';
@@ -173,5 +174,24 @@ describe('migrateWorkflowIds: connection workflows move from legacy ids to encod
     const expected: Record<string, string> = {};
     for (const r of rows.values()) expected[newId(r)] = r.rowId;
     expect(await runningWorkflows(expected)).to.deep.equal(expected);
+  });
+
+  it('lets a refresh in flight on a legacy workflow finish before terminating it (the provider answers, the rotated token is kept)', async () => {
+    const busy = await importRow('busy', 'fake', 'busy:1');
+    await makeLegacy(busy);
+    const legacy = env.client.workflow.getHandle(busy.legacy!.workflowId, busy.legacy!.runId);
+    for (let i = 0; i < 100 && (await waitForState(legacy)).expiresAt === null; i += 1) await realDelay(50);
+    Object.assign(rig.provider.knobs, { latencyMs: 1_500, cancelOnClientDisconnect: true });
+    const callsBefore = rig.provider.tokenCalls('refresh_token').length;
+    const inFlight = legacy.executeUpdate(refreshUpdate);
+    for (let i = 0; i < 100 && rig.provider.tokenCalls('refresh_token').length === callsBefore; i += 1) await realDelay(20);
+    const report = await migrate();
+    Object.assign(rig.provider.knobs, { latencyMs: 0, cancelOnClientDisconnect: false });
+    expect(report.terminated).to.equal(1);
+    expect((await inFlight).errorCode).to.equal(null);
+    expect((await legacy.describe()).status.name).to.equal('TERMINATED');
+    const refreshed = await forceRefresh(busy);
+    expect(refreshed.status).to.equal(200);
+    expect(rig.provider.tokenCalls('refresh_token').slice(callsBefore).map((call) => call.status)).to.deep.equal([200, 200]);
   });
 });

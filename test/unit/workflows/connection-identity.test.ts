@@ -37,7 +37,7 @@ describe('connection identity (workflows/connection-identity.ts)', () => {
     expect(connectionWorkflowId('dev', 'fake', 'x:y')).to.not.equal(connectionWorkflowId('dev', 'fake', 'x%3Ay'));
   });
 
-  it(`is injective over all ${TRICKY_PARTS.length ** 3} triples of tricky parts`, () => {
+  it(`gives distinct workflow ids and identity keys to all ${TRICKY_PARTS.length ** 3} triples of tricky parts`, () => {
     const triples = allTriples();
     const ids = new Set(triples.map(([e, i, c]) => connectionWorkflowId(e, i, c)));
     expect(ids.size).to.equal(triples.length);
