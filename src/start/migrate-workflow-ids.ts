@@ -45,7 +45,7 @@ export interface WorkflowIdMigrationOptions {
   client: Client;
   taskQueue: string;
   logger: Logger;
-  /** Stops the pass between two pages (process shutdown). */
+  /** Stops the pass (process shutdown): no row is started on after it fires. */
   signal?: AbortSignal;
   /** Rows per page (default 200). */
   pageSize?: number;
@@ -66,8 +66,9 @@ export async function migrateWorkflowIds(options: WorkflowIdMigrationOptions): P
     if (options.signal?.aborted) return report;
     report.rows += page.length;
     for (const ref of page) {
+      if (options.signal?.aborted) return report;
       await guarded(options.logger, report, ref, async () => {
-        if (await closeLegacyWorkflow(options.client, ref)) report.terminated += 1;
+        if (await closeLegacyWorkflow(options, ref)) report.terminated += 1;
       });
     }
     blocked.push(...(await startNewWorkflows(options, report, page)));
@@ -85,6 +86,7 @@ export async function migrateWorkflowIds(options: WorkflowIdMigrationOptions): P
 async function startNewWorkflows(options: WorkflowIdMigrationOptions, report: WorkflowIdMigrationReport, refs: ConnectionRef[]): Promise<ConnectionRef[]> {
   const blocked: ConnectionRef[] = [];
   for (const ref of refs) {
+    if (options.signal?.aborted) break;
     await guarded(options.logger, report, ref, async () => {
       const outcome = await ensureNewWorkflow(options, ref);
       if (outcome === 'started') report.started += 1;
@@ -126,13 +128,14 @@ async function* candidatePages(db: DataSource, pageSize: number): AsyncGenerator
 }
 
 /** Terminates the row's running legacy workflow; true when it did. */
-async function closeLegacyWorkflow(client: Client, ref: ConnectionRef): Promise<boolean> {
+async function closeLegacyWorkflow({ client, signal }: WorkflowIdMigrationOptions, ref: ConnectionRef): Promise<boolean> {
   const legacyId = legacyConnectionWorkflowId(ref.environment.name, ref.integration.uniqueKey, ref.connection.connectionId);
   const running = await runningOwner(client, legacyId);
   if (!running || running.connectionRowId !== ref.connection.id) return false;
   const newId = connectionWorkflowId(ref.environment.name, ref.integration.uniqueKey, ref.connection.connectionId);
   // A refresh cut off at the provider could lose a rotated refresh token: let the run's activity finish first.
-  await activitiesFinished(client, legacyId, running.runId);
+  await activitiesFinished(client, legacyId, running.runId, signal);
+  if (signal?.aborted) return false;
   try {
     // Bound to the run that was inspected: a run started meanwhile (by anyone) is judged on a later start.
     await client.workflow.getHandle(legacyId, running.runId).terminate(`migrated to workflow id ${newId}`);
@@ -145,9 +148,9 @@ async function closeLegacyWorkflow(client: Client, ref: ConnectionRef): Promise<
 }
 
 /** Waits (bounded) until the run has no activity in flight. */
-async function activitiesFinished(client: Client, workflowId: string, runId: string): Promise<void> {
+async function activitiesFinished(client: Client, workflowId: string, runId: string, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + ACTIVITY_WAIT_MS;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     const description = await client.workflow.getHandle(workflowId, runId).describe();
     if (description.status.name !== 'RUNNING' || (description.raw.pendingActivities ?? []).length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, ACTIVITY_POLL_MS));

@@ -112,6 +112,15 @@ describe('migrateWorkflowIds: connection workflows move from legacy ids to encod
     await env?.teardown();
   });
 
+  it('does nothing once shutdown was signalled', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const report = await migrateWorkflowIds({ db: rig.api.deps.db, client: env.client, taskQueue: rig.api.deps.config.temporal.taskQueue, logger: createLogger('silent'), signal: stop.signal });
+    expect(report).to.deep.equal({ rows: 0, terminated: 0, started: 0, blocked: 0, failed: 0 } satisfies WorkflowIdMigrationReport);
+    const legacy = row('colon').legacy!;
+    expect((await env.client.workflow.getHandle(legacy.workflowId, legacy.runId).describe()).status.name).to.equal('RUNNING');
+  });
+
   it('before the migration, a refresh of "x:y" is refused by the workflow of "x%3Ay" that holds its new id (503, no provider call, that row untouched)', async () => {
     const s = row('s');
     const r = row('r');
