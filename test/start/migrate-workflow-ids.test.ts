@@ -66,11 +66,11 @@ describe('migrateWorkflowIds: connection workflows move from legacy ids to encod
 
   /**
    * Connection row of every running connection workflow, by workflow id. Visibility lags behind
-   * starts and terminations: polled (5 s at most) until it shows `expected`; returns what it last saw.
+   * starts and terminations: polled (10 s at most) until it shows `expected`; returns what it last saw.
    */
   async function runningWorkflows(expected: Record<string, string>): Promise<Record<string, string>> {
     let found: Record<string, string> = {};
-    for (let i = 0; i < 50; i += 1) {
+    for (let i = 0; i < 100; i += 1) {
       found = {};
       for await (const execution of env.client.workflow.list({ query: `WorkflowType = 'connectionWorkflow' AND ExecutionStatus = 'Running'` })) {
         const events = (await env.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events ?? [];
@@ -193,7 +193,8 @@ describe('migrateWorkflowIds: connection workflows move from legacy ids to encod
     Object.assign(rig.provider.knobs, { latencyMs: 1_500, cancelOnClientDisconnect: true });
     const callsBefore = rig.provider.tokenCalls('refresh_token').length;
     const inFlight = legacy.executeUpdate(refreshUpdate);
-    for (let i = 0; i < 100 && rig.provider.tokenCalls('refresh_token').length === callsBefore; i += 1) await realDelay(20);
+    for (let i = 0; i < 250 && rig.provider.tokenCalls('refresh_token').length === callsBefore; i += 1) await realDelay(20);
+    expect(rig.provider.tokenCalls('refresh_token').length, 'the refresh reached the provider before the migration').to.equal(callsBefore + 1);
     const report = await migrate();
     Object.assign(rig.provider.knobs, { latencyMs: 0, cancelOnClientDisconnect: false });
     expect(report.terminated).to.equal(1);
