@@ -119,6 +119,13 @@ export const ERROR_CATALOGUE = {
     meaning: 'Temporal is needed (a refresh, an authorization, a deletion) and cannot be reached',
     retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
   },
+  workflow_migration_pending: {
+    status: 503,
+    kind: 'dependency',
+    message: 'This connection\'s workflow is being migrated; retry in a moment',
+    meaning: 'the connection\'s encoded workflow id is still held by another connection\'s legacy workflow until a worker\'s start-up migration moves it',
+    retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
+  },
   authorization_pending: {
     status: 503,
     kind: 'dependency',

@@ -4,7 +4,7 @@
  *   (`npm run dev` starts the Temporal dev server first, then this).
  */
 import 'reflect-metadata';
-import { Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { listen, type RunningServer } from './api/server';
@@ -14,6 +14,7 @@ import { ensureDevEnvironment } from './environments/ensure-dev-environment';
 import { createLogger, type Logger } from './logger';
 import type { Catalog } from '../providers/load-catalog';
 import { apiDeps, loadConfiguredCatalog, workerActivities } from './start/services';
+import { migrateWorkflowIds } from './start/migrate-workflow-ids';
 import { openStorage, type Storage } from './start/open-storage';
 import { warnIntegrationsOutsideCatalog } from './start/warn-integrations-outside-catalog';
 import { connectTemporalClient } from './temporal/client';
@@ -70,7 +71,22 @@ async function startWorker({ config, storage, catalog, logger }: Started): Promi
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   });
+  startWorkflowIdMigration(config, storage, logger, temporal);
   return worker;
+}
+
+/** Moves connection workflows to their encoded ids in the background (README, decisions); stops with the process. */
+function startWorkflowIdMigration(config: Config, storage: Storage, logger: Logger, client: Client): void {
+  const stop = new AbortController();
+  const migration = migrateWorkflowIds({ db: storage.db, client, taskQueue: config.temporal.taskQueue, logger, signal: stop.signal })
+    .then((report) => {
+      if (report.rows > 0) logger.info({ ...report }, 'connection workflow ids migrated');
+    })
+    .catch((error: unknown) => logger.error({ err: error }, 'connection workflow id migration failed; the next worker start retries'));
+  stoppers.push(async () => {
+    stop.abort();
+    await migration;
+  });
 }
 
 async function startApi({ config, storage, catalog, logger }: Started): Promise<{ server: RunningServer; secretKey: string; created: boolean }> {

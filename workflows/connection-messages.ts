@@ -57,17 +57,28 @@ export interface ConnectionState {
   runCycles: number;
 }
 
+/**
+ * Who a message is for: the sender names the connection row it means. A workflow of another row
+ * (a workflow id another connection still holds, see src/start/migrate-workflow-ids.ts) refuses
+ * the Update and ignores the signal, so no caller ever acts on another connection's workflow.
+ */
+export interface ConnectionAddressee {
+  connectionRowId: string;
+}
+
+/** The `type` of the failure with which a workflow refuses an Update meant for another connection row. */
+export const WRONG_CONNECTION = 'wrong_connection';
+
 /** Asks for a refresh now; concurrent callers share one. */
 export const refreshUpdate = defineUpdate<RefreshResult, []>('refresh');
+/** The same Update, addressed to one connection row (what the API sends). */
+export const addressedRefreshUpdate = defineUpdate<RefreshResult, [ConnectionAddressee]>('refresh');
 /** New credentials were stored by an import or a reconnect: reschedule, forget failures. */
-export const credentialsReplacedSignal = defineSignal<[]>('credentialsReplaced');
+export const credentialsReplacedSignal = defineSignal<[ConnectionAddressee?]>('credentialsReplaced');
 /** A backend reported the credentials dead. */
 export const markInvalidSignal = defineSignal<[{ reason: string }]>('markInvalid');
 /** The connection was deleted: finish. */
-export const deletedSignal = defineSignal<[]>('deleted');
+export const deletedSignal = defineSignal<[ConnectionAddressee?]>('deleted');
 export const stateQuery = defineQuery<ConnectionState>('state');
 
-/** The workflow id of a connection: readable in the Web UI. */
-export function connectionWorkflowId(environment: string, integration: string, connectionId: string): string {
-  return `connection:${environment}:${integration}:${connectionId}`;
-}
+export { connectionWorkflowId } from './connection-identity';

@@ -21,12 +21,14 @@ import type { ConnectionActivities } from '../activities/connection-activities';
 import type { ConnectionSnapshot, ConnectionWebhookInput, RefreshOutcome } from '../activities/connection-activity-types';
 import {
   REFRESH_RESPONSE_LOST,
+  addressedRefreshUpdate,
   credentialsReplacedSignal,
   deletedSignal,
   markInvalidSignal,
-  refreshUpdate,
   stateQuery,
+  WRONG_CONNECTION,
   type CarriedState,
+  type ConnectionAddressee,
   type ConnectionWorkflowInput,
   type RefreshResult,
 } from './connection-messages';
@@ -193,18 +195,25 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     await startWebhookDeliveries(await prepareConnectionWebhook(webhook));
   }
 
-  setHandler(refreshUpdate, refreshOnce, {
-    validator: () => {
+  /** A message that names another connection row was meant for another workflow (ids before encoding could be shared). */
+  const forAnotherRow = (addressee: ConnectionAddressee | undefined): boolean =>
+    typeof addressee?.connectionRowId === 'string' && addressee.connectionRowId !== connectionRowId;
+
+  setHandler(addressedRefreshUpdate, () => refreshOnce(), {
+    validator: (addressee?: ConnectionAddressee) => {
+      if (forAnotherRow(addressee)) throw ApplicationFailure.create({ type: WRONG_CONNECTION, message: 'this workflow belongs to another connection', nonRetryable: true });
       if (deleted) throw new Error('connection_deleted');
     },
   });
-  setHandler(credentialsReplacedSignal, () => {
+  setHandler(credentialsReplacedSignal, (addressee) => {
+    if (forAnotherRow(addressee)) return;
     replaced = true;
   });
   setHandler(markInvalidSignal, ({ reason }) => {
     invalidReported = reason;
   });
-  setHandler(deletedSignal, () => {
+  setHandler(deletedSignal, (addressee) => {
+    if (forAnotherRow(addressee)) return;
     deleted = true;
   });
   setHandler(stateQuery, () => {

@@ -2,16 +2,20 @@
  * The API's side of connection workflows: start or wake one after credentials were stored, ask it
  * for a refresh (coalesced per process, then single-flight inside the workflow), tell it about a deletion.
  * Refreshing a connection whose workflow is missing (never started, terminated by an operator)
- * brings it back with updateWithStart.
+ * brings it back with updateWithStart. Every message names the connection row it is for, so a
+ * workflow of another connection refuses or ignores it.
  */
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../db/entities';
+import { CustodianError } from '../errors';
+import { isMissingWorkflow, isUpdateFailure } from '../temporal/missing-workflow';
 import {
+  addressedRefreshUpdate,
   connectionWorkflowId,
   credentialsReplacedSignal,
   deletedSignal,
-  refreshUpdate,
+  WRONG_CONNECTION,
+  type ConnectionAddressee,
   type ConnectionWorkflowInput,
   type RefreshResult,
 } from '../../workflows/connection-messages';
@@ -19,12 +23,36 @@ import type { connectionWorkflow } from '../../workflows/connection-workflow';
 
 export interface ConnectionRef {
   environment: Pick<EnvironmentEntity, 'name'>;
-  integration: Pick<IntegrationEntity, 'uniqueKey' | 'provider'>;
+  integration: Pick<IntegrationEntity, 'uniqueKey'>;
   connection: Pick<ConnectionEntity, 'id' | 'connectionId'>;
 }
 
+/**
+ * The connection's workflow id is still held by another connection's workflow (started under the
+ * ids used before they were encoded); the start-up migration moves it away.
+ */
+export class WorkflowIdTakenError extends CustodianError {
+  constructor(readonly workflowId: string) {
+    super('workflow_migration_pending', `Workflow ${workflowId} belongs to another connection until the workflow id migration has run`);
+  }
+}
+
+/** The start options of a connection's workflow, shared by the API and the start-up migration. */
+export function connectionWorkflowStartOptions(ref: ConnectionRef, taskQueue: string) {
+  const args: [ConnectionWorkflowInput] = [{ connectionRowId: ref.connection.id }];
+  return { workflowId: workflowIdOf(ref), taskQueue, args };
+}
+
+function workflowIdOf(ref: ConnectionRef): string {
+  return connectionWorkflowId(ref.environment.name, ref.integration.uniqueKey, ref.connection.connectionId);
+}
+
+function addresseeOf(ref: ConnectionRef): ConnectionAddressee {
+  return { connectionRowId: ref.connection.id };
+}
+
 export class ConnectionWorkflows {
-  /** Refreshes in flight from this process, by workflow id: concurrent requests share one Update. */
+  /** Refreshes in flight from this process, by connection row: concurrent requests share one Update. */
   private readonly inFlight = new Map<string, Promise<RefreshResult>>();
 
   constructor(
@@ -33,25 +61,25 @@ export class ConnectionWorkflows {
   ) {}
 
   workflowId(ref: ConnectionRef): string {
-    return connectionWorkflowId(ref.environment.name, ref.integration.uniqueKey, ref.connection.connectionId);
+    return workflowIdOf(ref);
   }
 
   /** After an import or a reconnect: starts the workflow, or tells the running one to reschedule. */
   async credentialsStored(ref: ConnectionRef): Promise<void> {
-    await this.client.workflow.signalWithStart<typeof connectionWorkflow, []>('connectionWorkflow', {
-      ...this.startOptions(ref),
+    await this.client.workflow.signalWithStart<typeof connectionWorkflow, [ConnectionAddressee?]>('connectionWorkflow', {
+      ...connectionWorkflowStartOptions(ref, this.taskQueue),
       signal: credentialsReplacedSignal,
-      signalArgs: [],
+      signalArgs: [addresseeOf(ref)],
     });
   }
 
   /** Asks the connection's workflow to refresh now; shares a refresh already asked for by this process. */
   refresh(ref: ConnectionRef): Promise<RefreshResult> {
-    const id = this.workflowId(ref);
-    let pending = this.inFlight.get(id);
+    const key = ref.connection.id;
+    let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.sendRefresh(ref).finally(() => this.inFlight.delete(id));
-      this.inFlight.set(id, pending);
+      pending = this.sendRefresh(ref).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
     }
     return pending;
   }
@@ -59,37 +87,32 @@ export class ConnectionWorkflows {
   /** The connection was deleted: its workflow finishes. A workflow that is already gone is fine. */
   async deleted(ref: ConnectionRef): Promise<void> {
     try {
-      await this.client.workflow.getHandle(this.workflowId(ref)).signal(deletedSignal);
+      await this.client.workflow.getHandle(this.workflowId(ref)).signal(deletedSignal, addresseeOf(ref));
     } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      if (!isMissingWorkflow(error)) throw error;
     }
   }
 
   private async sendRefresh(ref: ConnectionRef): Promise<RefreshResult> {
     // No deadline of our own: the client polls until the Update completes, and the workflow's refresh is
     // bounded by its activity (PROVIDER_TIMEOUT per attempt, 5 attempts), so a slow provider's answer reaches the caller.
+    const args: [ConnectionAddressee] = [addresseeOf(ref)];
     try {
-      return await this.client.workflow.getHandle(this.workflowId(ref)).executeUpdate(refreshUpdate);
+      try {
+        return await this.client.workflow.getHandle(this.workflowId(ref)).executeUpdate(addressedRefreshUpdate, { args });
+      } catch (error) {
+        if (!isMissingWorkflow(error)) throw error;
+      }
+      return await this.client.workflow.executeUpdateWithStart(addressedRefreshUpdate, {
+        args,
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof connectionWorkflow>('connectionWorkflow', {
+          ...connectionWorkflowStartOptions(ref, this.taskQueue),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
     } catch (error) {
-      if (!isMissingWorkflow(error)) throw error;
+      if (isUpdateFailure(error, WRONG_CONNECTION)) throw new WorkflowIdTakenError(this.workflowId(ref));
+      throw error;
     }
-    return this.client.workflow.executeUpdateWithStart(refreshUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof connectionWorkflow>('connectionWorkflow', {
-        ...this.startOptions(ref),
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    });
   }
-
-  private startOptions(ref: ConnectionRef) {
-    const args: [ConnectionWorkflowInput] = [{ connectionRowId: ref.connection.id }];
-    return { workflowId: this.workflowId(ref), taskQueue: this.taskQueue, args };
-  }
-}
-
-/** No running workflow to update: never started, finished, or terminated. */
-function isMissingWorkflow(error: unknown): boolean {
-  if (error instanceof WorkflowNotFoundError) return true;
-  // An Update sent to a closed run fails with "workflow execution already completed".
-  return error instanceof WorkflowUpdateFailedError === false && error instanceof Error && /already completed|not found/i.test(error.message);
 }
