@@ -10,6 +10,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -34,6 +35,9 @@ import {
 } from './connection-messages';
 import { refreshAtMs, retryDelayMs } from './connection-schedule';
 import { startWebhookDeliveries } from './webhook-delivery-workflow';
+
+/** Patch id: a `deleted` signal received while the row is first loaded is no longer overwritten by the load. */
+const KEEP_DELETED_SIGNAL_DURING_LOAD = 'keep-deleted-signal-during-load';
 
 /** Cycles (refreshes, verifications, signals) per run before continuing as new: keeps each history well under 2,000 events. */
 export const CYCLES_PER_RUN = 40;
@@ -73,7 +77,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   // Handlers are registered before the first await so an Update or signal that started this run is not rejected.
   const initialLoad = describeConnection({ connectionRowId }).then((loaded) => {
     snapshot = loaded;
-    deleted = loaded === null;
+    // A `deleted` signal that arrived during the load (signal-with-start, or right after the start) must stand;
+    // runs recorded before this fix replay the old assignment.
+    if (patched(KEEP_DELETED_SIGNAL_DURING_LOAD)) deleted ||= loaded === null;
+    else deleted = loaded === null;
     if (loaded) state.status = loaded.status;
   });
   let replaced = false;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { realDelay, useLifecycleSuite } from './lifecycle-suite';
-import { deletedSignal, refreshUpdate } from '../../workflows/connection-messages';
+import { connectionWorkflowId, deletedSignal, refreshUpdate } from '../../workflows/connection-messages';
 
 describe('connection workflow: deletion (time skipping)', function () {
   this.timeout(120_000);
@@ -25,5 +25,22 @@ describe('connection workflow: deletion (time skipping)', function () {
     expect((await inFlight).errorCode).to.equal(null);
     await handle.result();
     expect(rig.provider.tokenCalls('refresh_token')).to.have.length(1);
+  });
+
+  it('ends when the deleted signal arrives with its start, before the row is loaded (signal-with-start)', async () => {
+    const { rig, env } = s;
+    const row = await rig.connect('deleted-at-start');
+    const workflowId = connectionWorkflowId('dev', 'fake', row.connectionId);
+    const refreshesBefore = rig.provider.tokenCalls('refresh_token').length;
+    const handle = await env.client.workflow.signalWithStart('connectionWorkflow', {
+      taskQueue: rig.taskQueue,
+      workflowId,
+      args: [{ connectionRowId: row.id }],
+      signal: deletedSignal,
+      signalArgs: [{ connectionRowId: row.id }],
+    });
+    await handle.result();
+    expect((await handle.describe()).status.name).to.equal('COMPLETED');
+    expect(rig.provider.tokenCalls('refresh_token')).to.have.length(refreshesBefore);
   });
 });
