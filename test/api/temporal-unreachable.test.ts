@@ -42,7 +42,7 @@ describe('Temporal unreachable (a client whose frontend address nothing listens 
     console.log(`      served the still-valid token after ${elapsed} ms`);
     expect(response.status).to.equal(200);
     expect(response.body.credentials.access_token).to.equal('token-due');
-    expect(elapsed).to.be.at.most(STILL_VALID_REFRESH_WAIT_MS + 2_000);
+    expect(elapsed).to.be.at.most(STILL_VALID_REFRESH_WAIT_MS + 5_000);
   });
 
   it('answers an expired token 503 temporal_unavailable with Retry-After, never the token', async () => {
@@ -55,12 +55,12 @@ describe('Temporal unreachable (a client whose frontend address nothing listens 
     expect(response.body).to.deep.equal({ error: { code: 'temporal_unavailable', message: 'Temporal is unavailable; retry later' } });
   });
 
-  it('reports Temporal unreachable on /health/ready within a few seconds', async () => {
+  it('reports Temporal unreachable on /health/ready in bounded time (its own 3 s Temporal deadline, not the client’s ~20 s of retries)', async () => {
     const started = Date.now();
     const ready = await http(api.url, 'GET', '/health/ready');
     expect(ready.status).to.equal(503);
     expect(ready.body.error.code).to.equal('not_ready');
     expect(ready.body.error.payload.checks).to.deep.equal({ database: 'ok', temporal: 'unreachable' });
-    expect(Date.now() - started).to.be.at.most(5_000);
+    expect(Date.now() - started).to.be.at.most(10_000);
   });
 });
