@@ -97,7 +97,7 @@ start_postgres() {
   if [[ "$(id -u)" == 0 ]]; then chown postgres "$PG_TMP"; fi
   as_pg_owner "$bin/initdb" -D "$PG_TMP/data" -U custodian --auth=trust -E UTF8 >/dev/null
   as_pg_owner "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" -w \
-    -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+    -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400" start >/dev/null
   export DATABASE_URL="postgres://custodian@127.0.0.1:$port/postgres"
   PG_BIN="$bin"
   echo "  private cluster on 127.0.0.1:$port ($PG_TMP)"
