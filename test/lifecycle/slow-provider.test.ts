@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,8 +12,8 @@ import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../supp
 import { http, type HttpResult } from '../support/http';
 import { FAKE_PROVIDER, obtainTokens } from '../support/lifecycle';
 import { createDevServerEnv } from '../support/temporal-env';
+import { WorkerProcesses, type WorkerProcess } from '../support/worker-processes';
 
-const ROOT = path.join(__dirname, '..', '..');
 // Slower than the old 15 s limit, well inside PROVIDER_TIMEOUT's default (60 s).
 const PROVIDER_LATENCY_MS = 40_000;
 
@@ -25,9 +23,10 @@ describe('a slow token endpoint with rotating refresh tokens (dev server, worker
   let provider: FakeProvider;
   let api: TestApi;
   let secondApi: TestApi;
-  let worker: ChildProcess | undefined;
+  let worker: WorkerProcess | undefined;
   const key = randomBytes(32);
   const taskQueue = `slow-${randomUUID()}`;
+  const workers = new WorkerProcesses();
 
   before(async () => {
     env = await createDevServerEnv();
@@ -50,30 +49,19 @@ describe('a slow token endpoint with rotating refresh tokens (dev server, worker
       forwardWebhooks: true,
     });
     // `src/main.ts worker` as its own process, in production mode, with the default PROVIDER_TIMEOUT.
-    worker = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts', 'worker'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DATABASE_URL: api.databaseUrl,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        ENCRYPTION_KEYS: `test=${key.toString('base64')}`,
-        PROVIDERS_FILE: providersFile,
-        LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    worker = workers.start({ databaseUrl: api.databaseUrl, temporalAddress: env.address, taskQueue, encryptionKey: key, providersFile });
+    await worker.ready;
   });
   after(async () => {
-    if (worker && worker.exitCode === null && worker.signalCode === null) {
-      worker.kill('SIGTERM');
-      await once(worker, 'exit');
+    try {
+      if (worker) await workers.stop(worker, 'SIGTERM');
+    } finally {
+      await workers.killAll();
+      await provider?.close();
+      await secondApi?.close();
+      await api?.close();
+      await env?.teardown();
     }
-    await provider?.close();
-    await secondApi?.close();
-    await api?.close();
-    await env?.teardown();
   });
 
   it('makes exactly one provider call; every concurrent caller gets the new token and the connection stays active', async () => {

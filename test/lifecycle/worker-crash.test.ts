@@ -1,11 +1,9 @@
 import { expect } from 'chai';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { stringify } from 'yaml';
 import { loadCatalog } from '../../providers/load-catalog';
 import { ConnectionEntity, OperationLogEntity } from '../../src/db/entities';
@@ -14,23 +12,23 @@ import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../supp
 import { http } from '../support/http';
 import { FAKE_PROVIDER, obtainTokens } from '../support/lifecycle';
 import { createDevServerEnv } from '../support/temporal-env';
-
-const ROOT = path.join(__dirname, '..', '..');
+import { WorkerProcesses, type WorkerProcessSettings } from '../support/worker-processes';
 
 describe('a worker process killed during a refresh (dev server)', function () {
   this.timeout(180_000);
   let env: TestWorkflowEnvironment;
   let provider: FakeProvider;
   let api: TestApi;
-  let providersFile: string;
+  /** Each `src/main.ts worker` process runs in production mode against the dev server and the test database. */
+  let settings: WorkerProcessSettings;
   const key = randomBytes(32);
   const taskQueue = `crash-${randomUUID()}`;
-  const workers: ChildProcess[] = [];
+  const workers = new WorkerProcesses();
 
   before(async () => {
     env = await createDevServerEnv();
     provider = await startFakeProvider({ cancelOnClientDisconnect: true });
-    providersFile = path.join(mkdtempSync(path.join(tmpdir(), 'custodian-crash-')), 'providers.yaml');
+    const providersFile = path.join(mkdtempSync(path.join(tmpdir(), 'custodian-crash-')), 'providers.yaml');
     writeFileSync(providersFile, stringify({ [FAKE_PROVIDER]: fakeProviderEntry(provider) }));
     api = await startTestApi({ temporal: env.client, catalog: loadCatalog({ extraFile: providersFile }), encryptionKey: key, env: { TEMPORAL_TASK_QUEUE: taskQueue } });
     const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
@@ -43,33 +41,14 @@ describe('a worker process killed during a refresh (dev server)', function () {
       scopes: [],
       forwardWebhooks: true,
     });
+    settings = { databaseUrl: api.databaseUrl, temporalAddress: env.address, taskQueue, encryptionKey: key, providersFile };
   });
   after(async () => {
-    for (const worker of workers) if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    await workers.killAll();
     await provider?.close();
     await api?.close();
     await env?.teardown();
   });
-
-  /** `src/main.ts worker` as its own process, in production mode against the dev server and the test database. */
-  function startWorkerProcess(): ChildProcess {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts', 'worker'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DATABASE_URL: api.databaseUrl,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        ENCRYPTION_KEYS: `test=${key.toString('base64')}`,
-        PROVIDERS_FILE: providersFile,
-        LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    workers.push(child);
-    return child;
-  }
 
   it('retries the refresh on a restarted worker: the refresh token is used once and nothing turns invalid', async () => {
     const tokens = await obtainTokens(provider);
@@ -82,20 +61,19 @@ describe('a worker process killed during a refresh (dev server)', function () {
       },
     });
     expect(imported.status).to.equal(201);
-    const first = startWorkerProcess();
+    const first = workers.start(settings);
+    await first.ready;
 
     provider.knobs.latencyMs = 20_000;
     const pending = http(api.url, 'GET', '/connections/crash?provider_config_key=fake&force_refresh=true', { token: api.secretKey });
     for (let i = 0; i < 600 && provider.tokenCalls('refresh_token').length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(provider.tokenCalls('refresh_token'), 'the refresh reached the provider').to.have.length(1);
-    first.kill('SIGKILL');
-    await once(first, 'exit');
+    await workers.stop(first, 'SIGKILL');
     provider.knobs.latencyMs = 0;
-    const second = startWorkerProcess();
+    const second = workers.start(settings);
 
     const response = await pending;
-    second.kill('SIGTERM');
-    await once(second, 'exit');
+    await workers.stop(second, 'SIGTERM');
 
     expect(response.status).to.equal(200);
     // The killed attempt's request is still sitting in the provider's latency; let it play out.
@@ -121,12 +99,12 @@ describe('a worker process killed during a refresh (dev server)', function () {
       },
     });
     expect(imported.status).to.equal(201);
-    const worker = startWorkerProcess();
+    const worker = workers.start(settings);
+    await worker.ready;
     const before = provider.tokenCalls('refresh_token').length;
     const pending = http(api.url, 'GET', `/connections/${connectionId}?provider_config_key=fake&force_refresh=true`, { token: api.secretKey });
     for (let i = 0; i < 600 && provider.tokenCalls('refresh_token').length === before; i++) await new Promise((r) => setTimeout(r, 100));
-    worker.kill('SIGKILL');
-    await once(worker, 'exit');
+    await workers.stop(worker, 'SIGKILL');
     return { refreshToken: String(tokens.refresh_token), pending };
   }
 
@@ -143,10 +121,9 @@ describe('a worker process killed during a refresh (dev server)', function () {
       provider.knobs.reuseGraceMs = 60_000;
       const { refreshToken, pending } = await killDuringRefresh('crash-grace');
       provider.knobs.latencyMs = 0;
-      const restarted = startWorkerProcess();
+      const restarted = workers.start(settings);
       const response = await pending;
-      restarted.kill('SIGTERM');
-      await once(restarted, 'exit');
+      await workers.stop(restarted, 'SIGTERM');
 
       expect(response.status).to.equal(200);
       const calls = provider.tokenCalls('refresh_token').filter((c) => c.refreshTokenUsed === refreshToken);
@@ -159,10 +136,9 @@ describe('a worker process killed during a refresh (dev server)', function () {
     it('without a reuse interval, the refusal is recorded as refresh_response_lost, not as a revocation', async () => {
       const { refreshToken, pending } = await killDuringRefresh('crash-lost');
       provider.knobs.latencyMs = 0;
-      const restarted = startWorkerProcess();
+      const restarted = workers.start(settings);
       const response = await pending;
-      restarted.kill('SIGTERM');
-      await once(restarted, 'exit');
+      await workers.stop(restarted, 'SIGTERM');
 
       expect(response.status).to.equal(400);
       expect(response.body.error).to.include({ code: 'invalid_credentials' });
