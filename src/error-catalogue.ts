@@ -46,6 +46,7 @@ export const ERROR_CATALOGUE = {
   malformed_auth_header: { status: 401, kind: 'request', message: 'Authorization header must be "Bearer <secret key>"', meaning: '`Authorization` is not `Bearer <token>`' },
   invalid_secret_key_format: { status: 401, kind: 'request', message: 'The secret key must be a UUID v4', meaning: 'the bearer token is not a UUID v4' },
   unknown_account: { status: 401, kind: 'request', message: 'No environment has this secret key', meaning: 'a well-formed secret key no environment has' },
+  secret_key_superseded: { status: 403, kind: 'request', message: 'Only the current secret key can rotate it', meaning: 'a secret key rotation asked with the key an earlier rotation replaced (still valid during its overlap)' },
   unknown_connect_session_token: { status: 401, kind: 'request', message: 'Unknown or expired connect session token', meaning: 'a connect session token that is unknown or expired' },
   invalid_connect_session_token_format: { status: 401, kind: 'request', message: 'Connect session token is malformed', meaning: 'a malformed connect session token, or none on a session-only route' },
 

@@ -1,12 +1,29 @@
-/** Environments: creation with their keys, lookup by secret key (cached), settings updates. */
+/** Environments: creation with their keys, lookup by secret key (cached), key rotation, settings updates. */
 import { randomBytes } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
 import type { Cipher } from '../crypto/cipher';
 import { EnvironmentEntity } from '../db/entities';
+import { CustodianError } from '../errors';
 import { generateSecretKey, hashToken } from './secret-key';
 
 /** How long an environment looked up by key is served from memory before it is re-read. */
 const CACHE_TTL_MS = 5_000;
+
+/**
+ * Bounds of a secret key rotation's overlap. At least the cache's lifetime: another API instance may hold
+ * the replaced key in its cache as the current one for that long, so a shorter overlap would let it
+ * outlive the overlap there. At most 7 days: a rotation is meant to end the old key.
+ */
+export const MIN_SECRET_KEY_OVERLAP_MS = CACHE_TTL_MS;
+export const MAX_SECRET_KEY_OVERLAP_MS = 7 * 86_400_000;
+/** The overlap when a rotation names none. */
+export const DEFAULT_SECRET_KEY_OVERLAP_MS = 86_400_000;
+
+/** A new secret key and the moment the one it replaced stops working. */
+export interface RotatedSecretKey {
+  secretKey: string;
+  previousExpiresAt: Date;
+}
 
 export type EnvironmentSettings = Partial<Pick<EnvironmentEntity,
   'webhookPrimaryUrl' | 'webhookSecondaryUrl' | 'onAuthCreation' | 'onAuthRefreshError' | 'onAuthRefreshRecovered'
@@ -37,14 +54,50 @@ export class EnvironmentStore {
     return this.repo.findOneBy({ name });
   }
 
-  /** The environment whose secret key this is, or undefined. */
+  /**
+   * The environment whose current secret key this is, or whose replaced key it is while its overlap lasts
+   * (PostgreSQL's clock decides, the same for every API instance); else undefined. Only current keys are
+   * cached: a replaced key is checked against the row on every request, so its end is never served stale.
+   */
   async findBySecretKey(secretKey: string): Promise<EnvironmentEntity | undefined> {
     const keyHash = hashToken(secretKey);
     const cached = this.byKeyHash.get(keyHash);
     if (cached && this.now() - cached.at < CACHE_TTL_MS) return cached.env;
-    const env = await this.repo.findOneBy({ secretKeyHash: keyHash });
-    if (env) this.byKeyHash.set(keyHash, { env, at: this.now() });
+    const env = await this.repo.createQueryBuilder('e')
+      .where('e.secret_key_hash = :keyHash', { keyHash })
+      .orWhere('(e.previous_secret_key_hash = :keyHash AND now() < e.previous_secret_key_expires_at)', { keyHash })
+      .getOne();
+    if (env && env.secretKeyHash === keyHash) this.byKeyHash.set(keyHash, { env, at: this.now() });
     return env ?? undefined;
+  }
+
+  /**
+   * Issues a new secret key; `presentedKey` (the caller's) keeps working for `overlapMs`. Only the current
+   * key may rotate (checked under the row lock): a leaked replaced key cannot take the environment back.
+   * A webhook signing key that is still the secret key (never rotated on its own) becomes the new key,
+   * as the SDK verifies with the key the backend holds; a separate signing key is left alone.
+   */
+  async rotateSecretKey(envId: string, presentedKey: string, overlapMs: number): Promise<RotatedSecretKey> {
+    if (!(overlapMs >= MIN_SECRET_KEY_OVERLAP_MS && overlapMs <= MAX_SECRET_KEY_OVERLAP_MS)) throw new RangeError('overlap out of bounds');
+    const secretKey = generateSecretKey();
+    const previousExpiresAt = await this.repo.manager.transaction(async (manager) => {
+      const row = await manager.getRepository(EnvironmentEntity).findOne({ where: { id: envId }, lock: { mode: 'pessimistic_write' } });
+      if (!row || row.secretKeyHash !== hashToken(presentedKey)) {
+        throw new CustodianError('secret_key_superseded', 'Only the current secret key can rotate it, not the key it replaced');
+      }
+      const signingFollows = this.cipher.decrypt(row.webhookSigningKeyEncrypted) === this.cipher.decrypt(row.secretKeyEncrypted);
+      const encrypted = this.cipher.encrypt(secretKey);
+      const [updated] = await manager.query(
+        `UPDATE environment SET previous_secret_key_hash = secret_key_hash,
+           previous_secret_key_expires_at = now() + $2 * interval '1 millisecond',
+           secret_key_hash = $3, secret_key_encrypted = $4, webhook_signing_key_encrypted = $5, updated_at = now()
+         WHERE id = $1 RETURNING previous_secret_key_expires_at`,
+        [envId, overlapMs, hashToken(secretKey), encrypted, signingFollows ? this.cipher.encrypt(secretKey) : row.webhookSigningKeyEncrypted],
+      ) as [{ previous_secret_key_expires_at: Date }[], number];
+      this.byKeyHash.delete(row.secretKeyHash);
+      return updated[0]!.previous_secret_key_expires_at;
+    });
+    return { secretKey, previousExpiresAt };
   }
 
   /** The environment by id (uncached). */

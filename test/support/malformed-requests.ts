@@ -200,6 +200,7 @@ function specs(f: Fixtures): RouteSpec[] {
     { family: 'environment', method: 'GET', path: '/environment', auth: 'secret' },
     { family: 'environment', method: 'PATCH', path: '/environment', auth: 'secret', body: environmentBody },
     { family: 'environment', method: 'POST', path: '/environment/webhook-signing-key/rotate', auth: 'secret', authOnly: true },
+    { family: 'environment', method: 'POST', path: '/environment/secret-key/rotate', auth: 'secret', authOnly: true },
     { family: 'oauth/connect', method: 'GET', path: '/oauth/connect/{id}', id: f.oauthKey, auth: 'none', query: { ...session, ws_client_id: '3b241101-e2bb-4255-8caf-4136c566a962', 'params[tenant]': 'acme', 'authorization_params[prompt]': 'consent', user_scope: 'a,b' } },
     { family: 'oauth/callback', method: 'GET', path: '/oauth/callback', auth: 'none', query: { state: '3b241101-e2bb-4255-8caf-4136c566a962', code: 'code' }, htmlErrorPage: true },
     { family: 'oauth2/auth', method: 'POST', path: '/oauth2/auth/{id}', id: f.clientCredentialsKey, auth: 'none', query: session, body: { value: { client_id: 'id', client_secret: 'secret' }, kinds: { client_id: 'string', client_secret: 'string' } } },

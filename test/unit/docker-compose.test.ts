@@ -9,11 +9,25 @@ interface ComposeService {
   build?: unknown;
   command?: string[];
   environment?: Record<string, string | number>;
+  ports?: (string | number | { target: number; published?: string | number; host_ip?: string })[];
 }
 
 const compose = parse(readFileSync(path.join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
 };
+
+/** One published port: the host address it binds (compose's default is every address) and the container port. */
+function publishedPorts(service: ComposeService): { hostIp: string; target: number }[] {
+  return (service.ports ?? []).map((port) => {
+    if (typeof port === 'object') return { hostIp: port.host_ip ?? '0.0.0.0', target: port.target };
+    // Short syntax: [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]; an IPv6 host is in brackets.
+    const text = String(port).replace(/\/\w+$/, '');
+    const ipv6 = /^\[([^\]]+)\]:(.+)$/.exec(text);
+    const parts = ipv6 ? [ipv6[1] as string, ...(ipv6[2] as string).split(':')] : text.split(':');
+    const target = Number(parts[parts.length - 1]!.split('-')[0]);
+    return { hostIp: parts.length === 3 ? parts[0] as string : '0.0.0.0', target };
+  });
+}
 
 /** Resolves compose `${VAR:-default}` / `${VAR:?msg}` / `${VAR}` with the given variables. */
 function substitute(value: string, vars: Record<string, string>): string {
@@ -48,6 +62,19 @@ describe('docker-compose.yml', () => {
       expect(config.allowPrivateWebhookTargets).to.equal(false);
     });
   }
+
+  it('docker-compose publishes the Temporal frontend and Web UI on loopback only', () => {
+    // Neither has authentication here: published on every address, anyone reaching the host could
+    // start, signal or read workflows (and their history) or browse them in the UI.
+    expect(publishedPorts({ ports: ['7233:7233', '127.0.0.1:8233:8080', '[::1]:1:2/tcp', { target: 8080, published: 8233 }] }))
+      .to.deep.equal([{ hostIp: '0.0.0.0', target: 7233 }, { hostIp: '127.0.0.1', target: 8080 }, { hostIp: '::1', target: 2 }, { hostIp: '0.0.0.0', target: 8080 }]);
+    for (const name of ['temporal', 'temporal-ui']) {
+      for (const port of publishedPorts(compose.services[name] as ComposeService)) {
+        expect(['127.0.0.1', '::1'], `${name} publishes ${port.target} on ${port.hostIp}`).to.include(port.hostIp);
+      }
+    }
+    expect(publishedPorts(compose.services['temporal-ui'] as ComposeService).map((p) => p.target)).to.deep.equal([8080]);
+  });
 
   it('refuses to start without the required secrets', () => {
     const env = (compose.services.api as ComposeService).environment ?? {};

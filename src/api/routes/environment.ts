@@ -1,7 +1,11 @@
 /** `/environment`: the caller's environment settings (API.md §6). */
 import Router from '@koa/router';
 import { z } from 'zod';
-import type { EnvironmentSettings } from '../../environments/environment-store';
+import { parseDuration } from '../../config';
+import {
+  DEFAULT_SECRET_KEY_OVERLAP_MS, MAX_SECRET_KEY_OVERLAP_MS, MIN_SECRET_KEY_OVERLAP_MS, type EnvironmentSettings,
+} from '../../environments/environment-store';
+import { bearerToken } from '../auth/bearer-token';
 import { isPrivateHostname } from '../../webhooks/private-address';
 import { requireSecretKey } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
@@ -45,6 +49,19 @@ function patchBody(allowPrivateTargets: boolean) {
   });
 }
 
+/** `{ overlap?: "24h" }`: how long the replaced secret key keeps working, in milliseconds. */
+const rotateSecretKeyBody = z.strictObject({
+  overlap: z.string().optional().transform((text, ctx) => {
+    if (text === undefined) return DEFAULT_SECRET_KEY_OVERLAP_MS;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < MIN_SECRET_KEY_OVERLAP_MS || ms > MAX_SECRET_KEY_OVERLAP_MS) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration from ${MIN_SECRET_KEY_OVERLAP_MS / 1000}s to ${MAX_SECRET_KEY_OVERLAP_MS / 86_400_000}d, like 24h` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+});
+
 /** "" and null both clear a URL; undefined leaves it alone. */
 function urlSetting(value: string | null | undefined): string | null | undefined {
   return value === '' ? null : value;
@@ -80,7 +97,16 @@ export function environmentRouter(deps: ApiDeps): Router<ApiState> {
 
   router.post('/environment/webhook-signing-key/rotate', requireSecretKey(deps), async (ctx) => {
     const key = await deps.environments.rotateWebhookSigningKey(ctx.state.caller.environment);
+    ctx.set('Cache-Control', 'no-store');
     ctx.body = { data: { webhook_signing_key: key } };
+  });
+
+  router.post('/environment/secret-key/rotate', requireSecretKey(deps), async (ctx) => {
+    const { overlap } = validate(rotateSecretKeyBody, bodyOrEmpty(ctx.request), 'invalid_body');
+    const presented = bearerToken(ctx.get('authorization')) as string;
+    const rotated = await deps.environments.rotateSecretKey(ctx.state.caller.environment.id, presented, overlap);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { data: { secret_key: rotated.secretKey, previous_secret_key_expires_at: rotated.previousExpiresAt.toISOString() } };
   });
 
   return router;

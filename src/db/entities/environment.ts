@@ -8,6 +8,9 @@ export class EnvironmentEntity {
   /** sha256 hex of the secret key: the lookup for backend auth. */
   @Column({ name: 'secret_key_hash', type: 'char', length: 64 }) secretKeyHash!: string;
   @Column({ name: 'secret_key_encrypted', type: 'text' }) secretKeyEncrypted!: string;
+  /** sha256 hex of the key the last rotation replaced: still accepted until `previousSecretKeyExpiresAt`. */
+  @Column({ name: 'previous_secret_key_hash', type: 'char', length: 64, nullable: true }) previousSecretKeyHash!: string | null;
+  @Column({ name: 'previous_secret_key_expires_at', type: 'timestamptz', nullable: true }) previousSecretKeyExpiresAt!: Date | null;
   @Column({ name: 'webhook_signing_key_encrypted', type: 'text' }) webhookSigningKeyEncrypted!: string;
   @Column({ name: 'webhook_primary_url', type: 'text', nullable: true }) webhookPrimaryUrl!: string | null;
   @Column({ name: 'webhook_secondary_url', type: 'text', nullable: true }) webhookSecondaryUrl!: string | null;
