@@ -10,6 +10,7 @@ import { ProviderCallError } from '../providers/calls/provider-call-error';
 import { providerTimeoutMs } from '../providers/calls/provider-timeout';
 import { callbackUrlFor } from '../src/authorization/callback-url';
 import { AuthorizationError, obtainCredentials } from '../src/authorization/obtain-credentials';
+import { pinConflict, pinsFor } from '../src/authorization/session-pins';
 import type { Config } from '../src/config';
 import { ConnectionStore, type EndUser } from '../src/connections/connection-store';
 import { ConnectionWorkflows } from '../src/connections/connection-workflows';
@@ -57,7 +58,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
   return {
     /** Exchanges or verifies what the attempt received; the credentials are kept, encrypted, on the attempt row. */
     async obtainCredentials({ attemptId, nowMs }: { attemptId: string; nowMs: number }): Promise<ObtainResult> {
-      const { attempt, environment, integration } = await load(attemptId);
+      const { attempt, environment, integration, session } = await load(attemptId);
       if (attempt.credentialsEncrypted !== null || attempt.operation !== null) return { ok: true };
       const entry = deps.catalog.get(integration.provider);
       if (!entry) return { ok: false, errorCode: PROVIDER_NOT_IN_CATALOG, errorMessage: providerNotInCatalogMessage(integration) };
@@ -81,6 +82,10 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
           timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
           fetch: deps.fetch,
         });
+        // Callback values (`redirect_uri_metadata`, e.g. QuickBooks' realmId, which anyone can append to the
+        // callback URL) and token-response metadata may not contradict what the session pinned.
+        const pinned = pinConflict(pinsFor(session?.integrationsConfigDefaults ?? null, integration.uniqueKey).connection_config, obtained.connectionConfig);
+        if (pinned !== null) throw new AuthorizationError('pinned_by_session', `connection_config.${pinned} is set by the connect session; the authorization returned another value`);
         await attempts().update(
           { id: attempt.id },
           {

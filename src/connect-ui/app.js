@@ -393,9 +393,12 @@ function fieldElement(field, index) {
     autocomplete: field.secret ? 'new-password' : 'off',
     spellcheck: 'false',
     autocapitalize: 'none',
-    placeholder: field.placeholder || null,
-    value: field.defaultValue ?? null,
-    required: field.required && field.defaultValue === null,
+    placeholder: field.pinned ? null : field.placeholder || null,
+    value: field.pinned ? field.pinnedValue : field.defaultValue ?? null,
+    // A value the session pins is shown, not edited (the server refuses a different one).
+    readonly: field.pinned,
+    'aria-readonly': field.pinned ? 'true' : null,
+    required: !field.pinned && field.required && field.defaultValue === null,
     'aria-describedby': describedBy.join(' '),
   });
   const showError = (message) => {
@@ -415,8 +418,11 @@ function fieldElement(field, index) {
   input.addEventListener('input', () => {
     if (!error.hidden) showError(validateField(field, input.value));
   });
-  const label = h('label', { for: id }, field.title, field.required && field.defaultValue === null ? null : h('span', { class: 'optional' }, ' (optional)'));
-  const element = h('div', { class: 'field', dataset: { field: field.name } }, label, description, h('div', { class: 'input-group' }, prefix, input, suffix), error);
+  const note = field.pinned
+    ? h('span', { class: 'optional' }, ' (set for you)')
+    : field.required && field.defaultValue === null ? null : h('span', { class: 'optional' }, ' (optional)');
+  const label = h('label', { for: id }, field.title, note);
+  const element = h('div', { class: 'field', dataset: field.pinned ? { field: field.name, pinned: 'true' } : { field: field.name } }, label, description, h('div', { class: 'input-group' }, prefix, input, suffix), error);
   return { element, input, showError };
 }
 

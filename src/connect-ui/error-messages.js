@@ -102,6 +102,8 @@ const BY_CODE = {
   unknown_connect_session_token: expiredLink,
   invalid_connect_session_token_format: expiredLink,
   missing_session_token: () => ({ title: 'This link is incomplete', message: `This page needs a connection link from the app. ${START_AGAIN}`, action: 'restart' }),
+  // A value the app pinned for this connection was changed (a tampered link, or the provider returned another account).
+  pinned_by_session: (name) => ({ title: 'Details do not match', message: `The app set some details of this ${name} connection, and they cannot be changed. ${START_AGAIN}`, action: 'restart' }),
   integration_not_allowed: (name) => ({ title: 'Not available', message: `This link does not allow connecting ${name}. ${START_AGAIN}`, action: 'restart' }),
   // The integration (or its provider) is gone: other integrations of the list may still work.
   unknown_provider_config: (name) => ({ title: 'Not available', message: `${name} cannot be connected right now. Contact the app's support.`, action: 'contact' }),

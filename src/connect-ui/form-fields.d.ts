@@ -38,6 +38,9 @@ export interface FieldDescriptor {
   hidden: boolean;
   secret: boolean;
   defaultValue: string | null;
+  /** Set by the session's `integrations_config_defaults`: shown read-only, never sent. */
+  pinned: boolean;
+  pinnedValue: string | null;
   order: number | null;
 }
 

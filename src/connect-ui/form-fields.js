@@ -50,6 +50,8 @@ function descriptor(group, key, schema, fallback) {
     secret: field.secret === true || (field.secret === undefined && fallback.secret === true),
     defaultValue: field.default_value === undefined ? null : text(field.default_value),
     order: typeof field.order === 'number' ? field.order : null,
+    pinned: false,
+    pinnedValue: null,
   };
 }
 
@@ -63,14 +65,18 @@ function sortByOrder(fields) {
 /**
  * The fields of an integration's form, in display order: `connection_config` fields (sent as
  * `params[k]`) then, for API_KEY / BASIC / OAUTH2_CC, the credentials. Fields filled in automatically
- * from the token response (`automated`) are left out, and so are connection-config keys the session's
- * `integrations_config_defaults` already sets (the server merges those in).
+ * from the token response (`automated`) are left out. Connection-config keys the session's
+ * `integrations_config_defaults` pins are `pinned`: shown read-only with the pinned value and never
+ * sent (the server applies the pin and refuses a different browser value).
  */
 export function buildFields(provider, options = {}) {
   const preset = options.presetConnectionConfig ?? {};
   const config = Object.entries(provider?.connection_config ?? {})
-    .filter(([key, schema]) => schema?.automated !== true && !Object.prototype.hasOwnProperty.call(preset, key))
-    .map(([key, schema]) => descriptor('params', key, schema, {}));
+    .filter(([, schema]) => schema?.automated !== true)
+    .map(([key, schema]) => {
+      const field = descriptor('params', key, schema, {});
+      return Object.prototype.hasOwnProperty.call(preset, key) ? { ...field, pinned: true, pinnedValue: text(preset[key]) } : field;
+    });
   const credentialSchemas = provider?.credentials ?? {};
   const credentials = (CREDENTIAL_FIELDS[provider?.auth_mode] ?? []).map((fallback) => descriptor('credentials', fallback.key, credentialSchemas[fallback.key], fallback));
   return [...sortByOrder(config), ...sortByOrder(credentials)];
@@ -93,6 +99,7 @@ export function normalizeValue(field, raw) {
 
 /** The error message for a value, or null when it is acceptable. Patterns are checked as the server checks them. */
 export function validateField(field, raw) {
+  if (field.pinned) return null;
   const value = normalizeValue(field, raw);
   if (value === '') return field.required && field.defaultValue === null ? `${field.title} is required.` : null;
   if (field.pattern !== null) {
@@ -116,6 +123,8 @@ export function collectValues(fields, values) {
   const credentials = {};
   for (const field of fields) {
     const target = field.group === 'params' ? params : credentials;
+    // The session's pin is the server's to apply: sending it would only invite a mismatch.
+    if (field.pinned) continue;
     if (field.hidden) {
       if (field.defaultValue !== null) target[field.key] = field.defaultValue;
       continue;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDevServerEnv } from '../support/temporal-env';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
-import { fakeApiKeyEntry } from '../support/fake-provider';
+import { fakeApiKeyEntry, fakeProviderEntry } from '../support/fake-provider';
 import { http } from '../support/http';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { AuthAttemptEntity, ConnectionEntity, type EnvironmentEntity } from '../../src/db/entities';
@@ -22,6 +22,7 @@ describe('authorization flows through a connect session (dev server)', function 
       extraProviders: (provider) => ({
         'fake-apikey': fakeApiKeyEntry(provider),
         'fake-cc': { display_name: 'Fake client credentials', categories: ['dev-tools'], docs: 'https://example.com/fake-cc', auth_mode: 'OAUTH2_CC', token_url: `${provider.url}/token` },
+        'fake-realm': fakeProviderEntry(provider, { display_name: 'Fake realm', redirect_uri_metadata: ['realmId'], connection_config: { realmId: { type: 'string', title: 'Realm', pattern: '^[0-9a-z]+$' } } }),
         'fake-public': { display_name: 'Fake public API', categories: ['dev-tools'], docs: 'https://example.com/fake-public', auth_mode: 'NONE' },
       }),
     });
@@ -250,5 +251,94 @@ describe('authorization flows through a connect session (dev server)', function 
     expect(malformed.status).to.equal(401);
     const withSecretKey = await http(rig.api.url, 'POST', '/api-auth/api-key/keys', { token: rig.api.secretKey, body: { apiKey: API_KEY } });
     expect(withSecretKey.status, 'a secret key does not open session routes').to.equal(401);
+  });
+  describe('session pins win over the browser', () => {
+    const key = 'zendesk-pins';
+    before(async () => {
+      await rig.api.deps.integrations.create(environment.id, { uniqueKey: key, provider: 'zendesk', displayName: null, clientId: 'zid', clientSecretEncrypted: rig.api.deps.cipher.encrypt('zsecret'), scopes: [], forwardWebhooks: true });
+    });
+    const attempts = () => rig.api.deps.db.getRepository(AuthAttemptEntity).count();
+    before(async () => {
+      await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'realm', provider: 'fake-realm', displayName: null, clientId: rig.provider.knobs.clientId, clientSecretEncrypted: rig.api.deps.cipher.encrypt(rig.provider.knobs.clientSecret), scopes: [], forwardWebhooks: true });
+    });
+    const start = (token: string, query: string) => fetch(`${rig.api.url}/oauth/connect/${key}?connect_session_token=${token}${query}`, { redirect: 'manual' });
+
+    async function expectPinned(response: Response, path: string[]): Promise<void> {
+      expect(response.status).to.equal(400);
+      expect(response.headers.get('location')).to.equal(null);
+      const body = (await response.json()) as { error: { code: string; message: string; errors: Array<{ path: string[] }> } };
+      expect(body.error.code).to.equal('pinned_by_session');
+      expect(body.error.message).to.include(path.length === 2 ? `${path[0]}[${path[1]}]` : path[0]);
+      expect(body.error.errors[0]!.path).to.deep.equal(path);
+    }
+
+    it('security: a pinned subdomain survives a browser override', async () => {
+      const token = await session({ integrations_config_defaults: { [key]: { connection_config: { subdomain: 'acme' } } } });
+      const before = await attempts();
+      await expectPinned(await start(token, '&params[subdomain]=evil'), ['params', 'subdomain']);
+      expect(await attempts(), 'no attempt is recorded for a refused override').to.equal(before);
+      for (const query of ['', '&params[subdomain]=acme']) {
+        const fine = await start(token, query);
+        expect(fine.status, query).to.equal(302);
+        expect(new URL(fine.headers.get('location')!).host).to.equal('acme.zendesk.com');
+      }
+    });
+
+    it('security: a pinned connection_config value survives a browser override in the direct flows', async () => {
+      const token = await session({ integrations_config_defaults: { keys: { connection_config: { region: 'eu' } } } });
+      const refused = await http(rig.api.url, 'POST', `/api-auth/api-key/keys?connect_session_token=${token}&params[region]=us`, { body: { apiKey: API_KEY } });
+      expect(refused.status).to.equal(400);
+      expect(refused.body.error.code).to.equal('pinned_by_session');
+      expect(refused.body.error.errors[0].path).to.deep.equal(['params', 'region']);
+    });
+
+    it('security: pinned authorization_params survive a browser override', async () => {
+      const token = await session({ integrations_config_defaults: { [key]: { connection_config: { subdomain: 'acme' }, authorization_params: { prompt: 'consent' } } } });
+      const before = await attempts();
+      await expectPinned(await start(token, '&authorization_params[prompt]=none'), ['authorization_params', 'prompt']);
+      expect(await attempts()).to.equal(before);
+      const fine = await start(token, '&authorization_params[prompt]=consent&authorization_params[login_hint]=u1');
+      expect(fine.status).to.equal(302);
+      const url = new URL(fine.headers.get('location')!);
+      expect(url.searchParams.get('prompt')).to.equal('consent');
+      expect(url.searchParams.get('login_hint'), 'an unpinned parameter still passes').to.equal('u1');
+    });
+
+    it('security: pinned user_scopes survive a browser user_scope', async () => {
+      const token = await session({ integrations_config_defaults: { [key]: { connection_config: { subdomain: 'acme' }, user_scopes: 'read,write' } } });
+      const before = await attempts();
+      await expectPinned(await start(token, '&user_scope=admin'), ['user_scope']);
+      expect(await attempts()).to.equal(before);
+      for (const query of ['', '&user_scope=read,write']) {
+        const fine = await start(token, query);
+        expect(fine.status, query).to.equal(302);
+        expect(new URL(fine.headers.get('location')!).searchParams.get('user_scope')!.split(/[ ,]/)).to.deep.equal(['read', 'write']);
+      }
+    });
+    it('security: a pinned connection_config value survives a callback URL the browser appended it to (redirect_uri_metadata)', async () => {
+      const pinnedRealm = { integrations_config_defaults: { realm: { connection_config: { realmId: 'acme' } } } };
+      const callbackFor = async (token: string): Promise<{ callback: URL; state: string }> => {
+        const start = await fetch(`${rig.api.url}/oauth/connect/realm?connect_session_token=${token}`, { redirect: 'manual' });
+        expect(start.status).to.equal(302);
+        const authorize = new URL(start.headers.get('location')!);
+        const callback = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+        return { callback, state: authorize.searchParams.get('state')! };
+      };
+      const tampered = await callbackFor(await session(pinnedRealm));
+      tampered.callback.searchParams.set('realmId', 'evil');
+      const page = await fetch(tampered.callback);
+      expect(page.status).to.not.equal(200);
+      expect(await page.text()).to.include('pinned_by_session');
+      const refused = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: tampered.state });
+      expect(refused).to.include({ status: 'failed', errorCode: 'pinned_by_session', credentialsEncrypted: null });
+      const realm = (await rig.api.deps.integrations.find(environment.id, 'realm'))!;
+      expect(await rig.api.deps.db.getRepository(ConnectionEntity).countBy({ integrationId: realm.id }), 'no connection under the tampered realm').to.equal(0);
+
+      const honest = await callbackFor(await session(pinnedRealm));
+      honest.callback.searchParams.set('realmId', 'acme');
+      expect((await fetch(honest.callback)).status).to.equal(200);
+      const stored = await rig.api.deps.db.getRepository(ConnectionEntity).findOneByOrFail({ integrationId: realm.id });
+      expect(stored.connectionConfig).to.deep.include({ realmId: 'acme' });
+    });
   });
 });

@@ -121,4 +121,22 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     const attempts = await rig.api.deps.db.getRepository(AuthAttemptEntity).findBy({ integrationId: wrong.id });
     expect(attempts.map((a) => [a.status, a.errorCode, a.requestTokenSecretEncrypted])).to.deep.equal([['failed', 'invalid_client', null]]);
   });
+  it('security: pinned authorization_params survive a browser override (OAuth 1.0a)', async () => {
+    const created = await http(rig.api.url, 'POST', '/connect/sessions', {
+      token: rig.api.secretKey,
+      body: { end_user: { id: 'u-1' }, integrations_config_defaults: { oauth1: { authorization_params: { perms: 'read' } } } },
+    });
+    const token = created.body.data.token as string;
+    const attemptsBefore = await rig.api.deps.db.getRepository(AuthAttemptEntity).count();
+    const refused = await fetch(`${rig.api.url}/oauth/connect/oauth1?connect_session_token=${token}&authorization_params[perms]=delete`, { redirect: 'manual' });
+    expect(refused.status).to.equal(400);
+    expect(refused.headers.get('location')).to.equal(null);
+    const body = (await refused.json()) as { error: { code: string; errors: Array<{ path: string[] }> } };
+    expect(body.error.code).to.equal('pinned_by_session');
+    expect(body.error.errors[0]!.path).to.deep.equal(['authorization_params', 'perms']);
+    expect(await rig.api.deps.db.getRepository(AuthAttemptEntity).count(), 'no attempt, no request token').to.equal(attemptsBefore);
+    const fine = await fetch(`${rig.api.url}/oauth/connect/oauth1?connect_session_token=${token}&authorization_params[perms]=read`, { redirect: 'manual' });
+    expect(fine.status).to.equal(302);
+    expect(new URL(fine.headers.get('location')!).searchParams.get('perms')).to.equal('read');
+  });
 });

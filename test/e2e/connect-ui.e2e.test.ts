@@ -64,6 +64,11 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
         'fake-apikey': fakeApiKeyEntry(provider),
         'fake-basic': fakeBasicEntry(provider),
         'fake-apikey-flaky': { ...fakeApiKeyEntry(flaky), display_name: 'Flaky API key' },
+        'fake-apikey-tenant': {
+          ...fakeApiKeyEntry(provider),
+          display_name: 'Tenant API key',
+          connection_config: { tenant: { type: 'string', title: 'Tenant', description: 'Your tenant name', pattern: '^[a-z]+$', example: 'acme' } },
+        },
       }),
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
@@ -84,6 +89,7 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     integrations['keys-embedded'] = await create('keys-embedded', 'fake-apikey', 'Embedded keys');
     integrations['keys-keyboard'] = await create('keys-keyboard', 'fake-apikey', 'Keyboard keys');
     integrations['keys-flaky'] = await create('keys-flaky', 'fake-apikey-flaky', 'Flaky keys');
+    integrations['keys-tenant'] = await create('keys-tenant', 'fake-apikey-tenant', 'Tenant keys');
     receiver = await startWebhookReceiver();
     browser = await launchBrowser();
     host = await startFrontendHost(`
@@ -364,6 +370,38 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     expect(await screens(page)).to.deep.equal(['loading', 'form', 'success']);
     expect(w.errors).to.deep.equal([]);
     expect(w.failed, 'failed loads').to.have.members(['400 /api-auth/api-key/keys', '400 /api-auth/basic/basic']);
+  });
+
+  it('security: a field the session pins is shown read-only with the pinned value, is not sent, and the connection keeps the pin', async () => {
+    const w = await openPage('pinned-field');
+    const { page, shot } = w;
+    const { link } = await session({ allowed_integrations: ['keys-tenant'], integrations_config_defaults: { 'keys-tenant': { connection_config: { tenant: 'acme' } } } });
+    await page.goto(link);
+    await page.locator('[data-screen="form"][data-integration="keys-tenant"]').waitFor();
+    const tenant = page.locator('input[name="tenant"]');
+    expect(await tenant.inputValue()).to.equal('acme');
+    expect(await tenant.getAttribute('readonly'), 'read-only').to.not.equal(null);
+    expect(await tenant.getAttribute('aria-readonly')).to.equal('true');
+    expect(await tenant.isEditable(), 'the end user cannot change it').to.equal(false);
+    expect(await page.locator('[data-field="tenant"]').getAttribute('data-pinned')).to.equal('true');
+    expect(await page.locator('[data-field="tenant"] label').textContent()).to.equal('Tenant (set for you)');
+    // Typing into it changes nothing either.
+    await tenant.click();
+    await page.keyboard.type('evil');
+    expect(await tenant.inputValue()).to.equal('acme');
+    await shot(page, 'pinned-form');
+
+    await page.fill('input[name="apiKey"]', API_KEY);
+    const sent = page.waitForRequest((request) => request.url().startsWith(`${rig.api.url}/api-auth/api-key/keys-tenant?`));
+    await page.click('form button[type="submit"]');
+    const url = new URL((await sent).url());
+    expect([...url.searchParams.keys()], 'the pinned value is not sent: the server applies the pin').to.deep.equal(['connect_session_token']);
+    await page.locator('[data-screen="success"]').waitFor();
+    const connectionId = (await page.locator('[data-screen="success"]').getAttribute('data-connection-id'))!;
+    const got = await http(rig.api.url, 'GET', `/connections/${encodeURIComponent(connectionId)}?provider_config_key=keys-tenant`, { token: rig.api.secretKey });
+    expect(got.body.connection_config).to.deep.include({ tenant: 'acme' });
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed).to.deep.equal([]);
   });
 
   it('reconnect: the reconnect link goes straight to the integration; authorizing keeps the connection id and sends the override webhook', async () => {

@@ -30,6 +30,7 @@ describe('Connect UI error messages (src/connect-ui/error-messages.js)', () => {
     { code: 'unknown_connect_session_token', status: 401, message: 'This connection link has expired or is not valid. Go back to the app and start again.', action: 'restart' },
     { code: 'invalid_connect_session_token_format', status: 401, message: 'This connection link has expired or is not valid. Go back to the app and start again.', action: 'restart' },
     { code: 'missing_session_token', message: 'This page needs a connection link from the app. Go back to the app and start again.', action: 'restart' },
+    { code: 'pinned_by_session', status: 400, message: 'The app set some details of this OpenAI connection, and they cannot be changed. Go back to the app and start again.', action: 'restart' },
     { code: 'integration_not_allowed', status: 400, message: 'This link does not allow connecting OpenAI. Go back to the app and start again.', action: 'restart' },
     { code: 'not_found', status: 404, message: "OpenAI cannot be connected right now. Contact the app's support.", action: 'contact' },
     { code: 'invalid_auth_mode', status: 400, message: "OpenAI cannot be connected from this page. Contact the app's support.", action: 'contact' },

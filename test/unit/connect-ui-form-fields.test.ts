@@ -28,12 +28,20 @@ describe('Connect UI form fields (src/connect-ui/form-fields.js)', () => {
     expect(collectValues(fields, { subdomain: ' https://acme.zendesk.com ' })).to.deep.equal({ errors: {}, params: { subdomain: 'acme' }, credentials: {} });
   });
 
-  it('leaves out automated fields and fields the session presets; keeps optional ones optional', () => {
+  it('leaves out automated fields; keeps optional ones optional', () => {
     const salesforce = buildFields(provider('salesforce'));
     expect(salesforce.map((f) => f.name)).to.deep.equal(['hostname']);
     expect(salesforce[0]!.required).to.equal(false);
     expect(collectValues(salesforce, { hostname: '' })).to.deep.equal({ errors: {}, params: {}, credentials: {} });
-    expect(buildFields(provider('zendesk'), { presetConnectionConfig: { subdomain: 'acme' } })).to.deep.equal([]);
+  });
+
+  it('security: a field the session pins is shown with the pinned value and never sent, whatever was typed into it', () => {
+    const fields = buildFields(provider('zendesk'), { presetConnectionConfig: { subdomain: 'acme' } });
+    expect(fields.map((f) => [f.name, f.pinned, f.pinnedValue])).to.deep.equal([['subdomain', true, 'acme']]);
+    expect(visibleFields(fields).map((f) => f.name), 'shown (read-only), not left out').to.deep.equal(['subdomain']);
+    expect(validateField(fields[0]!, 'not a subdomain!')).to.equal(null);
+    expect(collectValues(fields, { subdomain: 'evil' })).to.deep.equal({ errors: {}, params: {}, credentials: {} });
+    expect(buildFields(provider('zendesk'))[0]!.pinned).to.equal(false);
   });
 
   it('adds the credentials of API_KEY / BASIC with the catalog titles; hidden fields are not shown but sent with their default', () => {

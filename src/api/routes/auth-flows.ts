@@ -13,6 +13,7 @@ import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { callbackUrlFor } from '../../authorization/callback-url';
 import { checkConnectionConfig } from '../../authorization/connection-config-params';
 import { bracketParams } from '../bracket-params';
+import { mergeUnderPins, pinsFor, userScopeUnderPin, type SessionPins } from '../../authorization/session-pins';
 import { takeCallback } from '../../authorization/take-callback';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { isErrorCode, statusOf } from '../../error-catalogue';
@@ -85,8 +86,9 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     if (!integration) throw new CustodianError('unknown_provider_config', `There is no integration with provider_config_key "${key}"`);
     const entry = catalogEntryOf(deps.catalog, integration);
     if (entry.auth_mode !== authMode) throw new CustodianError('invalid_auth_mode', `Integration "${key}" uses ${entry.auth_mode}, not ${authMode}`);
-    const defaults = sessionDefaults(session, key);
-    const connectionConfig = checkConnectionConfig(entry, { ...defaults.connection_config, ...bracketParams(ctx.query, 'params') });
+    // The session's pinned connection_config wins: a browser params[…] may repeat a pin, not change it.
+    const pins = pinsFor(session.integrationsConfigDefaults, key);
+    const connectionConfig = checkConnectionConfig(entry, mergeUnderPins(pins.connection_config, bracketParams(ctx.query, 'params'), 'params'));
     const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
       deps.db.getRepository(AuthAttemptEntity).create({
         environmentId: caller.environment.id,
@@ -156,17 +158,16 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const integration = await deps.integrations.find(caller.environment.id, key);
     // Only picks the OAuth version; createAttempt checks the session, the integration and its catalog entry.
     const entry = integration ? deps.catalog.get(integration.provider) : undefined;
+    // The session's pins win over the browser's authorization_params[…] and user_scope (checked before any attempt is recorded).
+    const defaults: SessionPins = caller.kind === 'session' ? pinsFor(caller.session.integrationsConfigDefaults, key) : {};
+    const authorizationParams = mergeUnderPins(defaults.authorization_params, bracketParams(ctx.query, 'authorization_params'), 'authorization_params');
     if (entry?.auth_mode === 'OAUTH1') {
-      const defaults = caller.kind === 'session' ? sessionDefaults(caller.session, key) : {};
-      return connectOAuth1(ctx, { deps, createAttempt, startWorkflow, defaults, authorizationParams: bracketParams(ctx.query, 'authorization_params') });
+      return connectOAuth1(ctx, { deps, createAttempt, startWorkflow, defaults, authorizationParams });
     }
+    const userScope = userScopeUnderPin(defaults.user_scopes, typeof ctx.query.user_scope === 'string' ? ctx.query.user_scope : undefined);
     const verifier = randomBytes(32).toString('base64url');
     const wsClientId = typeof ctx.query.ws_client_id === 'string' ? ctx.query.ws_client_id.slice(0, 64) : null;
-    const authorizationParams = bracketParams(ctx.query, 'authorization_params');
     const started = await createAttempt(ctx, 'OAUTH2', { pkceVerifierEncrypted: deps.cipher.encrypt(verifier), wsClientId, authorizationParams });
-    const session = caller.kind === 'session' ? caller.session : null;
-    const defaults = session ? sessionDefaults(session, key) : {};
-    const userScope = typeof ctx.query.user_scope === 'string' ? ctx.query.user_scope.split(',').filter(Boolean) : defaults.user_scopes;
     const scopes = defaults.connection_config?.oauth_scopes_override;
     const url = oauth2.buildAuthorizationUrl({
       entry: started.entry,
@@ -176,7 +177,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
       state: started.attempt.id,
       codeChallenge: oauth2.requiresPkce(started.entry) ? createHash('sha256').update(verifier).digest('base64url') : undefined,
       connectionConfig: started.attempt.connectionConfig,
-      authorizationParams: { ...defaults.authorization_params, ...authorizationParams },
+      authorizationParams,
       userScope,
     });
     await startWorkflow(started, true);
@@ -263,17 +264,6 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   }
 
   return router;
-}
-
-interface IntegrationDefaults {
-  user_scopes?: string[];
-  authorization_params?: Record<string, string>;
-  connection_config?: Record<string, unknown> & { oauth_scopes_override?: unknown };
-}
-
-function sessionDefaults(session: ConnectSessionEntity, key: string): IntegrationDefaults {
-  const all = (session.integrationsConfigDefaults ?? {}) as Record<string, IntegrationDefaults>;
-  return all[key] ?? {};
 }
 
 

@@ -40,7 +40,7 @@ export interface OAuth1ConnectSteps {
   startWorkflow(started: OAuth1Started, waitForCallback: boolean): Promise<unknown>;
   /** The session's `integrations_config_defaults` for this integration. */
   defaults: { authorization_params?: Record<string, string>; connection_config?: Record<string, unknown> };
-  /** The request's `authorization_params[...]`. */
+  /** The request's `authorization_params[...]` under the session's pinned ones (pins already checked and merged in). */
   authorizationParams: Record<string, string>;
 }
 
@@ -86,7 +86,7 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
     requestToken: requestToken.token,
     connectionConfig: attempt.connectionConfig,
     scopes: typeof scopesOverride === 'string' ? scopesOverride.split(',').filter(Boolean) : integration.scopes,
-    authorizationParams: { ...steps.defaults.authorization_params, ...authorizationParams },
+    authorizationParams,
   });
   await steps.startWorkflow(started, true);
   await log('info', 'redirected to the provider', { host: new URL(url).host });
