@@ -33,6 +33,31 @@ const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === '
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 
+/** Comma-separated http(s) origins (no path, query or wildcard), each kept as its `URL.origin`. */
+const originList = z.string().transform((text, ctx) => {
+  const origins: string[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(part);
+    } catch {
+      url = undefined;
+    }
+    // A plain host name or IP literal: no CSP wildcard, nothing that could end the directive.
+    const plainHost = url !== undefined && /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(url.hostname);
+    if (!url || !plainHost || !/^https?:$/.test(url.protocol) || part.replace(/\/+$/, '') !== url.origin) {
+      ctx.addIssue({ code: 'custom', message: `each entry must be an http(s) origin like https://app.example.com (got "${part}")` });
+      return z.NEVER;
+    }
+    origins.push(url.origin);
+  }
+  if (origins.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must list at least one origin (leave it unset to allow any)' });
+    return z.NEVER;
+  }
+  return origins;
+});
+
 const KEY_ENTRY = /^([A-Za-z0-9_-]{1,32})=([A-Za-z0-9+/]+={0,2})$/;
 
 /** One encryption key: its id and 32 bytes of key material. */
@@ -73,6 +98,8 @@ const envSchema = z.object({
   SERVER_URL: httpUrl.optional(),
   /** Public base URL of the Connect UI (default SERVER_URL/connect). */
   CONNECT_URL: httpUrl.optional(),
+  /** Origins allowed to frame the Connect UI (its CSP `frame-ancestors`); unset → `*`. */
+  CONNECT_UI_FRAME_ANCESTORS: originList.optional(),
   /** PostgreSQL connection string; unset in dev → embedded PGlite under .data/. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   /** Temporal frontend host:port; unset in dev → the CLI dev server is spawned. */
@@ -128,6 +155,8 @@ export interface Config {
   readonly port: number;
   readonly serverUrl: string;
   readonly connectUrl: string;
+  /** Origins that may frame the Connect UI; undefined: any (`frame-ancestors *`). */
+  readonly connectUiFrameAncestors: readonly string[] | undefined;
   readonly databaseUrl?: string;
   readonly temporal: {
     readonly address?: string;
@@ -177,6 +206,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     serverUrl,
     connectUrl: e.CONNECT_URL ?? `${serverUrl}/connect`,
+    connectUiFrameAncestors: e.CONNECT_UI_FRAME_ANCESTORS ? Object.freeze(e.CONNECT_UI_FRAME_ANCESTORS) : undefined,
     databaseUrl: e.DATABASE_URL,
     temporal: Object.freeze({
       address: e.TEMPORAL_ADDRESS,

@@ -102,6 +102,7 @@ export const ERROR_CATALOGUE = {
   missing_verifier: { status: 400, kind: 'request', message: 'The callback carried no oauth_token and oauth_verifier', meaning: 'an OAuth 1.0a callback without verifier' },
   missing_request_token: { status: 400, kind: 'request', message: 'The attempt holds no request token', meaning: 'an OAuth 1.0a attempt that never obtained a request token' },
   authorization_failed: { status: 400, kind: 'request', message: 'The connection could not be made', meaning: 'an authorization attempt failed for another reason' },
+  callback_not_bound: { status: 400, kind: 'request', message: 'This authorization was started in another browser', meaning: 'an OAuth callback from a browser without the attempt\'s binding cookie (callback page; the attempt stays pending)' },
   invalid_state: { status: 400, kind: 'request', message: 'This authorization link is invalid, expired or has already been used', meaning: 'an OAuth callback whose `state` is unknown, expired or already used (callback page)' },
 
   // Dependencies

@@ -117,6 +117,8 @@ const BY_CODE = {
   access_denied: (name) => ({ title: 'Access declined', message: `You declined access to ${name}. To connect, try again and allow access.`, action: 'retry' }),
   window_closed: (name) => ({ title: 'The window was closed', message: `The ${name} window was closed before the connection was made. Try again to reopen it.`, action: 'retry' }),
   invalid_state: signInExpired,
+  // The callback reached a browser that did not start this sign-in (its binding cookie is missing).
+  callback_not_bound: (name) => ({ title: 'The sign-in could not be verified', message: `The sign-in with ${name} was started in another browser. Try again here to start a new one.`, action: 'retry' }),
   missing_code: signInExpired,
   missing_code_challenge: signInExpired,
   missing_verifier: signInExpired,

@@ -6,6 +6,10 @@ import { fakeApiKeyEntry, fakeProviderEntry } from '../support/fake-provider';
 import { http } from '../support/http';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 import { AuthAttemptEntity, ConnectionEntity, type EnvironmentEntity } from '../../src/db/entities';
+import { CookieJar } from '../support/cookie-jar';
+
+/** One browser for the file's flows: the callback must come from the browser that started the attempt. */
+const fetch = new CookieJar().fetch;
 
 const API_KEY = 'sk-fake-1234567890';
 
@@ -85,10 +89,58 @@ describe('authorization flows through a connect session (dev server)', function 
     expect(steps).to.deep.equal(['authorization started (OAUTH2)', 'redirected to the provider', 'callback received; exchanging the code', 'code exchanged', 'connection created']);
     expect(JSON.stringify(logs.body)).to.not.match(/fake-at-|fake-rt-|fake-code-/);
 
-    const replay = await fetch(callback);
+    // Replayed with the binding cookie re-sent by hand (the browser itself dropped it): the one-shot lookup refuses it.
+    const binding = start.headers.getSetCookie().find((line) => line.startsWith('custodian_flow_'))!.split(';')[0]!;
+    const replay = await globalThis.fetch(callback, { headers: { cookie: binding } });
     expect(replay.status, 'a replayed callback changes nothing').to.equal(400);
-    expect(await replay.text()).to.include('nango_oauth_callback_error');
+    expect(await replay.text()).to.include('nango_oauth_callback_error').and.include('invalid_state');
     expect(rig.provider.tokenCalls('authorization_code')).to.have.length(1);
+  });
+
+  it('security: a callback from another cookie jar is refused and stores nothing; the starting browser still connects', async () => {
+    const starter = new CookieJar();
+    const other = new CookieJar();
+    const before = (await liveConnections()).length;
+    const exchanges = rig.provider.tokenCalls('authorization_code').length;
+    const start = await starter.fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${await session()}`, { redirect: 'manual' });
+    expect(start.status).to.equal(302);
+    const bindingCookie = start.headers.getSetCookie().find((line) => line.startsWith('custodian_flow_'));
+    expect(bindingCookie).to.match(/; Path=\/oauth; Max-Age=(899|900); HttpOnly; SameSite=Lax$/);
+    const authorize = new URL(start.headers.get('location')!);
+    const state = authorize.searchParams.get('state')!;
+    expect(bindingCookie).to.not.include(state, 'the cookie holds a hash of the state, not the state');
+    // The authorize URL leaked: the victim consents in their own browser, which never started this attempt.
+    const callback = (await other.fetch(authorize, { redirect: 'manual' })).headers.get('location')!;
+
+    const refused = await other.fetch(callback);
+    expect(refused.status).to.equal(400);
+    const html = await refused.text();
+    expect(html).to.include('nango_oauth_callback_error').and.include('callback_not_bound');
+    const pending = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
+    expect(pending).to.include({ status: 'pending', callbackParamsEncrypted: null, credentialsEncrypted: null, connectionRowId: null });
+    expect(rig.provider.tokenCalls('authorization_code')).to.have.length(exchanges, 'no code exchange');
+    expect((await liveConnections()).length).to.equal(before);
+
+    const page = await starter.fetch(callback);
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.include('nango_oauth_callback_success');
+    expect(starter.names().filter((name) => name.startsWith('custodian_flow_')), 'the binding is cleared once taken').to.deep.equal([]);
+    expect((await liveConnections()).length).to.equal(before + 1);
+  });
+
+  it('security: several attempts started in one browser each finish with their own binding', async () => {
+    const browser = new CookieJar();
+    const starts = [];
+    for (let i = 0; i < 3; i++) starts.push(await browser.fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${await session()}`, { redirect: 'manual' }));
+    expect(browser.names().filter((name) => name.startsWith('custodian_flow_'))).to.have.length(3);
+    // Finished in the reverse order: each callback finds its own cookie among the others.
+    for (const start of starts.reverse()) {
+      const authorize = new URL(start.headers.get('location')!);
+      const callback = (await browser.fetch(authorize, { redirect: 'manual' })).headers.get('location')!;
+      expect((await browser.fetch(callback)).status).to.equal(200);
+      const attempt = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: authorize.searchParams.get('state')! });
+      expect(attempt.status).to.equal('succeeded');
+    }
   });
 
   it('OAuth 2.0: a callback with an unknown state gets the error page and changes nothing', async () => {

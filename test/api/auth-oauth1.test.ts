@@ -6,6 +6,10 @@ import { startConnectionsRig, type ConnectionsRig } from '../support/connections
 import { fakeOAuth1Entry } from '../support/fake-provider';
 import { http } from '../support/http';
 import { AuthAttemptEntity, ConnectionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../src/db/entities';
+import { CookieJar } from '../support/cookie-jar';
+
+/** One browser for the file's flows: the callback must come from the browser that started the attempt. */
+const fetch = new CookieJar().fetch;
 
 describe('OAuth 1.0a authorization through a connect session (dev server)', function () {
   this.timeout(120_000);
@@ -88,6 +92,25 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     expect(await replay.text()).to.include('nango_oauth_callback_error');
     expect(rig.provider.calls.filter((c) => c.path === '/oauth1/access_token')).to.have.length(1);
     expect(await connections()).to.have.length(1);
+  });
+
+  it('security: a callback from another cookie jar is refused and stores nothing; the starting browser still connects', async () => {
+    const before = (await connections()).length;
+    const { state, callback } = await connectAndAuthorize();
+    const exchanges = rig.provider.calls.filter((c) => c.path === '/oauth1/access_token').length;
+    const refused = await new CookieJar().fetch(callback);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.include('nango_oauth_callback_error').and.include('callback_not_bound');
+    const pending = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
+    expect(pending.status).to.equal('pending');
+    expect(pending.callbackParamsEncrypted).to.equal(null);
+    expect(pending.requestTokenSecretEncrypted, 'the request token secret waits for the right browser').to.not.equal(null);
+    expect(rig.provider.calls.filter((c) => c.path === '/oauth1/access_token'), 'no token exchange').to.have.length(exchanges);
+    expect((await connections()).length).to.equal(before);
+
+    const page = await fetch(callback);
+    expect(page.status).to.equal(200);
+    expect((await connections()).length).to.equal(before + 1);
   });
 
   it('a tampered verifier gets the error page, the provider refuses it, and no connection is stored', async () => {

@@ -6,6 +6,10 @@ import { fakeApiKeyEntry, fakeOAuth1Entry, fakeProviderEntry } from '../support/
 import { http } from '../support/http';
 import { createDevServerEnv } from '../support/temporal-env';
 import { startSilentProvider, stoppedProviderUrl, type SilentProvider } from '../support/unreachable-providers';
+import { CookieJar } from '../support/cookie-jar';
+
+/** One browser for the file's flows: the callback must come from the browser that started the attempt. */
+const fetch = new CookieJar().fetch;
 
 const API_KEY = 'sk-fake-reachable-0001';
 

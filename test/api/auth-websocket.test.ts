@@ -8,6 +8,10 @@ import { startTestApi, type TestApi } from '../support/api-server';
 import { http } from '../support/http';
 import { AuthAttemptEntity, ConnectionEntity } from '../../src/db/entities';
 import { LISTENER_APPLICATION_NAME } from '../../src/api/websocket/auth-outcome-bus';
+import { CookieJar } from '../support/cookie-jar';
+
+/** One browser for the file's flows: the callback must come from the browser that started the attempt. */
+const fetch = new CookieJar().fetch;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const STEP_MS = 10_000;

@@ -114,4 +114,20 @@ describe('Connect UI static files (DESIGN.md §7)', () => {
       (check as (body: unknown) => void)(res.body);
     }
   });
+
+  it('security: CONNECT_UI_FRAME_ANCESTORS restricts who may frame the page to the backend\'s origins (default: any)', async () => {
+    const restricted = await startTestApi({ env: { CONNECT_UI_FRAME_ANCESTORS: 'https://app.example.com, http://localhost:5173/' } });
+    try {
+      for (const pagePath of ['/connect', '/connect/', '/connect/assets/app.js']) {
+        const res = await fetch(`${restricted.url}${pagePath}`);
+        expect(res.status).to.equal(200);
+        const csp = directives(res.headers.get('content-security-policy') ?? '');
+        expect(csp.get('frame-ancestors'), pagePath).to.deep.equal(['https://app.example.com', 'http://localhost:5173']);
+      }
+    } finally {
+      await restricted.close();
+    }
+    const open = directives((await fetch(`${api.url}/connect`)).headers.get('content-security-policy') ?? '');
+    expect(open.get('frame-ancestors')).to.deep.equal(['*']);
+  });
 });

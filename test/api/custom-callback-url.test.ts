@@ -5,6 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { createDevServerEnv } from '../support/temporal-env';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
 import { http } from '../support/http';
+import { CookieJar } from '../support/cookie-jar';
+
+/** One browser for the file's flows: the callback must come from the browser that started the attempt. */
+const fetch = new CookieJar().fetch;
 
 describe('a custom callback URL on the backend\'s own domain (dev server)', function () {
   this.timeout(120_000);

@@ -4,6 +4,10 @@ import { startConnectionsRig, type ConnectionsRig } from '../support/connections
 import type { FakeProvider } from '../support/fake-provider';
 import { http } from '../support/http';
 import { createDevServerEnv } from '../support/temporal-env';
+import { CookieJar } from '../support/cookie-jar';
+
+/** One browser for the file's flows: the callback must come from the browser that started the attempt. */
+const fetch = new CookieJar().fetch;
 
 /**
  * Entries as a user writes them in PROVIDERS_FILE: only what each auth mode needs (no docs, categories

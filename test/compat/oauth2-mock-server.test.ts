@@ -5,6 +5,10 @@ import { createDevServerEnv } from '../support/temporal-env';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
 import { http } from '../support/http';
 import { registerSecrets } from '../support/secret-registry';
+import { CookieJar } from '../support/cookie-jar';
+
+/** One browser for the file's flows: the callback must come from the browser that started the attempt. */
+const fetch = new CookieJar().fetch;
 
 /** OAuth 2.0 against an authorization server nobody here wrote (the oauth2-mock-server package). */
 describe('OAuth 2.0 against oauth2-mock-server (dev server)', function () {

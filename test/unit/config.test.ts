@@ -100,4 +100,12 @@ describe('config', () => {
     expect(parseDuration('1d')).to.equal(86_400_000);
     expect(parseDuration('15')).to.equal(undefined);
   });
+
+  it('CONNECT_UI_FRAME_ANCESTORS: a list of http(s) origins; unset allows any framer; paths, wildcards and other schemes are refused', () => {
+    expect(parseConfig({}).connectUiFrameAncestors).to.equal(undefined);
+    expect(parseConfig({ CONNECT_UI_FRAME_ANCESTORS: 'https://app.example.com,https://admin.example.com:8443/' }).connectUiFrameAncestors).to.deep.equal(['https://app.example.com', 'https://admin.example.com:8443']);
+    for (const bad of ['*', 'https://*.example.com', 'https://app.example.com/embed', "'self'", 'javascript:alert(1)', 'https://a.example.com; script-src *', ' , ']) {
+      expect(problemsOf({ CONNECT_UI_FRAME_ANCESTORS: bad }).map((p) => p.split(':')[0]), bad).to.deep.equal(['CONNECT_UI_FRAME_ANCESTORS']);
+    }
+  });
 });

@@ -39,6 +39,7 @@ describe('Connect UI error messages (src/connect-ui/error-messages.js)', () => {
     { code: 'access_denied', message: 'You declined access to OpenAI. To connect, try again and allow access.', action: 'retry' },
     { code: 'window_closed', message: 'The OpenAI window was closed before the connection was made. Try again to reopen it.', action: 'retry' },
     { code: 'invalid_state', message: 'The sign-in with OpenAI expired or could not be verified. Try again to start a new one.', action: 'retry' },
+    { code: 'callback_not_bound', message: 'The sign-in with OpenAI was started in another browser. Try again here to start a new one.', action: 'retry' },
     { code: 'missing_code_challenge', message: 'The sign-in with OpenAI expired or could not be verified. Try again to start a new one.', action: 'retry' },
     { code: 'missing_verifier', message: 'The sign-in with OpenAI expired or could not be verified. Try again to start a new one.', action: 'retry' },
     { code: 'authorization_timeout', message: 'The sign-in with OpenAI took too long and expired. Try again to start a new one.', action: 'retry' },
@@ -96,7 +97,7 @@ describe('Connect UI error messages (src/connect-ui/error-messages.js)', () => {
     expect(KNOWN_ERROR_CODES).to.include.members([
       'provider_unreachable', 'provider_timeout', 'connection_test_failed', 'invalid_credentials', 'database_unavailable', 'temporal_unavailable',
       'unknown_connect_session_token', 'integration_not_allowed', 'invalid_body', 'payload_too_large', 'authorization_pending', 'access_denied',
-      'authorization_denied', 'window_closed', 'invalid_state', 'rate_limited', 'server_error', 'network_error', 'offline',
+      'authorization_denied', 'window_closed', 'invalid_state', 'callback_not_bound', 'rate_limited', 'server_error', 'network_error', 'offline',
     ]);
   });
 

@@ -37,6 +37,7 @@ import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page
 import { validate } from '../validation';
 import { translateError } from '../middleware/translate-error';
 import { bodyOrEmpty } from '../middleware/json-body';
+import { bindFlowToBrowser, clearFlowBinding, isBoundToBrowser } from '../flow-binding';
 
 /** How long an attempt waits for its callback (DESIGN.md §4.2). */
 export const ATTEMPT_TTL_MS = 15 * 60_000;
@@ -182,6 +183,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     });
     await startWorkflow(started, true);
     await oplog.write({ environmentId: caller.environment.id, authAttemptId: started.attempt.id, connectionRowId: started.attempt.connectionRowId, type: 'authorization', level: 'info', message: 'redirected to the provider', context: { host: new URL(url).host } });
+    bindFlowToBrowser(ctx, started.attempt.id, deps.config.serverUrl, started.attempt.expiresAt);
     ctx.redirect(url);
   });
 
@@ -209,19 +211,28 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   }
 
   router.get('/oauth/callback', async (ctx) => {
-    const outcome = await handleCallback(ctx.query);
+    const outcome = await handleCallback(ctx);
     // A provider that was unreachable or silent during the exchange answers 502/504, like the direct flows.
     const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
     sendCallbackPage(ctx, outcome, status);
   });
 
-  /** One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing. */
-  async function handleCallback(query: Record<string, unknown>): Promise<CallbackOutcome> {
+  /**
+   * One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing.
+   * A browser without the attempt's binding cookie (not the one that started it) is refused before the lookup:
+   * the attempt stays pending for its own browser, and expires as usual otherwise.
+   */
+  async function handleCallback(ctx: Context): Promise<CallbackOutcome> {
+    const query = ctx.query as Record<string, unknown>;
     const state = typeof query.state === 'string' ? query.state : '';
+    if (state !== '' && !isBoundToBrowser(ctx, state)) {
+      return { ok: false, errorType: 'callback_not_bound', message: 'This authorization was started in another browser; start it again here.' };
+    }
     const received = Object.fromEntries(Object.entries(query).filter((pair): pair is [string, string] => pair[0] !== 'state' && typeof pair[1] === 'string'));
     if (!(await takeCallback(deps.db, deps.cipher, state, received))) {
       return { ok: false, errorType: 'invalid_state', message: 'This authorization link is invalid, expired or has already been used.' };
     }
+    clearFlowBinding(ctx, state, deps.config.serverUrl);
     let result: AuthorizationState;
     try {
       const handle = temporal().workflow.getHandle(authorizationWorkflowId(state));

@@ -1,8 +1,9 @@
 /**
  * The Connect UI (DESIGN.md §7): static files from `src/connect-ui/` (plain ES modules, no build step),
  * read once at start. `GET /connect` and `/connect/` answer the page, `/connect/assets/<file>` its files.
- * The page is embeddable anywhere (`frame-ancestors *`: `@nangohq/frontend` puts it in an iframe) but
- * runs only its own scripts and talks only to this API.
+ * The page is embeddable anywhere by default (`frame-ancestors *`: `@nangohq/frontend` puts it in an
+ * iframe), or only by the origins of `CONNECT_UI_FRAME_ANCESTORS`; it runs only its own scripts and
+ * talks only to this API.
  */
 import Router from '@koa/router';
 import { createHash } from 'node:crypto';
@@ -61,9 +62,9 @@ function originOf(url: string): string | null {
 /**
  * The page's policy: its own scripts and styles only, no inline code; fetches and images only from
  * this origin and the API's public origin (`SERVER_URL`, which may differ behind a proxy, and its
- * WebSocket); any site may frame it.
+ * WebSocket); any site may frame it, unless `frameAncestors` names the origins that may.
  */
-export function connectUiCsp(serverUrl: string): string {
+export function connectUiCsp(serverUrl: string, frameAncestors?: readonly string[]): string {
   const server = originOf(serverUrl);
   const api = server ? `'self' ${server}` : "'self'";
   // The WebSocket of API.md §4 (`'self'` covers it on this origin in CSP level 3 browsers).
@@ -77,7 +78,7 @@ export function connectUiCsp(serverUrl: string): string {
     `connect-src ${api}${socket}`,
     "base-uri 'none'",
     "form-action 'none'",
-    'frame-ancestors *',
+    `frame-ancestors ${frameAncestors && frameAncestors.length > 0 ? frameAncestors.join(' ') : '*'}`,
   ].join('; ');
 }
 
@@ -86,7 +87,7 @@ export function connectUiRouter(deps: ApiDeps, dir: string = CONNECT_UI_DIR): Ro
   const router = new Router<ApiState>();
   const template = readFileSync(path.join(dir, 'index.html'), 'utf8');
   const assets = loadAssets(dir);
-  const csp = connectUiCsp(deps.config.serverUrl);
+  const csp = connectUiCsp(deps.config.serverUrl, deps.config.connectUiFrameAncestors);
   // Asset URLs are relative so the page also works behind a proxy that mounts it under another path;
   // `/connect` (no trailing slash, as in `openConnectUI`'s URL) resolves `connect/assets/…`, `/connect/` resolves `assets/…`.
   const pages = {

@@ -25,6 +25,7 @@ import { CustodianError } from '../../errors';
 import { providerUnavailable } from '../../provider-unavailable-error';
 import { OperationLog } from '../../operation-log/operation-log';
 import type { ApiDeps, ApiState } from '../context';
+import { bindFlowToBrowser } from '../flow-binding';
 
 /** An attempt as the /oauth/connect handler records it. */
 export interface OAuth1Started {
@@ -90,5 +91,6 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
   });
   await steps.startWorkflow(started, true);
   await log('info', 'redirected to the provider', { host: new URL(url).host });
+  bindFlowToBrowser(ctx, attempt.id, deps.config.serverUrl, attempt.expiresAt);
   ctx.redirect(url);
 }
