@@ -4,9 +4,10 @@ import { ENTITIES } from './entities';
 import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
 import { AuthAttemptOutcome1700000001000 } from './migrations/1700000001000-auth-attempt-outcome';
 import { RefreshAttemptMarker1700000002000 } from './migrations/1700000002000-refresh-attempt-marker';
+import { DeletedConnectionCredentials1700000003000 } from './migrations/1700000003000-deleted-connection-credentials';
 
 /** Migrations in the order they run. */
-export const MIGRATIONS = [InitialSchema1700000000000, AuthAttemptOutcome1700000001000, RefreshAttemptMarker1700000002000];
+export const MIGRATIONS = [InitialSchema1700000000000, AuthAttemptOutcome1700000001000, RefreshAttemptMarker1700000002000, DeletedConnectionCredentials1700000003000];
 
 /**
  * Key of the session advisory lock that serialises migrations between processes. Arbitrary but fixed:
