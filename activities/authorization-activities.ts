@@ -146,11 +146,12 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
 
     /** Records the failure; a failed reconnect of an existing connection is webhooked. */
     async failAttempt({ attemptId, errorCode, errorMessage }: { attemptId: string; errorCode: string; errorMessage: string }): Promise<string[]> {
-      const { attempt, environment, integration, session } = await load(attemptId);
+      // The secrets go first, before anything else that might fail (the rows the webhook needs).
       await attempts().update(
-        { id: attempt.id },
+        { id: attemptId },
         { status: 'failed', errorCode: errorCode.slice(0, 64), errorMessage: errorMessage.slice(0, 1000), callbackParamsEncrypted: null, pkceVerifierEncrypted: null, requestTokenSecretEncrypted: null, credentialsEncrypted: null },
       );
+      const { attempt, environment, integration, session } = await load(attemptId);
       await log(attempt, 'error', `authorization failed: ${errorMessage}`, { code: errorCode });
       const existing = session?.connectionRowId ? await connections.findByRowId(session.connectionRowId) : undefined;
       if (!existing) return [];

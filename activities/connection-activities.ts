@@ -148,7 +148,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         authMode: credentials.type,
         connectionId: row.connectionId,
         endUserId: typeof endUser?.id === 'string' ? endUser.id : null,
-        endUserDisplayName: typeof endUser?.display_name === 'string' ? endUser.display_name : typeof endUser?.email === 'string' ? endUser.email : null,
+        endUserDisplayName: memoDisplayName(endUser),
       };
     },
 
@@ -236,4 +236,13 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * The end user's name for the Temporal memo (and this activity's result, both in workflow history):
+ * never an email address. A display name that looks like one, or none, gives the end-user id.
+ */
+function memoDisplayName(endUser: { id?: unknown; display_name?: unknown } | null): string | null {
+  if (typeof endUser?.display_name === 'string' && !endUser.display_name.includes('@')) return endUser.display_name;
+  return typeof endUser?.id === 'string' ? endUser.id : null;
 }

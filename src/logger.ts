@@ -1,17 +1,19 @@
-/** Structured JSON logs (pino) with every secret-bearing field redacted. */
+/** Structured JSON logs (pino) with every secret-bearing field redacted, at any depth. */
 import pino, { type Logger } from 'pino';
+import { redactSecrets, serializeError } from './logging/redact-secrets';
 
 export type { Logger };
 
-/** Paths pino censors wherever they appear in a log object. */
-export const REDACTED_PATHS = [
-  'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization', 'req.headers.cookie',
-  'secretKey', '*.secretKey', 'secret_key', '*.secret_key', 'client_secret', '*.client_secret',
-  'credentials', '*.credentials', 'access_token', '*.access_token', 'refresh_token', '*.refresh_token',
-  'apiKey', '*.apiKey', 'password', '*.password', 'token', '*.token', 'webhook_signing_key', '*.webhook_signing_key',
-];
-
 /** A logger at the configured level writing JSON lines to stdout (or the given stream). */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'custodian' } }, destination);
+  return pino(
+    {
+      level,
+      base: { service: 'custodian' },
+      // pino's `redact` paths only reach fixed depths; the formatter walks the whole log object instead.
+      formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
+      serializers: { err: serializeError, error: serializeError },
+    },
+    destination,
+  );
 }

@@ -115,6 +115,18 @@ function printBanner(config: Config, storage: Storage, secretKey: string): void 
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/**
+ * A generated key is shown once, in dev mode only: production output goes to log collectors, so there
+ * it is never printed (README, security); the operator sets CUSTODIAN_SECRET_KEY before the first start.
+ */
+function announceGeneratedKey(config: Config, logger: Logger, secretKey: string): void {
+  if (config.mode === 'dev') {
+    process.stdout.write(`Secret key of the new "dev" environment (shown once): ${secretKey}\n`);
+    return;
+  }
+  logger.warn('created the "dev" environment with a generated secret key, which production mode does not print; set CUSTODIAN_SECRET_KEY before the first start to choose the key');
+}
+
 async function main(role: Role): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
@@ -139,8 +151,7 @@ async function main(role: Role): Promise<void> {
     if (role === 'dev') printBanner(config, storage, secretKey);
     else {
       logger.info({ port: server.port }, 'API listening');
-      // The key is shown once, when it was just generated; afterwards only its hash and ciphertext exist.
-      if (created && !config.secretKey) process.stdout.write(`Secret key of the new "dev" environment (shown once): ${secretKey}\n`);
+      if (created && !config.secretKey) announceGeneratedKey(config, logger, secretKey);
     }
   } else {
     logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');

@@ -3,7 +3,7 @@
  * flows) or a timeout, obtain the credentials, store the connection, wake its connection workflow,
  * send the auth webhook, finish with a non-secret result. Secrets stay on the attempt row.
  */
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { AuthorizationActivities } from '../activities/authorization-activities';
 import { PROVIDER_ATTEMPTS, authorizationStateQuery, callbackReceivedSignal, type AuthorizationInput, type AuthorizationState } from './authorization-messages';
 import { startWebhookDeliveries } from './webhook-delivery-workflow';
@@ -12,6 +12,9 @@ const { storeConnection, wakeConnectionWorkflow, failAttempt } = proxyActivities
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
 });
+
+/** Patch id: a storeConnection that fails for good fails the attempt (wiping its secrets) instead of the workflow. */
+const STORE_FAILURE_FAILS_ATTEMPT = 'store-failure-fails-attempt';
 
 // The provider call. An authorization code is single-use: the exchange is not repeated once the provider
 // may have processed it (see obtainCredentials and activities/provider-failure.ts).
@@ -58,7 +61,14 @@ export async function authorizationWorkflow(input: AuthorizationInput): Promise<
     return fail(code, message);
   }
   if (!obtained.ok) return fail(obtained.errorCode, obtained.errorMessage);
-  const stored = await storeConnection({ attemptId: input.attemptId });
+  let stored;
+  try {
+    stored = await storeConnection({ attemptId: input.attemptId });
+  } catch (error) {
+    // Behind a patch: earlier runs ended here as failed workflows. Failing the attempt wipes the credentials it obtained.
+    if (!(error instanceof ActivityFailure) || !patched(STORE_FAILURE_FAILS_ATTEMPT)) throw error;
+    return fail('authorization_failed', 'The connection could not be stored');
+  }
   state.operation = stored.operation;
   await wakeConnectionWorkflow({ attemptId: input.attemptId });
   await startWebhookDeliveries(stored.deliveryIds);

@@ -1,9 +1,10 @@
-/** The Koa application: error handler first, then CORS, the request target's checks, JSON bodies and the routers. */
+/** The Koa application: error handler first, then no-store, CORS, the request target's checks, JSON bodies and the routers. */
 import Koa from 'koa';
 import type { ApiDeps, ApiState } from './context';
 import { browserCors } from './middleware/browser-cors';
 import { errorHandler } from './middleware/error-handler';
 import { jsonBody } from './middleware/json-body';
+import { noStore } from './middleware/no-store';
 import { requestTarget } from './middleware/request-target';
 import { connectSessionsRouter } from './routes/connect-sessions';
 import { connectUiRouter } from './routes/connect-ui';
@@ -20,6 +21,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
   // Errors are rendered by errorHandler; Koa's default handler would print them (with bodies) to stderr.
   app.silent = true;
   app.use(errorHandler(deps.logger));
+  app.use(noStore());
   app.use(browserCors());
   app.use(requestTarget());
   app.use(jsonBody());

@@ -192,8 +192,8 @@ export class ConnectionStore {
     row.lastFetchedAt = now;
   }
 
-  /** Soft delete. */
+  /** Soft delete: the row keeps its non-secret fields (for its logs) and loses its credentials. */
   async softDelete(row: ConnectionEntity, now: Date): Promise<void> {
-    await this.repo.update({ id: row.id }, { deletedAt: now });
+    await this.repo.update({ id: row.id }, { deletedAt: now, credentialsEncrypted: null });
   }
 }

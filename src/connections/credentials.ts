@@ -46,7 +46,9 @@ export interface NoCredentials {
 export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials;
 
 /** The credentials blob of a stored connection row, decrypted. */
-export function decryptCredentials(cipher: { decrypt(value: string): string }, encrypted: string): Credentials {
+export function decryptCredentials(cipher: { decrypt(value: string): string }, encrypted: string | null): Credentials {
+  // Only a deleted row has none (CHECK connection_live_has_credentials); reading one is a bug upstream.
+  if (encrypted === null) throw new Error('the connection was deleted: its credentials were wiped');
   return JSON.parse(cipher.decrypt(encrypted)) as Credentials;
 }
 

@@ -4,10 +4,17 @@ import { ENTITIES } from './entities';
 import { InitialSchema1700000000000 } from './migrations/1700000000000-initial-schema';
 import { AuthAttemptOutcome1700000001000 } from './migrations/1700000001000-auth-attempt-outcome';
 import { RefreshAttemptMarker1700000002000 } from './migrations/1700000002000-refresh-attempt-marker';
+import { DeletedConnectionCredentials1700000003000 } from './migrations/1700000003000-deleted-connection-credentials';
 import { SecretKeyOverlap1700000004000 } from './migrations/1700000004000-secret-key-overlap';
 
 /** Migrations in the order they run. */
-export const MIGRATIONS = [InitialSchema1700000000000, AuthAttemptOutcome1700000001000, RefreshAttemptMarker1700000002000, SecretKeyOverlap1700000004000];
+export const MIGRATIONS = [
+  InitialSchema1700000000000,
+  AuthAttemptOutcome1700000001000,
+  RefreshAttemptMarker1700000002000,
+  DeletedConnectionCredentials1700000003000,
+  SecretKeyOverlap1700000004000,
+];
 
 /**
  * Key of the session advisory lock that serialises migrations between processes. Arbitrary but fixed:

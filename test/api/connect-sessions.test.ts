@@ -48,6 +48,13 @@ describe('connect sessions API (API.md §1)', () => {
   after(async () => api?.close());
 
   describe('POST /connect/sessions', () => {
+    it('the answer carrying the session token sends Cache-Control: no-store, so no browser or proxy cache keeps the token', async () => {
+      const res = await backend('POST', '/connect/sessions', { end_user: { id: 'u-cache' } });
+      expect(res.status).to.equal(201);
+      expect(res.body.data.token).to.match(TOKEN);
+      expect(res.headers.get('cache-control')).to.equal('no-store');
+    });
+
     it('answers 201 with the token, a connect link to CONNECT_URL carrying the token and SERVER_URL, and an expiry 30 minutes out', async () => {
       const before = Date.now();
       const res = await backend('POST', '/connect/sessions', { end_user: { id: 'u-1' } });

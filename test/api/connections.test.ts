@@ -485,6 +485,33 @@ describe('/connections routes (API.md §2, dev server)', function () {
     });
   });
 
+  describe('answers carrying credentials', () => {
+    it('POST /connections, GET /connections/:id and GET /connection/:id send Cache-Control: no-store, so no browser or proxy cache keeps the tokens', async () => {
+      const imported = await importStatic('cache-1');
+      expect(imported.status).to.equal(201);
+      expect(imported.headers.get('cache-control')).to.equal('no-store');
+      const read = await get('cache-1');
+      expect(read.status).to.equal(200);
+      expect(read.headers.get('cache-control')).to.equal('no-store');
+      const legacy = await call('GET', '/connection/cache-1?provider_config_key=fake');
+      expect(legacy.status).to.equal(200);
+      expect(legacy.headers.get('cache-control')).to.equal('no-store');
+    });
+
+    it("the Temporal memo of a connection whose end user has only an email holds no email address (the end-user id stands in)", async () => {
+      const imported = await importStatic('memo-email', { end_user: { id: 'eu-memo', email: 'alice@example.com' } });
+      expect(imported.status).to.equal(201);
+      const handle = env.client.workflow.getHandle(connectionWorkflowId('dev', 'fake', 'memo-email'));
+      let memo: Record<string, unknown> | undefined;
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
+        memo = (await handle.describe().catch(() => undefined))?.memo;
+        if (memo && 'endUserDisplayName' in memo) break;
+      }
+      expect(memo).to.deep.include({ endUserDisplayName: 'eu-memo' });
+      expect(JSON.stringify(memo)).to.not.contain('alice@example.com');
+    });
+  });
+
   describe('DELETE /connections/:id', () => {
     it('answers 200 {success:true}; the connection is gone and its workflow completes', async () => {
       const imported = await rig.importFromProvider('delete-1');
@@ -520,6 +547,19 @@ describe('/connections routes (API.md §2, dev server)', function () {
       expect(refreshed.status).to.equal(200);
       expect(refreshed.body.id).to.equal(second.body.id);
       expect(rig.provider.isAccessTokenValid(accessTokenOf(refreshed.body))).to.equal(true);
+    });
+
+    it("a deleted connection's row holds no ciphertext: the soft-deleted row keeps its non-secret fields only", async () => {
+      expect((await importStatic('delete-wipe', { metadata: { plan: 'pro' } })).status).to.equal(201);
+      expect((await call('DELETE', '/connections/delete-wipe?provider_config_key=fake')).status).to.equal(200);
+      const rows = (await rig.api.deps.db.query(
+        `SELECT connection_id, credentials_encrypted, deleted_at, metadata FROM connection WHERE environment_id = $1 AND connection_id = 'delete-wipe'`,
+        [environment.id],
+      )) as { connection_id: string; credentials_encrypted: string | null; deleted_at: Date | null; metadata: unknown }[];
+      expect(rows).to.have.length(1);
+      expect(rows[0]!.credentials_encrypted).to.equal(null);
+      expect(rows[0]!.deleted_at).to.be.instanceOf(Date);
+      expect(rows[0]!.metadata).to.deep.equal({ plan: 'pro' });
     });
 
     it('answers 400 unknown_connection for an unknown connection', async () => {

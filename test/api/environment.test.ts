@@ -67,6 +67,13 @@ describe('environment settings API (API.md §6)', () => {
     }
   });
 
+  it('the answer carrying a rotated webhook signing key sends Cache-Control: no-store, so no cache keeps the key', async () => {
+    const rotated = await call('POST', '/environment/webhook-signing-key/rotate');
+    expect(rotated.status).to.equal(200);
+    expect(rotated.body.data.webhook_signing_key).to.match(/^[0-9a-f]{64}$/);
+    expect(rotated.headers.get('cache-control')).to.equal('no-store');
+  });
+
   it('rotates the webhook signing key: returned once, stored encrypted, different each time', async () => {
     const first = await call('POST', '/environment/webhook-signing-key/rotate');
     const second = await call('POST', '/environment/webhook-signing-key/rotate');

@@ -35,6 +35,13 @@ describe('integrations API (API.md §3)', () => {
     expect(row.client_secret_encrypted).to.match(/^test:/).and.not.contain('very-secret-1');
   });
 
+  it('GET ?include=credentials sends Cache-Control: no-store, so no browser or proxy cache keeps the client secret', async () => {
+    const withCreds = await call('GET', '/integrations/github-prod?include=credentials');
+    expect(withCreds.status).to.equal(200);
+    expect(withCreds.body.data.credentials.client_secret).to.equal('very-secret-1');
+    expect(withCreds.headers.get('cache-control')).to.equal('no-store');
+  });
+
   it('stores explicit comma-separated scopes', async () => {
     await call('POST', '/integrations', { provider: 'slack', unique_key: 'slack', credentials: { type: 'OAUTH2', client_id: 'a', client_secret: 'b', scopes: 'chat:write, users:read' } });
     const res = await call('GET', '/integrations/slack?include=credentials,webhook');

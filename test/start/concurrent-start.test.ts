@@ -3,6 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { MIGRATIONS } from '../../src/db/data-source';
+import { hashToken } from '../../src/environments/secret-key';
 import { startCustodianProcess, waitForOutput, waitForStatus200, type CustodianProcess } from '../support/custodian-process';
 import { createTestDatabase } from '../support/database';
 import { freePort } from '../support/free-port';
@@ -58,8 +59,24 @@ describe('two API and two worker processes started at once on an empty database 
     } finally {
       await client.end();
     }
-    // Exactly one API created the environment and printed its key; the other found it.
-    const printed = apis.filter((api) => api.output().includes('Secret key of the new "dev" environment'));
-    expect(printed).to.have.length(1);
+    // Exactly one API created the environment (and said so, without its key: production prints no key); the other found it.
+    const announced = apis.filter((api) => api.output().includes('created the \\"dev\\" environment with a generated secret key'));
+    expect(announced).to.have.length(1);
+  });
+
+  it('a production API that generated the secret key does not print it (stdout and logs hold no value hashing to the key)', async () => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    let keyHash: string | undefined;
+    try {
+      keyHash = (await client.query<{ secret_key_hash: string }>(`SELECT secret_key_hash FROM environment WHERE name = 'dev'`)).rows[0]?.secret_key_hash;
+    } finally {
+      await client.end();
+    }
+    expect(keyHash).to.be.a('string');
+    const output = processes.filter((p) => p.role === 'api').map((p) => p.output()).join('\n');
+    const uuids = output.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi) ?? [];
+    expect(uuids.filter((candidate) => hashToken(candidate) === keyHash)).to.deep.equal([]);
+    expect(output).to.not.contain('Secret key of the new');
   });
 });

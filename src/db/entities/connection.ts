@@ -9,7 +9,8 @@ export class ConnectionEntity {
   @Column({ name: 'environment_id', type: 'uuid' }) environmentId!: string;
   @Column({ name: 'integration_id', type: 'uuid' }) integrationId!: string;
   @Column({ name: 'connection_id', type: 'varchar', length: 255 }) connectionId!: string;
-  @Column({ name: 'credentials_encrypted', type: 'text' }) credentialsEncrypted!: string;
+  /** Null once the connection is deleted (a live row always holds one: CHECK in the migration). */
+  @Column({ name: 'credentials_encrypted', type: 'text', nullable: true }) credentialsEncrypted!: string | null;
   /** Bumped on every credentials write; writes compare-and-swap on it. */
   @Column({ name: 'credentials_version', type: 'integer', default: 1 }) credentialsVersion!: number;
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt!: Date | null;
