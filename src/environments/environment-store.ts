@@ -1,7 +1,8 @@
 /** Environments: creation with their keys, lookup by secret key (cached), settings updates. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
 import type { Cipher } from '../crypto/cipher';
+import { ENCRYPTED } from '../crypto/encrypted-columns';
 import { EnvironmentEntity } from '../db/entities';
 import { generateSecretKey, hashToken } from './secret-key';
 
@@ -23,11 +24,14 @@ export class EnvironmentStore {
 
   /** Creates an environment; its webhook signing key starts equal to the secret key (as Nango's does). */
   async create(name: string, secretKey: string = generateSecretKey()): Promise<{ environment: EnvironmentEntity; secretKey: string }> {
+    // The row id is chosen before the insert: the ciphertexts are bound to it.
+    const id = randomUUID();
     const environment = await this.repo.save(this.repo.create({
+      id,
       name,
       secretKeyHash: hashToken(secretKey),
-      secretKeyEncrypted: this.cipher.encrypt(secretKey),
-      webhookSigningKeyEncrypted: this.cipher.encrypt(secretKey),
+      secretKeyEncrypted: this.cipher.encrypt(secretKey, ENCRYPTED.environmentSecretKey, id),
+      webhookSigningKeyEncrypted: this.cipher.encrypt(secretKey, ENCRYPTED.environmentWebhookSigningKey, id),
     }));
     return { environment, secretKey };
   }
@@ -62,19 +66,19 @@ export class EnvironmentStore {
   /** Replaces the webhook signing key with a new random one and returns it (the only time it is shown). */
   async rotateWebhookSigningKey(env: EnvironmentEntity): Promise<string> {
     const key = randomBytes(32).toString('hex');
-    await this.repo.update({ id: env.id }, { webhookSigningKeyEncrypted: this.cipher.encrypt(key) });
+    await this.repo.update({ id: env.id }, { webhookSigningKeyEncrypted: this.cipher.encrypt(key, ENCRYPTED.environmentWebhookSigningKey, env.id) });
     this.forget(env);
     return key;
   }
 
   /** The decrypted secret key (the dev banner shows it). */
   secretKey(env: EnvironmentEntity): string {
-    return this.cipher.decrypt(env.secretKeyEncrypted);
+    return this.cipher.decrypt(env.secretKeyEncrypted, ENCRYPTED.environmentSecretKey, env.id);
   }
 
   /** The decrypted webhook signing key (for signing deliveries). */
   webhookSigningKey(env: EnvironmentEntity): string {
-    return this.cipher.decrypt(env.webhookSigningKeyEncrypted);
+    return this.cipher.decrypt(env.webhookSigningKeyEncrypted, ENCRYPTED.environmentWebhookSigningKey, env.id);
   }
 
   private forget(env: EnvironmentEntity): void {

@@ -6,6 +6,7 @@ import { startConnectionsRig, type ConnectionsRig } from '../support/connections
 import { fakeOAuth1Entry } from '../support/fake-provider';
 import { http } from '../support/http';
 import { AuthAttemptEntity, ConnectionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../src/db/entities';
+import { ENCRYPTED } from '../../src/crypto/encrypted-columns';
 
 describe('OAuth 1.0a authorization through a connect session (dev server)', function () {
   this.timeout(120_000);
@@ -23,7 +24,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
       provider: 'fake-oauth1',
       displayName: null,
       clientId: rig.provider.knobs.clientId,
-      clientSecretEncrypted: rig.api.deps.cipher.encrypt(rig.provider.knobs.clientSecret),
+      clientSecret: rig.provider.knobs.clientSecret,
       scopes: [],
       forwardWebhooks: true,
     });
@@ -65,7 +66,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     const pending = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
     expect(pending).to.include({ authMode: 'OAUTH1', status: 'pending' });
     const [requestToken, requestTokenSecret] = rig.provider.issued.oauth1;
-    expect(rig.api.deps.cipher.decrypt(pending.requestTokenSecretEncrypted!)).to.equal(requestTokenSecret);
+    expect(rig.api.deps.cipher.decrypt(pending.requestTokenSecretEncrypted!, ENCRYPTED.attemptRequestTokenSecret, pending.id)).to.equal(requestTokenSecret);
     expect(callback.searchParams.get('oauth_token')).to.equal(requestToken);
 
     const page = await fetch(callback);
@@ -111,7 +112,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
       provider: 'fake-oauth1',
       displayName: null,
       clientId: rig.provider.knobs.clientId,
-      clientSecretEncrypted: rig.api.deps.cipher.encrypt('not-the-consumer-secret'),
+      clientSecret: 'not-the-consumer-secret',
       scopes: [],
       forwardWebhooks: true,
     });

@@ -14,6 +14,7 @@ import { callbackUrlFor } from '../../authorization/callback-url';
 import { checkConnectionConfig } from '../../authorization/connection-config-params';
 import { bracketParams } from '../bracket-params';
 import { takeCallback } from '../../authorization/take-callback';
+import { ENCRYPTED } from '../../crypto/encrypted-columns';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { isErrorCode, statusOf } from '../../error-catalogue';
 import { CustodianError, ValidationError } from '../../errors';
@@ -130,7 +131,9 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     router.post(path, requireSession(deps), async (ctx) => {
       validate(directQuery, ctx.query, 'invalid_query_params');
       const values = received(bodyOrEmpty(ctx.request));
-      const started = await createAttempt(ctx, authMode, { callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values)) });
+      // The attempt's id is chosen before the insert: the ciphertext is bound to it.
+      const attemptId = randomUUID();
+      const started = await createAttempt(ctx, authMode, { id: attemptId, callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values), ENCRYPTED.attemptCallbackParams, attemptId) });
       const handle = await startWorkflow(started, false);
       const outcome = await waitForOutcome(handle, outcomeWaitMs(started.entry));
       if (outcome.status !== 'succeeded') {
@@ -163,7 +166,8 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const verifier = randomBytes(32).toString('base64url');
     const wsClientId = typeof ctx.query.ws_client_id === 'string' ? ctx.query.ws_client_id.slice(0, 64) : null;
     const authorizationParams = bracketParams(ctx.query, 'authorization_params');
-    const started = await createAttempt(ctx, 'OAUTH2', { pkceVerifierEncrypted: deps.cipher.encrypt(verifier), wsClientId, authorizationParams });
+    const attemptId = randomUUID();
+    const started = await createAttempt(ctx, 'OAUTH2', { id: attemptId, pkceVerifierEncrypted: deps.cipher.encrypt(verifier, ENCRYPTED.attemptPkceVerifier, attemptId), wsClientId, authorizationParams });
     const session = caller.kind === 'session' ? caller.session : null;
     const defaults = session ? sessionDefaults(session, key) : {};
     const userScope = typeof ctx.query.user_scope === 'string' ? ctx.query.user_scope.split(',').filter(Boolean) : defaults.user_scopes;
