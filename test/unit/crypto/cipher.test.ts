@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { parseConfig } from '../../../src/config';
 import { Cipher } from '../../../src/crypto/cipher';
 import { ENCRYPTED } from '../../../src/crypto/encrypted-columns';
 import { DecryptionError } from '../../../src/errors';
+import { cipherFor } from '../../../src/start/services';
 import { legacyEncrypt } from '../../support/legacy-ciphertext';
 
 const oldKey = { id: 'k1', key: randomBytes(32) };
@@ -98,5 +100,13 @@ describe('Cipher (AES-256-GCM at rest)', () => {
     expect(fresh.startsWith('v2:k2:')).to.equal(true);
     expect(rotated.needsRotation(fresh)).to.equal(false);
     expect(new Cipher([newKey]).decrypt(fresh, COLUMN, ROW)).to.equal('fresh');
+  });
+
+  it('ENCRYPTION_REFUSE_LEGACY=true makes the services\' cipher refuse a legacy value planted in a row; unset, it is read until rotated', () => {
+    const env = { ENCRYPTION_KEYS: `k1=${oldKey.key.toString('base64')}` };
+    const planted = legacyEncrypt(oldKey, 'planted-after-migration');
+    expect(cipherFor(parseConfig(env)).decrypt(planted, COLUMN, ROW)).to.equal('planted-after-migration');
+    const strict = cipherFor(parseConfig({ ...env, ENCRYPTION_REFUSE_LEGACY: 'true' }));
+    expect(codeOf(() => strict.decrypt(planted, COLUMN, ROW))).to.equal('legacy_ciphertext');
   });
 });
