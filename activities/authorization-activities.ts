@@ -16,6 +16,8 @@ import { ConnectionStore, type EndUser } from '../src/connections/connection-sto
 import { ConnectionWorkflows } from '../src/connections/connection-workflows';
 import type { Credentials } from '../src/connections/credentials';
 import type { Cipher } from '../src/crypto/cipher';
+import { ENCRYPTED } from '../src/crypto/encrypted-columns';
+import { clientSecretOf } from '../src/integrations/integration-store';
 import { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../src/db/entities';
 import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
 import { OperationLog } from '../src/operation-log/operation-log';
@@ -62,7 +64,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
       if (attempt.credentialsEncrypted !== null || attempt.operation !== null) return { ok: true };
       const entry = deps.catalog.get(integration.provider);
       if (!entry) return { ok: false, errorCode: PROVIDER_NOT_IN_CATALOG, errorMessage: providerNotInCatalogMessage(integration) };
-      const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted)) as Record<string, unknown>) : {};
+      const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted, ENCRYPTED.attemptCallbackParams, attempt.id)) as Record<string, unknown>) : {};
       const redirected = attempt.authMode === 'OAUTH2' || attempt.authMode === 'OAUTH1';
       await log(attempt, 'info', redirected ? `callback received; exchanging the ${attempt.authMode === 'OAUTH1' ? 'verifier' : 'code'}` : 'checking the credentials');
       const stopHeartbeat = heartbeatWhileRunning();
@@ -71,11 +73,11 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
           entry,
           authMode: attempt.authMode,
           received,
-          pkceVerifier: attempt.pkceVerifierEncrypted ? deps.cipher.decrypt(attempt.pkceVerifierEncrypted) : null,
-          requestTokenSecret: attempt.requestTokenSecretEncrypted ? deps.cipher.decrypt(attempt.requestTokenSecretEncrypted) : null,
+          pkceVerifier: attempt.pkceVerifierEncrypted ? deps.cipher.decrypt(attempt.pkceVerifierEncrypted, ENCRYPTED.attemptPkceVerifier, attempt.id) : null,
+          requestTokenSecret: attempt.requestTokenSecretEncrypted ? deps.cipher.decrypt(attempt.requestTokenSecretEncrypted, ENCRYPTED.attemptRequestTokenSecret, attempt.id) : null,
           redirectUri: callbackUrlFor(environment, deps.config),
           clientId: integration.clientId,
-          clientSecret: integration.clientSecretEncrypted ? deps.cipher.decrypt(integration.clientSecretEncrypted) : null,
+          clientSecret: clientSecretOf(deps.cipher, integration),
           scopes: integration.scopes,
           connectionConfig: attempt.connectionConfig,
           now: new Date(nowMs),
@@ -89,7 +91,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
         await attempts().update(
           { id: attempt.id },
           {
-            credentialsEncrypted: deps.cipher.encrypt(JSON.stringify({ credentials: obtained.credentials, expiresAt: obtained.expiresAt?.toISOString() ?? null })),
+            credentialsEncrypted: deps.cipher.encrypt(JSON.stringify({ credentials: obtained.credentials, expiresAt: obtained.expiresAt?.toISOString() ?? null }), ENCRYPTED.attemptCredentials, attempt.id),
             connectionConfig: { ...attempt.connectionConfig, ...obtained.connectionConfig } as never,
             // The code and PKCE verifier (OAuth 1.0a: the verifier and request token secret) have served their purpose.
             callbackParamsEncrypted: null,
@@ -120,7 +122,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
       const { attempt, environment, integration, session } = await load(attemptId);
       if (attempt.operation !== null) return { operation: attempt.operation as 'creation' | 'override', deliveryIds: [] };
       if (attempt.credentialsEncrypted === null) throw ApplicationFailure.nonRetryable('No credentials were obtained for this attempt', 'missing_credentials');
-      const { credentials, expiresAt } = JSON.parse(deps.cipher.decrypt(attempt.credentialsEncrypted)) as { credentials: Credentials; expiresAt: string | null };
+      const { credentials, expiresAt } = JSON.parse(deps.cipher.decrypt(attempt.credentialsEncrypted, ENCRYPTED.attemptCredentials, attempt.id)) as { credentials: Credentials; expiresAt: string | null };
       const { row, operation } = await connections.importConnection({
         environmentId: attempt.environmentId,
         integrationId: attempt.integrationId,

@@ -13,6 +13,7 @@ import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/int
 import { refreshMarginMs } from '../src/connections/refresh-margin';
 import { renewCredentials, upkeepKind } from '../src/connections/renew-credentials';
 import type { Cipher } from '../src/crypto/cipher';
+import { clientSecretOf } from '../src/integrations/integration-store';
 import { EnvironmentEntity, IntegrationEntity, type ConnectionEntity } from '../src/db/entities';
 import type { Logger } from '../src/logger';
 import { OperationLog } from '../src/operation-log/operation-log';
@@ -185,7 +186,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           credentials,
           connectionConfig: row.connectionConfig,
           clientId: integration.clientId,
-          clientSecret: integration.clientSecretEncrypted ? deps.cipher.decrypt(integration.clientSecretEncrypted) : null,
+          clientSecret: clientSecretOf(deps.cipher, integration),
           scopes: integration.scopes,
           now: attempt.now,
           timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),

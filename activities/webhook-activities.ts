@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../src/config';
 import type { Cipher } from '../src/crypto/cipher';
+import { ENCRYPTED } from '../src/crypto/encrypted-columns';
 import { EnvironmentEntity, WebhookDeliveryEntity } from '../src/db/entities';
 import { OperationLog } from '../src/operation-log/operation-log';
 import { sendWebhook } from '../src/webhooks/send-webhook';
@@ -47,7 +48,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       if (delivery.status === 'delivered') return delivery.attempts;
       const environment = await deps.db.getRepository(EnvironmentEntity).findOneByOrFail({ id: delivery.environmentId });
       const body = serializeWebhookBody(delivery.payload as unknown as WebhookEvent);
-      const headers = webhookHeaders({ body, signingKey: deps.cipher.decrypt(environment.webhookSigningKeyEncrypted), webhookId: delivery.eventId, timestamp: new Date() });
+      const headers = webhookHeaders({ body, signingKey: deps.cipher.decrypt(environment.webhookSigningKeyEncrypted, ENCRYPTED.environmentWebhookSigningKey, environment.id), webhookId: delivery.eventId, timestamp: new Date() });
       const attempt = await sendWebhook({ url: delivery.targetUrl, body, headers, timeoutMs: deps.config.webhookTimeoutMs, allowPrivateTargets: deps.config.allowPrivateWebhookTargets, fetch: deps.fetch });
       const attempts = delivery.attempts + 1;
       const status = attempt.outcome === 'delivered' ? 'delivered' : attempt.outcome === 'retryable' ? 'retrying' : 'failed';

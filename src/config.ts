@@ -124,6 +124,8 @@ const envSchema = z.object({
   TEMPORAL_API_KEY: z.string().optional(),
   /** Encryption keys `kid=base64key,...`; the first one writes. Required in production. */
   ENCRYPTION_KEYS: encryptionKeys.optional(),
+  /** Refuse encrypted values written without associated data (set once `keys:rotate` has rewritten them all). */
+  ENCRYPTION_REFUSE_LEGACY: booleanFlag.default(false),
   /** Secret key of the dev environment (UUID v4); generated and printed once when unset. */
   CUSTODIAN_SECRET_KEY: z.string().regex(UUID_V4, 'must be a UUID v4').optional(),
   /** How long before expiry a token is refreshed. */
@@ -169,6 +171,8 @@ export interface Config {
     readonly apiKey?: string;
   };
   readonly encryptionKeys?: readonly EncryptionKey[];
+  /** ENCRYPTION_REFUSE_LEGACY: values without associated data fail to decrypt (keys:rotate still reads them). */
+  readonly refuseLegacyCiphertexts: boolean;
   readonly secretKey?: string;
   readonly refreshMarginMs: number;
   readonly verifyIntervalMs: number;
@@ -220,6 +224,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       apiKey: e.TEMPORAL_API_KEY,
     }),
     encryptionKeys: e.ENCRYPTION_KEYS ? Object.freeze(e.ENCRYPTION_KEYS) : undefined,
+    refuseLegacyCiphertexts: e.ENCRYPTION_REFUSE_LEGACY,
     secretKey: e.CUSTODIAN_SECRET_KEY,
     refreshMarginMs: e.REFRESH_MARGIN,
     verifyIntervalMs: e.VERIFY_INTERVAL,

@@ -77,9 +77,9 @@ export class ConfigError extends CustodianError {
   }
 }
 
-/** Encrypted value cannot be read: tampered, truncated, or written with an unknown key. */
+/** Encrypted value cannot be read: tampered, truncated, moved from another place, written with an unknown key, or legacy and refused. */
 export class DecryptionError extends CustodianError {
-  constructor(code: 'unknown_key_id' | 'malformed_ciphertext' | 'decryption_failed', message: string) {
+  constructor(code: 'unknown_key_id' | 'malformed_ciphertext' | 'decryption_failed' | 'legacy_ciphertext', message: string) {
     super(code, message);
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Cipher } from '../crypto/cipher';
+import { ENCRYPTED } from '../crypto/encrypted-columns';
 import { AuthAttemptEntity } from '../db/entities';
 
 const ATTEMPT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -15,7 +16,7 @@ export async function takeCallback(db: DataSource, cipher: Cipher, attemptId: st
   const taken = await db
     .createQueryBuilder()
     .update(AuthAttemptEntity)
-    .set({ callbackParamsEncrypted: cipher.encrypt(JSON.stringify(received)) })
+    .set({ callbackParamsEncrypted: cipher.encrypt(JSON.stringify(received), ENCRYPTED.attemptCallbackParams, attemptId) })
     .where("id = :id AND status = 'pending' AND callback_params_encrypted IS NULL AND credentials_encrypted IS NULL AND expires_at > now()", { id: attemptId })
     .execute();
   return taken.affected === 1;

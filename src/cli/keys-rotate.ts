@@ -1,7 +1,8 @@
 /**
  * `npm run keys:rotate [-- --batch-size N]`: re-encrypts every stored secret with the first key of
- * ENCRYPTION_KEYS (dev mode: the local dev key), so older keys can then be removed. Safe to run
- * while the service runs and to run again: rows already on the write key are left alone.
+ * ENCRYPTION_KEYS (dev mode: the local dev key), bound to its table, column and row, so older keys can
+ * then be removed and ENCRYPTION_REFUSE_LEGACY set. It reads legacy (AAD-less) values whatever that
+ * setting says. Safe to run while the service runs and to run again: bound rows on the write key are left alone.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -2,12 +2,13 @@
  * Connections of an environment: find, import (creation or override), list with filters, edit,
  * metadata (all-or-nothing) and soft delete. Credentials are written encrypted, bumping the version.
  */
+import { randomUUID } from 'node:crypto';
 import { Brackets, In, IsNull, type DataSource, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Cipher } from '../crypto/cipher';
 import { ConnectionEntity } from '../db/entities';
 import { NotFoundError } from '../errors';
-import { decryptCredentials, type Credentials } from './credentials';
+import { decryptCredentials, encryptCredentials, type Credentials } from './credentials';
 import { assertMetadataFits } from './metadata-limit';
 
 /** The end user as the API takes it (snake case). */
@@ -78,7 +79,7 @@ export class ConnectionStore {
   }
 
   credentialsOf(row: ConnectionEntity): Credentials {
-    return decryptCredentials(this.cipher, row.credentialsEncrypted);
+    return decryptCredentials(this.cipher, row);
   }
 
   /** Stores imported credentials: a new connection (`creation`) or new credentials on a live one (`override`). */
@@ -89,8 +90,10 @@ export class ConnectionStore {
         where: { environmentId: fields.environmentId, integrationId: fields.integrationId, connectionId: fields.connectionId, deletedAt: IsNull() },
         lock: { mode: 'pessimistic_write' },
       });
+      // A new row's id is chosen before the insert: the credentials' ciphertext is bound to it.
+      const rowId = existing?.id ?? randomUUID();
       const common = {
-        credentialsEncrypted: this.cipher.encrypt(JSON.stringify(fields.credentials)),
+        credentialsEncrypted: encryptCredentials(this.cipher, fields.credentials, rowId),
         expiresAt: fields.expiresAt,
         status: 'active' as const,
         lastRefreshFailureAt: null,
@@ -114,6 +117,7 @@ export class ConnectionStore {
       const row = await repo.save(
         repo.create({
           ...common,
+          id: rowId,
           environmentId: fields.environmentId,
           integrationId: fields.integrationId,
           connectionId: fields.connectionId,

@@ -6,7 +6,7 @@ import { IsNull, type DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Cipher } from '../crypto/cipher';
 import { ConnectionEntity, type ConnectionStatus } from '../db/entities';
-import { decryptCredentials, type Credentials } from './credentials';
+import { decryptCredentials, encryptCredentials, type Credentials } from './credentials';
 
 export interface CredentialsWrite {
   credentials: Credentials;
@@ -28,11 +28,12 @@ export class CredentialStore {
   }
 
   credentialsOf(row: ConnectionEntity): Credentials {
-    return decryptCredentials(this.cipher, row.credentialsEncrypted);
+    return decryptCredentials(this.cipher, row);
   }
 
-  encrypt(credentials: Credentials): string {
-    return this.cipher.encrypt(JSON.stringify(credentials));
+  /** The credentials encrypted for connection row `rowId`. */
+  encrypt(credentials: Credentials, rowId: string): string {
+    return encryptCredentials(this.cipher, credentials, rowId);
   }
 
   /** The row's current credentials version, or null when it is gone. */
@@ -48,7 +49,7 @@ export class CredentialStore {
       .createQueryBuilder()
       .update(ConnectionEntity)
       .set({
-        credentialsEncrypted: this.encrypt(write.credentials),
+        credentialsEncrypted: this.encrypt(write.credentials, row.id),
         credentialsVersion: expectedVersion + 1,
         expiresAt: write.expiresAt,
         // TypeORM's update typing cannot express an arbitrary JSON object.

@@ -2,6 +2,8 @@
  * The credentials blob stored encrypted on a connection row, one shape per auth mode (API.md §2).
  * Dates are ISO strings. `raw` is the provider's token response as received.
  */
+import type { Cipher } from '../crypto/cipher';
+import { ENCRYPTED } from '../crypto/encrypted-columns';
 
 export interface OAuth2Credentials {
   type: 'OAUTH2';
@@ -45,11 +47,16 @@ export interface NoCredentials {
 
 export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials;
 
-/** The credentials blob of a stored connection row, decrypted. */
-export function decryptCredentials(cipher: { decrypt(value: string): string }, encrypted: string | null): Credentials {
+/** The credentials blob of a stored connection row, decrypted (bound to that row). */
+export function decryptCredentials(cipher: Pick<Cipher, 'decrypt'>, row: { id: string; credentialsEncrypted: string | null }): Credentials {
   // Only a deleted row has none (CHECK connection_live_has_credentials); reading one is a bug upstream.
-  if (encrypted === null) throw new Error('the connection was deleted: its credentials were wiped');
-  return JSON.parse(cipher.decrypt(encrypted)) as Credentials;
+  if (row.credentialsEncrypted === null) throw new Error('the connection was deleted: its credentials were wiped');
+  return JSON.parse(cipher.decrypt(row.credentialsEncrypted, ENCRYPTED.connectionCredentials, row.id)) as Credentials;
+}
+
+/** The credentials blob encrypted for connection row `rowId`. */
+export function encryptCredentials(cipher: Pick<Cipher, 'encrypt'>, credentials: Credentials, rowId: string): string {
+  return cipher.encrypt(JSON.stringify(credentials), ENCRYPTED.connectionCredentials, rowId);
 }
 
 /** A token set as a provider's token endpoint returned it, normalised (no connection-specific state). */

@@ -1,10 +1,11 @@
 /**
- * Key rotation: re-encrypts every encrypted column with the write key, in batches, each batch in one
+ * Key rotation: re-encrypts every encrypted column with the write key, bound to its table, column and
+ * row id (legacy values without associated data are rewritten too), in batches, each batch in one
  * transaction with a compare-and-swap write. Resumable by construction: rotated rows no longer match.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { CustodianError, DecryptionError } from '../errors';
-import type { Cipher } from './cipher';
+import { BOUND_MARKER, type Cipher } from './cipher';
 import { ENCRYPTED_COLUMNS, type EncryptedColumn } from './encrypted-columns';
 
 /** Reported after every batch. */
@@ -74,9 +75,9 @@ async function rotateColumn(options: RotateKeysOptions, target: EncryptedColumn,
   const { dataSource, cipher } = options;
   const t = quoteIdent(target.table);
   const c = quoteIdent(target.column);
-  // Rows whose value was not written by the write key; the key id's LIKE specials are escaped.
-  const pending = `${c} IS NOT NULL AND ${c} NOT LIKE $1 ESCAPE '\\'`;
-  const pattern = `${escapeLike(cipher.writeKeyId)}:%`;
+  // Rows whose value is not bound (`v2:` with five parts) or not written by the write key; the key id's regex specials are escaped.
+  const pending = `${c} IS NOT NULL AND ${c} !~ $1`;
+  const pattern = `^${BOUND_MARKER}:${escapeRegex(cipher.writeKeyId)}:[^:]*:[^:]*:[^:]*$`;
   const [{ count }] = (await dataSource.query(`SELECT count(*)::int AS count FROM ${t} WHERE ${pending}`, [pattern])) as [{ count: number }];
   let rotated = 0;
   let skipped = 0;
@@ -102,7 +103,7 @@ async function rotateBatch(
     value: string;
   }[];
   if (rows.length === 0) return { selected: 0, rotated: 0 };
-  const next = rows.map((row) => cipher.encrypt(decryptOrExplain(cipher, target, row)));
+  const next = rows.map((row) => cipher.encrypt(decryptOrExplain(cipher, target, row), target, row.id));
   // One compare-and-swap UPDATE for the batch: a row whose value changed since the SELECT is left alone.
   // Content is unchanged, so connection.credentials_version is deliberately not bumped.
   const [, count] = (await manager.query(
@@ -116,7 +117,7 @@ async function rotateBatch(
 
 function decryptOrExplain(cipher: Cipher, target: EncryptedColumn, row: { id: string; value: string }): string {
   try {
-    return cipher.decrypt(row.value);
+    return cipher.decrypt(row.value, target, row.id);
   } catch (error) {
     // DecryptionError messages name at most the key id, never key material or plaintext.
     const reason = error instanceof DecryptionError ? `${error.code}: ${error.message}` : 'unexpected error';
@@ -128,6 +129,6 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, '\\$&');
+function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|-]/g, '\\$&');
 }

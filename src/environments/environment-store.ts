@@ -1,7 +1,8 @@
 /** Environments: creation with their keys, lookup by secret key (cached), key rotation, settings updates. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
 import type { Cipher } from '../crypto/cipher';
+import { ENCRYPTED } from '../crypto/encrypted-columns';
 import { EnvironmentEntity } from '../db/entities';
 import { CustodianError } from '../errors';
 import { generateSecretKey, hashToken } from './secret-key';
@@ -40,11 +41,14 @@ export class EnvironmentStore {
 
   /** Creates an environment; its webhook signing key starts equal to the secret key (as Nango's does). */
   async create(name: string, secretKey: string = generateSecretKey()): Promise<{ environment: EnvironmentEntity; secretKey: string }> {
+    // The row id is chosen before the insert: the ciphertexts are bound to it.
+    const id = randomUUID();
     const environment = await this.repo.save(this.repo.create({
+      id,
       name,
       secretKeyHash: hashToken(secretKey),
-      secretKeyEncrypted: this.cipher.encrypt(secretKey),
-      webhookSigningKeyEncrypted: this.cipher.encrypt(secretKey),
+      secretKeyEncrypted: this.cipher.encrypt(secretKey, ENCRYPTED.environmentSecretKey, id),
+      webhookSigningKeyEncrypted: this.cipher.encrypt(secretKey, ENCRYPTED.environmentWebhookSigningKey, id),
     }));
     return { environment, secretKey };
   }
@@ -85,14 +89,15 @@ export class EnvironmentStore {
       if (!row || row.secretKeyHash !== hashToken(presentedKey)) {
         throw new CustodianError('secret_key_superseded', 'Only the current secret key can rotate it, not the key it replaced');
       }
-      const signingFollows = this.cipher.decrypt(row.webhookSigningKeyEncrypted) === this.cipher.decrypt(row.secretKeyEncrypted);
-      const encrypted = this.cipher.encrypt(secretKey);
+      const signingFollows = this.cipher.decrypt(row.webhookSigningKeyEncrypted, ENCRYPTED.environmentWebhookSigningKey, envId)
+        === this.cipher.decrypt(row.secretKeyEncrypted, ENCRYPTED.environmentSecretKey, envId);
+      const encrypted = this.cipher.encrypt(secretKey, ENCRYPTED.environmentSecretKey, envId);
       const [updated] = await manager.query(
         `UPDATE environment SET previous_secret_key_hash = secret_key_hash,
            previous_secret_key_expires_at = now() + $2 * interval '1 millisecond',
            secret_key_hash = $3, secret_key_encrypted = $4, webhook_signing_key_encrypted = $5, updated_at = now()
          WHERE id = $1 RETURNING previous_secret_key_expires_at`,
-        [envId, overlapMs, hashToken(secretKey), encrypted, signingFollows ? this.cipher.encrypt(secretKey) : row.webhookSigningKeyEncrypted],
+        [envId, overlapMs, hashToken(secretKey), encrypted, signingFollows ? this.cipher.encrypt(secretKey, ENCRYPTED.environmentWebhookSigningKey, envId) : row.webhookSigningKeyEncrypted],
       ) as [{ previous_secret_key_expires_at: Date }[], number];
       this.byKeyHash.delete(row.secretKeyHash);
       return updated[0]!.previous_secret_key_expires_at;
@@ -115,19 +120,19 @@ export class EnvironmentStore {
   /** Replaces the webhook signing key with a new random one and returns it (the only time it is shown). */
   async rotateWebhookSigningKey(env: EnvironmentEntity): Promise<string> {
     const key = randomBytes(32).toString('hex');
-    await this.repo.update({ id: env.id }, { webhookSigningKeyEncrypted: this.cipher.encrypt(key) });
+    await this.repo.update({ id: env.id }, { webhookSigningKeyEncrypted: this.cipher.encrypt(key, ENCRYPTED.environmentWebhookSigningKey, env.id) });
     this.forget(env);
     return key;
   }
 
   /** The decrypted secret key (the dev banner shows it). */
   secretKey(env: EnvironmentEntity): string {
-    return this.cipher.decrypt(env.secretKeyEncrypted);
+    return this.cipher.decrypt(env.secretKeyEncrypted, ENCRYPTED.environmentSecretKey, env.id);
   }
 
   /** The decrypted webhook signing key (for signing deliveries). */
   webhookSigningKey(env: EnvironmentEntity): string {
-    return this.cipher.decrypt(env.webhookSigningKeyEncrypted);
+    return this.cipher.decrypt(env.webhookSigningKeyEncrypted, ENCRYPTED.environmentWebhookSigningKey, env.id);
   }
 
   private forget(env: EnvironmentEntity): void {

@@ -1,5 +1,8 @@
 /** Integrations of an environment: CRUD with the client secret encrypted, and a short-lived lookup cache. */
+import { randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
+import type { Cipher } from '../crypto/cipher';
+import { ENCRYPTED } from '../crypto/encrypted-columns';
 import { ConnectionEntity, IntegrationEntity } from '../db/entities';
 import { IsNull } from 'typeorm';
 
@@ -11,7 +14,8 @@ export interface IntegrationFields {
   provider: string;
   displayName: string | null;
   clientId: string | null;
-  clientSecretEncrypted: string | null;
+  /** Plaintext; the store encrypts it bound to the row. */
+  clientSecret: string | null;
   scopes: string[];
   forwardWebhooks: boolean;
 }
@@ -21,7 +25,7 @@ export class IntegrationStore {
   private readonly repo: Repository<IntegrationEntity>;
   private readonly cache = new Map<string, { integration: IntegrationEntity; at: number }>();
 
-  constructor(private readonly db: DataSource, private readonly now: () => number = Date.now) {
+  constructor(private readonly db: DataSource, private readonly cipher: Cipher, private readonly now: () => number = Date.now) {
     this.repo = db.getRepository(IntegrationEntity);
   }
 
@@ -43,12 +47,16 @@ export class IntegrationStore {
 
   /** Inserts a new integration; a duplicate key surfaces as the unique-violation error of the driver. */
   async create(environmentId: string, fields: IntegrationFields): Promise<IntegrationEntity> {
-    return this.repo.save(this.repo.create({ environmentId, ...fields, custom: {} }));
+    // The row id is chosen before the insert: the client secret's ciphertext is bound to it.
+    const id = randomUUID();
+    const { clientSecret, ...rest } = fields;
+    return this.repo.save(this.repo.create({ id, environmentId, ...rest, clientSecretEncrypted: this.sealSecret(clientSecret, id), custom: {} }));
   }
 
   /** Applies changes and returns the updated row. */
   async update(integration: IntegrationEntity, changes: Partial<IntegrationFields>): Promise<IntegrationEntity> {
-    await this.repo.update({ id: integration.id }, changes);
+    const { clientSecret, ...rest } = changes;
+    await this.repo.update({ id: integration.id }, { ...rest, ...(clientSecret !== undefined ? { clientSecretEncrypted: this.sealSecret(clientSecret, integration.id) } : {}) });
     this.forget(integration);
     return this.repo.findOneByOrFail({ id: integration.id });
   }
@@ -64,7 +72,21 @@ export class IntegrationStore {
     return this.db.getRepository(ConnectionEntity).countBy({ integrationId: integration.id, deletedAt: IsNull() });
   }
 
+  /** The decrypted client secret, or null when the integration has none. */
+  clientSecretOf(integration: IntegrationEntity): string | null {
+    return clientSecretOf(this.cipher, integration);
+  }
+
+  private sealSecret(secret: string | null, id: string): string | null {
+    return secret === null ? null : this.cipher.encrypt(secret, ENCRYPTED.integrationClientSecret, id);
+  }
+
   private forget(integration: IntegrationEntity): void {
     this.cache.delete(`${integration.environmentId}\u0000${integration.uniqueKey}`);
   }
+}
+
+/** The decrypted client secret of an integration row, or null (for code that holds a cipher but no store). */
+export function clientSecretOf(cipher: Cipher, integration: Pick<IntegrationEntity, 'id' | 'clientSecretEncrypted'>): string | null {
+  return integration.clientSecretEncrypted === null ? null : cipher.decrypt(integration.clientSecretEncrypted, ENCRYPTED.integrationClientSecret, integration.id);
 }

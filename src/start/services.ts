@@ -32,12 +32,12 @@ export interface ServiceOptions {
 
 /** Everything the API needs. */
 export function apiDeps(options: ServiceOptions): ApiDeps {
-  const cipher = new Cipher(resolveEncryptionKeys(options.config));
+  const cipher = cipherFor(options.config);
   return {
     ...options,
     cipher,
     environments: new EnvironmentStore(options.db, cipher),
-    integrations: new IntegrationStore(options.db),
+    integrations: new IntegrationStore(options.db, cipher),
     connections: new ConnectionStore(options.db, cipher),
   };
 }
@@ -46,10 +46,15 @@ export function apiDeps(options: ServiceOptions): ApiDeps {
 export function workerActivities(options: ServiceOptions) {
   return createActivities({
     db: options.db,
-    cipher: new Cipher(resolveEncryptionKeys(options.config)),
+    cipher: cipherFor(options.config),
     catalog: options.catalog,
     config: options.config,
     logger: options.logger,
     temporal: options.temporal,
   });
+}
+
+/** The key ring of the configuration; legacy values (no associated data) are read unless ENCRYPTION_REFUSE_LEGACY is set. */
+export function cipherFor(config: Config): Cipher {
+  return new Cipher(resolveEncryptionKeys(config), { acceptLegacy: !config.refuseLegacyCiphertexts });
 }

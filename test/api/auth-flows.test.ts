@@ -10,6 +10,7 @@ import { CookieJar } from '../support/cookie-jar';
 
 /** One browser for the file's flows: the callback must come from the browser that started the attempt. */
 const fetch = new CookieJar().fetch;
+import { ENCRYPTED } from '../../src/crypto/encrypted-columns';
 
 const API_KEY = 'sk-fake-1234567890';
 
@@ -31,9 +32,9 @@ describe('authorization flows through a connect session (dev server)', function 
       }),
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
-    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'keys', provider: 'fake-apikey', displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: true });
-    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'cc', provider: 'fake-cc', displayName: null, clientId: null, clientSecretEncrypted: null, scopes: ['read'], forwardWebhooks: true });
-    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'public', provider: 'fake-public', displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: true });
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'keys', provider: 'fake-apikey', displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: true });
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'cc', provider: 'fake-cc', displayName: null, clientId: null, clientSecret: null, scopes: ['read'], forwardWebhooks: true });
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'public', provider: 'fake-public', displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: true });
   });
   after(async () => {
     await rig?.close();
@@ -265,7 +266,7 @@ describe('authorization flows through a connect session (dev server)', function 
     const start = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${token}`, { redirect: 'manual' });
     const authorize = new URL(start.headers.get('location')!);
     const state = authorize.searchParams.get('state')!;
-    await rig.api.deps.db.getRepository(AuthAttemptEntity).update({ id: state }, { pkceVerifierEncrypted: rig.api.deps.cipher.encrypt('a-verifier-that-was-never-challenged-000000000') });
+    await rig.api.deps.db.getRepository(AuthAttemptEntity).update({ id: state }, { pkceVerifierEncrypted: rig.api.deps.cipher.encrypt('a-verifier-that-was-never-challenged-000000000', ENCRYPTED.attemptPkceVerifier, state) });
     const callback = (await fetch(authorize, { redirect: 'manual' })).headers.get('location')!;
     const page = await fetch(callback);
     expect(page.status).to.equal(400);
@@ -277,7 +278,7 @@ describe('authorization flows through a connect session (dev server)', function 
 
   it('security: a subdomain outside its pattern never reaches a provider URL and creates no attempt', async () => {
     const token = await session();
-    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'zendesk', provider: 'zendesk', displayName: null, clientId: 'zid', clientSecretEncrypted: rig.api.deps.cipher.encrypt('zsecret'), scopes: [], forwardWebhooks: true });
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'zendesk', provider: 'zendesk', displayName: null, clientId: 'zid', clientSecret: 'zsecret', scopes: [], forwardWebhooks: true });
     const attemptsBefore = await rig.api.deps.db.getRepository(AuthAttemptEntity).count();
     for (const evil of ['evil.com/x?', 'a@b', 'x.evil.com#']) {
       const response = await fetch(`${rig.api.url}/oauth/connect/zendesk?connect_session_token=${token}&params[subdomain]=${encodeURIComponent(evil)}`, { redirect: 'manual' });
@@ -307,11 +308,11 @@ describe('authorization flows through a connect session (dev server)', function 
   describe('session pins win over the browser', () => {
     const key = 'zendesk-pins';
     before(async () => {
-      await rig.api.deps.integrations.create(environment.id, { uniqueKey: key, provider: 'zendesk', displayName: null, clientId: 'zid', clientSecretEncrypted: rig.api.deps.cipher.encrypt('zsecret'), scopes: [], forwardWebhooks: true });
+      await rig.api.deps.integrations.create(environment.id, { uniqueKey: key, provider: 'zendesk', displayName: null, clientId: 'zid', clientSecret: 'zsecret', scopes: [], forwardWebhooks: true });
     });
     const attempts = () => rig.api.deps.db.getRepository(AuthAttemptEntity).count();
     before(async () => {
-      await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'realm', provider: 'fake-realm', displayName: null, clientId: rig.provider.knobs.clientId, clientSecretEncrypted: rig.api.deps.cipher.encrypt(rig.provider.knobs.clientSecret), scopes: [], forwardWebhooks: true });
+      await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'realm', provider: 'fake-realm', displayName: null, clientId: rig.provider.knobs.clientId, clientSecret: rig.provider.knobs.clientSecret, scopes: [], forwardWebhooks: true });
     });
     const start = (token: string, query: string) => fetch(`${rig.api.url}/oauth/connect/${key}?connect_session_token=${token}${query}`, { redirect: 'manual' });
 

@@ -10,6 +10,7 @@ import { CookieJar } from '../support/cookie-jar';
 
 /** One browser for the file's flows: the callback must come from the browser that started the attempt. */
 const fetch = new CookieJar().fetch;
+import { ENCRYPTED } from '../../src/crypto/encrypted-columns';
 
 describe('OAuth 1.0a authorization through a connect session (dev server)', function () {
   this.timeout(120_000);
@@ -27,7 +28,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
       provider: 'fake-oauth1',
       displayName: null,
       clientId: rig.provider.knobs.clientId,
-      clientSecretEncrypted: rig.api.deps.cipher.encrypt(rig.provider.knobs.clientSecret),
+      clientSecret: rig.provider.knobs.clientSecret,
       scopes: [],
       forwardWebhooks: true,
     });
@@ -69,7 +70,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     const pending = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
     expect(pending).to.include({ authMode: 'OAUTH1', status: 'pending' });
     const [requestToken, requestTokenSecret] = rig.provider.issued.oauth1;
-    expect(rig.api.deps.cipher.decrypt(pending.requestTokenSecretEncrypted!)).to.equal(requestTokenSecret);
+    expect(rig.api.deps.cipher.decrypt(pending.requestTokenSecretEncrypted!, ENCRYPTED.attemptRequestTokenSecret, pending.id)).to.equal(requestTokenSecret);
     expect(callback.searchParams.get('oauth_token')).to.equal(requestToken);
 
     const page = await fetch(callback);
@@ -134,7 +135,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
       provider: 'fake-oauth1',
       displayName: null,
       clientId: rig.provider.knobs.clientId,
-      clientSecretEncrypted: rig.api.deps.cipher.encrypt('not-the-consumer-secret'),
+      clientSecret: 'not-the-consumer-secret',
       scopes: [],
       forwardWebhooks: true,
     });

@@ -42,7 +42,7 @@ describe('provider failures at the authorization routes and imports (dev server)
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
     for (const key of ['fake-apikey', 'down-apikey', 'silent-apikey']) {
-      await rig.api.deps.integrations.create(environment.id, { uniqueKey: key, provider: key, displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: true });
+      await rig.api.deps.integrations.create(environment.id, { uniqueKey: key, provider: key, displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: true });
     }
     for (const key of ['down-oauth1', 'silent-oauth1', 'down-oauth2', 'silent-oauth2']) {
       await rig.api.deps.integrations.create(environment.id, {
@@ -50,7 +50,7 @@ describe('provider failures at the authorization routes and imports (dev server)
         provider: key,
         displayName: null,
         clientId: rig.provider.knobs.clientId,
-        clientSecretEncrypted: rig.api.deps.cipher.encrypt(rig.provider.knobs.clientSecret),
+        clientSecret: rig.provider.knobs.clientSecret,
         scopes: [],
         forwardWebhooks: true,
       });

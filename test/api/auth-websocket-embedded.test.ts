@@ -64,7 +64,7 @@ describe('browser WebSocket on the embedded PGlite (npm run dev)', function () {
 
       const cipher = new Cipher([{ id: 'test', key: randomBytes(32) }]);
       const { environment } = await new EnvironmentStore(storage.db, cipher).create('dev');
-      const integration = await new IntegrationStore(storage.db).create(environment.id, { uniqueKey: 'fake', provider: 'fake', displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: true });
+      const integration = await new IntegrationStore(storage.db, cipher).create(environment.id, { uniqueKey: 'fake', provider: 'fake', displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: true });
       const attempts = storage.db.getRepository(AuthAttemptEntity);
       const attempt = await attempts.save(attempts.create({
         environmentId: environment.id,

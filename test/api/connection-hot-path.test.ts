@@ -15,7 +15,7 @@ describe('GET /connections/:id hot path', () => {
     const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
     const integration =
       (await api.deps.integrations.find(environment.id, 'gh')) ??
-      (await api.deps.integrations.create(environment.id, { uniqueKey: 'gh', provider: 'github', displayName: null, clientId: 'id', clientSecretEncrypted: api.deps.cipher.encrypt('s3cr3t-client'), scopes: [], forwardWebhooks: true }));
+      (await api.deps.integrations.create(environment.id, { uniqueKey: 'gh', provider: 'github', displayName: null, clientId: 'id', clientSecret: 's3cr3t-client', scopes: [], forwardWebhooks: true }));
     const expiresAt = new Date(Date.now() + expiresInMs);
     await api.deps.connections.importConnection({
       environmentId: environment.id,

@@ -28,7 +28,7 @@ describe('/connections routes (API.md §2, dev server)', function () {
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
     const integration = (uniqueKey: string, provider: string) =>
-      rig.api.deps.integrations.create(environment.id, { uniqueKey, provider, displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: false });
+      rig.api.deps.integrations.create(environment.id, { uniqueKey, provider, displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: false });
     await integration('fake-apikey', 'fake-apikey');
     await integration('fake-basic', 'fake-basic');
     await integration('fake-list', FAKE_PROVIDER);
@@ -231,6 +231,26 @@ describe('/connections routes (API.md §2, dev server)', function () {
       const response = await get('whatever', '', 'no-such-integration');
       expect(response.status).to.equal(400);
       expect(response.body.error.code).to.equal('unknown_provider_config');
+    });
+
+    it("a credentials blob copied from one connection row to another is not served as the other's credentials (500, no token)", async () => {
+      await importStatic('moved-from');
+      await importStatic('moved-to');
+      const [own] = (await rig.api.deps.db.query(`SELECT credentials_encrypted AS value FROM connection WHERE connection_id = 'moved-to' AND environment_id = $1`, [environment.id])) as [{ value: string }];
+      // Someone with write access to the database copies one row's ciphertext over another's.
+      await rig.api.deps.db.query(
+        `UPDATE connection SET credentials_encrypted = (SELECT credentials_encrypted FROM connection WHERE connection_id = 'moved-from' AND environment_id = $1)
+          WHERE connection_id = 'moved-to' AND environment_id = $1`,
+        [environment.id],
+      );
+      const response = await get('moved-to');
+      expect(JSON.stringify(response.body)).to.not.contain('at-moved-from');
+      expect(response.status).to.equal(500);
+      expect(response.body.error.code).to.equal('server_error');
+      expect(accessTokenOf((await get('moved-from')).body)).to.equal('at-moved-from');
+      // Put the row's own value back, so its workflow stops failing to read it.
+      await rig.api.deps.db.query(`UPDATE connection SET credentials_encrypted = $1 WHERE connection_id = 'moved-to' AND environment_id = $2`, [own.value, environment.id]);
+      expect(accessTokenOf((await get('moved-to')).body)).to.equal('at-moved-to');
     });
 
     it('answers 404 not_found for an unknown connection', async () => {

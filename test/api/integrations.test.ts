@@ -32,7 +32,7 @@ describe('integrations API (API.md §3)', () => {
 
   it('stores the client secret encrypted, never in the clear', async () => {
     const [row] = await api.deps.db.query(`SELECT client_secret_encrypted FROM integration WHERE unique_key = 'github-prod'`);
-    expect(row.client_secret_encrypted).to.match(/^test:/).and.not.contain('very-secret-1');
+    expect(row.client_secret_encrypted).to.match(/^v2:test:/).and.not.contain('very-secret-1');
   });
 
   it('GET ?include=credentials sends Cache-Control: no-store, so no browser or proxy cache keeps the client secret', async () => {
@@ -149,5 +149,44 @@ describe('integrations API (API.md §3)', () => {
       expect(res.status, `${method} ${path}`).to.equal(401);
       expect(res.body.error.code).to.equal('missing_auth_header');
     }
+  });
+});
+
+describe('a moved ciphertext fails (production mode, issue 10 item 4)', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startTestApi({
+      env: { DATABASE_URL: 'postgres://custodian@127.0.0.1:1/unused', TEMPORAL_ADDRESS: '127.0.0.1:1', ENCRYPTION_KEYS: `test=${Buffer.alloc(32, 7).toString('base64')}` },
+    });
+  });
+  after(async () => api?.close());
+
+  const call = (method: string, path: string, body?: unknown) => http(api.url, method, path, { token: api.secretKey, body });
+
+  it("the environment's encrypted secret key pasted into an integration's client_secret_encrypted is not served as its client secret by ?include=credentials", async () => {
+    expect(api.deps.config.mode).to.equal('production');
+    const created = await call('POST', '/integrations', { provider: 'github', unique_key: 'gh-moved', credentials: { type: 'OAUTH2', client_id: 'cid', client_secret: 'own-client-secret' } });
+    expect(created.status).to.equal(200);
+    // Someone with write access to the database copies the secret key's ciphertext into the integration row.
+    await api.deps.db.query(
+      `UPDATE integration SET client_secret_encrypted = (SELECT secret_key_encrypted FROM environment WHERE name = 'dev') WHERE unique_key = 'gh-moved'`,
+    );
+    const res = await call('GET', '/integrations/gh-moved?include=credentials');
+    expect(JSON.stringify(res.body)).to.not.contain(api.secretKey).and.not.contain('own-client-secret');
+    expect(res.status).to.equal(500);
+    expect(res.body.error.code).to.equal('server_error');
+    expect(res.body.error.payload.error_id).to.be.a('string');
+    // Without credentials the integration still answers: only the moved value is refused.
+    expect((await call('GET', '/integrations/gh-moved')).status).to.equal(200);
+  });
+
+  it("an integration's client secret copied into another integration's row fails too", async () => {
+    await call('POST', '/integrations', { provider: 'github', unique_key: 'gh-a', credentials: { type: 'OAUTH2', client_id: 'a', client_secret: 'secret-of-a' } });
+    await call('POST', '/integrations', { provider: 'github', unique_key: 'gh-b', credentials: { type: 'OAUTH2', client_id: 'b', client_secret: 'secret-of-b' } });
+    await api.deps.db.query(`UPDATE integration SET client_secret_encrypted = (SELECT client_secret_encrypted FROM integration WHERE unique_key = 'gh-a') WHERE unique_key = 'gh-b'`);
+    const res = await call('GET', '/integrations/gh-b?include=credentials');
+    expect(res.status).to.equal(500);
+    expect(JSON.stringify(res.body)).to.not.contain('secret-of-a');
+    expect((await call('GET', '/integrations/gh-a?include=credentials')).body.data.credentials.client_secret).to.equal('secret-of-a');
   });
 });

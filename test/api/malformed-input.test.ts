@@ -90,7 +90,7 @@ describe('malformed requests on every route (API.md §0, dev server)', function 
     rig = await startConnectionsRig(env, { extraProviders: (provider) => ({ 'fake-apikey': fakeApiKeyEntry(provider), 'fake-basic': fakeBasicEntry(provider) }) });
     const environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
     const integration = (uniqueKey: string, provider: string) =>
-      rig.api.deps.integrations.create(environment.id, { uniqueKey, provider, displayName: null, clientId: 'client', clientSecretEncrypted: rig.api.deps.cipher.encrypt('secret'), scopes: [], forwardWebhooks: false });
+      rig.api.deps.integrations.create(environment.id, { uniqueKey, provider, displayName: null, clientId: 'client', clientSecret: 'secret', scopes: [], forwardWebhooks: false });
     await integration('fake-apikey', 'fake-apikey');
     await integration('fake-basic', 'fake-basic');
     await integration('open', 'unauthenticated');

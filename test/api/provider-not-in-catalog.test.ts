@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ApplicationFailure } from '@temporalio/activity';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { AuthAttemptEntity, type ConnectionEntity, type EnvironmentEntity } from
 import { createLogger } from '../../src/logger';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { http, type HttpResult } from '../support/http';
+import { ENCRYPTED } from '../../src/crypto/encrypted-columns';
 
 /** Private providers in a PROVIDERS_FILE, one per auth mode, later removed from it. */
 const PRIVATE_PROVIDERS: Record<string, Record<string, unknown>> = {
@@ -199,7 +201,9 @@ describe('integrations whose provider left the catalog answer 409 provider_not_i
     it('the authorization activity finishes the attempt with provider_not_in_catalog', async () => {
       const integration = (await api.deps.integrations.find(environment.id, 'priv-basic'))!;
       const attempts = api.deps.db.getRepository(AuthAttemptEntity);
+      const attemptId = randomUUID();
       const attempt = await attempts.save(attempts.create({
+        id: attemptId,
         environmentId: environment.id,
         sessionId: null,
         integrationId: integration.id,
@@ -207,7 +211,7 @@ describe('integrations whose provider left the catalog answer 409 provider_not_i
         authMode: 'BASIC',
         status: 'pending',
         expiresAt: new Date(Date.now() + 60_000),
-        callbackParamsEncrypted: api.deps.cipher.encrypt(JSON.stringify({ username: 'u', password: 'p' })),
+        callbackParamsEncrypted: api.deps.cipher.encrypt(JSON.stringify({ username: 'u', password: 'p' }), ENCRYPTED.attemptCallbackParams, attemptId),
       }));
       const outcome = await activities().obtainCredentials({ attemptId: attempt.id, nowMs: Date.now() });
       expect(outcome).to.deep.equal({ ok: false, errorCode: 'provider_not_in_catalog', errorMessage: (notInCatalog('priv-basic') as { error: { message: string } }).error.message });

@@ -34,7 +34,7 @@ describe('@nangohq/node against Custodian: connections (dev server)', function (
       provider: FAKE_PROVIDER,
       displayName: null,
       clientId: null,
-      clientSecretEncrypted: null,
+      clientSecret: null,
       scopes: [],
       forwardWebhooks: false,
     });

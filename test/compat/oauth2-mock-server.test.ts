@@ -47,7 +47,7 @@ describe('OAuth 2.0 against oauth2-mock-server (dev server)', function () {
       provider: 'mock-oauth2',
       displayName: null,
       clientId: 'custodian-test-client',
-      clientSecretEncrypted: rig.api.deps.cipher.encrypt('custodian-test-secret'),
+      clientSecret: 'custodian-test-secret',
       scopes: ['openid', 'profile'],
       forwardWebhooks: true,
     });

@@ -79,7 +79,7 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
         provider,
         displayName,
         clientId: oauth ? rig.provider.knobs.clientId : null,
-        clientSecretEncrypted: oauth ? rig.api.deps.cipher.encrypt(rig.provider.knobs.clientSecret) : null,
+        clientSecret: oauth ? rig.provider.knobs.clientSecret : null,
         scopes: [],
         forwardWebhooks: true,
       });

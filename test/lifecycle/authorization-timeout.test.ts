@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { AuthAttemptEntity, ConnectionEntity } from '../../src/db/entities';
 import { takeCallback } from '../../src/authorization/take-callback';
 import { authorizationStateQuery, authorizationWorkflowId, type AuthorizationInput, type AuthorizationState } from '../../workflows/authorization-messages';
 import { useLifecycleSuite } from './lifecycle-suite';
+import { ENCRYPTED } from '../../src/crypto/encrypted-columns';
 
 describe('authorization workflow: an attempt whose callback never arrives (time skipping)', function () {
   this.timeout(120_000);
@@ -11,13 +13,15 @@ describe('authorization workflow: an attempt whose callback never arrives (time 
   it('fails cleanly at the timeout, and a callback after that changes nothing', async () => {
     const { rig, env } = s;
     const attempts = rig.db.getRepository(AuthAttemptEntity);
+    const attemptId = randomUUID();
     const attempt = await attempts.save(
       attempts.create({
+        id: attemptId,
         environmentId: rig.environment.id,
         integrationId: rig.integration.id,
         connectionId: 'never-called-back',
         authMode: 'OAUTH2',
-        pkceVerifierEncrypted: rig.cipher.encrypt('verifier-that-must-be-wiped'),
+        pkceVerifierEncrypted: rig.cipher.encrypt('verifier-that-must-be-wiped', ENCRYPTED.attemptPkceVerifier, attemptId),
         status: 'pending',
         // The row's own expiry is wall-clock; the workflow's timeout is what ends the attempt.
         expiresAt: new Date(Date.now() + 15 * 60_000),

@@ -44,7 +44,7 @@ describe('a slow token endpoint with rotating refresh tokens (dev server, worker
       provider: FAKE_PROVIDER,
       displayName: null,
       clientId: provider.knobs.clientId,
-      clientSecretEncrypted: api.deps.cipher.encrypt(provider.knobs.clientSecret),
+      clientSecret: provider.knobs.clientSecret,
       scopes: [],
       forwardWebhooks: true,
     });

@@ -37,7 +37,7 @@ describe('a worker process killed during a refresh (dev server)', function () {
       provider: FAKE_PROVIDER,
       displayName: null,
       clientId: provider.knobs.clientId,
-      clientSecretEncrypted: api.deps.cipher.encrypt(provider.knobs.clientSecret),
+      clientSecret: provider.knobs.clientSecret,
       scopes: [],
       forwardWebhooks: true,
     });

@@ -48,8 +48,8 @@ describe('start-up warnings about the catalog (API and worker processes, product
     try {
       const cipher = new Cipher([{ id: 'test', key }]);
       const environments = new EnvironmentStore(db, cipher);
-      const integrations = new IntegrationStore(db);
-      const fields = { displayName: null, clientId: null, clientSecretEncrypted: null, scopes: [], forwardWebhooks: true };
+      const integrations = new IntegrationStore(db, cipher);
+      const fields = { displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: true };
       const dev = (await environments.create('dev')).environment;
       const prod = (await environments.create('prod')).environment;
       await integrations.create(dev.id, { ...fields, uniqueKey: 'crm', provider: 'my-crm' });

@@ -63,7 +63,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     catalog: options.catalog ?? loadCatalog(),
     logger,
     environments: new EnvironmentStore(db, cipher),
-    integrations: new IntegrationStore(db),
+    integrations: new IntegrationStore(db, cipher),
     connections: new ConnectionStore(db, cipher),
     temporal: options.temporal,
     authOutcomes: websocket,

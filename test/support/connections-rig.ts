@@ -51,7 +51,7 @@ export async function startConnectionsRig(env: TestWorkflowEnvironment, options:
     provider: FAKE_PROVIDER,
     displayName: 'Fake',
     clientId: provider.knobs.clientId,
-    clientSecretEncrypted: api.deps.cipher.encrypt(provider.knobs.clientSecret),
+    clientSecret: provider.knobs.clientSecret,
     scopes: [],
     forwardWebhooks: true,
   });

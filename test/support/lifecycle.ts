@@ -73,12 +73,12 @@ export async function startLifecycle(options: { env: TestWorkflowEnvironment; kn
   const environments = new EnvironmentStore(db, cipher);
   const { environment, secretKey } = await environments.create('dev');
   registerSecrets(() => [secretKey]);
-  const integration = await new IntegrationStore(db).create(environment.id, {
+  const integration = await new IntegrationStore(db, cipher).create(environment.id, {
     uniqueKey: 'fake',
     provider: FAKE_PROVIDER,
     displayName: 'Fake',
     clientId: provider.knobs.clientId,
-    clientSecretEncrypted: cipher.encrypt(provider.knobs.clientSecret),
+    clientSecret: provider.knobs.clientSecret,
     scopes: [],
     forwardWebhooks: true,
   });

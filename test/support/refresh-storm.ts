@@ -56,7 +56,7 @@ export async function prepareStorm(options: StormOptions): Promise<Storm> {
     provider: FAKE_PROVIDER,
     displayName: null,
     clientId: provider.knobs.clientId,
-    clientSecretEncrypted: api.deps.cipher.encrypt(provider.knobs.clientSecret),
+    clientSecret: provider.knobs.clientSecret,
     scopes: [],
     forwardWebhooks: true,
   });
@@ -142,7 +142,7 @@ export async function waitUntilSettled(storm: Storm, timeoutMs: number): Promise
 
 /** The access token a row holds now. */
 export function accessTokenOf(storm: Storm, row: ConnectionEntity): string {
-  const credentials = decryptCredentials(storm.api.deps.cipher, row.credentialsEncrypted);
+  const credentials = decryptCredentials(storm.api.deps.cipher, row);
   if (credentials.type !== 'OAUTH2') throw new Error(`connection ${row.connectionId} holds ${credentials.type} credentials`);
   return credentials.access_token;
 }

@@ -1,5 +1,4 @@
 /** The integration object of API.md §3; every returned field is named here. */
-import type { Cipher } from '../../crypto/cipher';
 import type { IntegrationEntity } from '../../db/entities';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { providerLogoUrl } from './provider';
@@ -7,8 +6,8 @@ import { providerLogoUrl } from './provider';
 export interface IntegrationPresentation {
   serverUrl: string;
   entry: ProviderEntry | undefined;
-  /** `include=credentials`: add the OAuth client (with its decrypted secret). */
-  withCredentials?: Cipher;
+  /** `include=credentials`: add the OAuth client, with its secret decrypted by this function. */
+  withCredentials?: (integration: IntegrationEntity) => string | null;
   /** `include=webhook`: add the provider-webhook URL (we do not receive provider webhooks: always null). */
   withWebhook?: boolean;
 }
@@ -29,7 +28,7 @@ export function presentIntegration(integration: IntegrationEntity, options: Inte
     view.credentials = {
       type: options.entry?.auth_mode ?? null,
       client_id: integration.clientId,
-      client_secret: integration.clientSecretEncrypted ? options.withCredentials.decrypt(integration.clientSecretEncrypted) : null,
+      client_secret: options.withCredentials(integration),
       scopes: integration.scopes.join(','),
     };
   }

@@ -15,6 +15,7 @@ import { checkConnectionConfig } from '../../authorization/connection-config-par
 import { bracketParams } from '../bracket-params';
 import { mergeUnderPins, pinsFor, userScopeUnderPin, type SessionPins } from '../../authorization/session-pins';
 import { takeCallback } from '../../authorization/take-callback';
+import { ENCRYPTED } from '../../crypto/encrypted-columns';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { isErrorCode, statusOf } from '../../error-catalogue';
 import { CustodianError, ValidationError } from '../../errors';
@@ -133,7 +134,9 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     router.post(path, requireSession(deps), async (ctx) => {
       validate(directQuery, ctx.query, 'invalid_query_params');
       const values = received(bodyOrEmpty(ctx.request));
-      const started = await createAttempt(ctx, authMode, { callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values)) });
+      // The attempt's id is chosen before the insert: the ciphertext is bound to it.
+      const attemptId = randomUUID();
+      const started = await createAttempt(ctx, authMode, { id: attemptId, callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values), ENCRYPTED.attemptCallbackParams, attemptId) });
       const handle = await startWorkflow(started, false);
       const outcome = await waitForOutcome(handle, outcomeWaitMs(started.entry));
       if (outcome.status !== 'succeeded') {
@@ -168,7 +171,8 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const userScope = userScopeUnderPin(defaults.user_scopes, typeof ctx.query.user_scope === 'string' ? ctx.query.user_scope : undefined);
     const verifier = randomBytes(32).toString('base64url');
     const wsClientId = typeof ctx.query.ws_client_id === 'string' ? ctx.query.ws_client_id.slice(0, 64) : null;
-    const started = await createAttempt(ctx, 'OAUTH2', { pkceVerifierEncrypted: deps.cipher.encrypt(verifier), wsClientId, authorizationParams });
+    const attemptId = randomUUID();
+    const started = await createAttempt(ctx, 'OAUTH2', { id: attemptId, pkceVerifierEncrypted: deps.cipher.encrypt(verifier, ENCRYPTED.attemptPkceVerifier, attemptId), wsClientId, authorizationParams });
     const scopes = defaults.connection_config?.oauth_scopes_override;
     const url = oauth2.buildAuthorizationUrl({
       entry: started.entry,

@@ -48,12 +48,12 @@ function duplicateKey(key: string): ValidationError {
 /** The integration routes. */
 export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
-  const { catalog, cipher, integrations, config } = deps;
+  const { catalog, integrations, config } = deps;
 
   const present = (integration: IntegrationEntity, include: string[] = []) => presentIntegration(integration, {
     serverUrl: config.serverUrl,
     entry: catalog.get(integration.provider),
-    withCredentials: include.includes('credentials') ? cipher : undefined,
+    withCredentials: include.includes('credentials') ? (i) => integrations.clientSecretOf(i) : undefined,
     withWebhook: include.includes('webhook'),
   });
 
@@ -101,7 +101,7 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
       provider: body.provider,
       displayName: body.display_name ?? null,
       clientId: body.credentials?.client_id ?? null,
-      clientSecretEncrypted: body.credentials ? cipher.encrypt(body.credentials.client_secret) : null,
+      clientSecret: body.credentials ? body.credentials.client_secret : null,
       scopes: body.credentials?.scopes !== undefined ? splitScopes(body.credentials.scopes) : [...(catalog.get(body.provider)?.default_scopes ?? [])],
       forwardWebhooks: body.forward_webhooks ?? true,
     };
@@ -134,7 +134,7 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     if (body.forward_webhooks !== undefined) changes.forwardWebhooks = body.forward_webhooks;
     if (body.credentials) {
       changes.clientId = body.credentials.client_id;
-      changes.clientSecretEncrypted = cipher.encrypt(body.credentials.client_secret);
+      changes.clientSecret = body.credentials.client_secret;
       if (body.credentials.scopes !== undefined) changes.scopes = splitScopes(body.credentials.scopes);
     }
     try {

@@ -16,6 +16,7 @@ import type { Context } from 'koa';
 import { oauth1 } from '../../../providers/auth-modes/oauth1';
 import { getRequestToken } from '../../../providers/auth-modes/oauth1-token-request';
 import { ProviderCallError } from '../../../providers/calls/provider-call-error';
+import { ENCRYPTED } from '../../crypto/encrypted-columns';
 import { providerTimeoutMs } from '../../../providers/calls/provider-timeout';
 import { appendQuery } from '../../../providers/auth-modes/query-string';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
@@ -64,7 +65,7 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
     requestToken = await getRequestToken({
       entry,
       consumerKey: integration.clientId,
-      consumerSecret: deps.cipher.decrypt(integration.clientSecretEncrypted),
+      consumerSecret: deps.integrations.clientSecretOf(integration) as string,
       callbackUrl: appendQuery(callbackUrlFor(ctx.state.caller.environment, deps.config), new Map([['state', attempt.id]])),
       connectionConfig: attempt.connectionConfig,
       timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
@@ -80,7 +81,7 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
     throw failure;
   }
 
-  await attempts.update({ id: attempt.id }, { requestTokenSecretEncrypted: deps.cipher.encrypt(requestToken.tokenSecret) });
+  await attempts.update({ id: attempt.id }, { requestTokenSecretEncrypted: deps.cipher.encrypt(requestToken.tokenSecret, ENCRYPTED.attemptRequestTokenSecret, attempt.id) });
   const scopesOverride = steps.defaults.connection_config?.['oauth_scopes_override'];
   const url = oauth1.buildAuthorizationUrl({
     entry,
