@@ -12,6 +12,7 @@ import { oauth2 } from '../../../providers/auth-modes/oauth2';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { callbackUrlFor } from '../../authorization/callback-url';
 import { checkConnectionConfig } from '../../authorization/connection-config-params';
+import { refusePrivateUserHosts } from '../../authorization/user-host-check';
 import { bracketParams } from '../bracket-params';
 import { takeCallback } from '../../authorization/take-callback';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
@@ -87,6 +88,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     if (entry.auth_mode !== authMode) throw new CustodianError('invalid_auth_mode', `Integration "${key}" uses ${entry.auth_mode}, not ${authMode}`);
     const defaults = sessionDefaults(session, key);
     const connectionConfig = checkConnectionConfig(entry, { ...defaults.connection_config, ...bracketParams(ctx.query, 'params') });
+    refusePrivateUserHosts(entry, connectionConfig, deps.config.allowPrivateNetworkTargets);
     const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
       deps.db.getRepository(AuthAttemptEntity).create({
         environmentId: caller.environment.id,
