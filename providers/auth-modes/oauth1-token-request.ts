@@ -127,6 +127,8 @@ async function call(input: CallInput, request: SignedCall): Promise<Answer> {
     url: request.url,
     method: 'POST',
     headers: { authorization, accept: 'application/x-www-form-urlencoded, application/json;q=0.9, */*;q=0.5' },
+    // A redirect is an answer (refused below): following it would send the signed request where nobody checked.
+    redirect: 'manual',
     timeoutMs: input.timeoutMs,
     // With PLAINTEXT the signature in the header is the consumer and token secrets themselves.
     secrets: [input.consumerSecret, authorization, ...request.secrets],
