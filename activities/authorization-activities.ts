@@ -26,7 +26,7 @@ export interface AuthorizationActivityDeps {
   db: DataSource;
   cipher: Cipher;
   catalog: Catalog;
-  config: Pick<Config, 'serverUrl' | 'temporal' | 'providerTimeoutMs'>;
+  config: Pick<Config, 'serverUrl' | 'temporal' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
   /** Starts or wakes connection workflows. */
   temporal?: Client;
   fetch?: typeof fetch;
@@ -79,6 +79,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
           connectionConfig: attempt.connectionConfig,
           now: new Date(nowMs),
           timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
+          refusePrivateUserHosts: !deps.config.allowPrivateNetworkTargets,
           fetch: deps.fetch,
         });
         await attempts().update(
