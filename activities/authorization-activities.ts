@@ -29,7 +29,7 @@ export interface AuthorizationActivityDeps {
   db: DataSource;
   cipher: Cipher;
   catalog: Catalog;
-  config: Pick<Config, 'serverUrl' | 'temporal' | 'providerTimeoutMs'>;
+  config: Pick<Config, 'serverUrl' | 'temporal' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
   /** Starts or wakes connection workflows. */
   temporal?: Client;
   fetch?: typeof fetch;
@@ -82,6 +82,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
           connectionConfig: attempt.connectionConfig,
           now: new Date(nowMs),
           timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
+          refusePrivateUserHosts: !deps.config.allowPrivateNetworkTargets,
           fetch: deps.fetch,
         });
         // Callback values (`redirect_uri_metadata`, e.g. QuickBooks' realmId, which anyone can append to the

@@ -27,7 +27,7 @@ export interface ConnectionActivityDeps {
   db: DataSource;
   cipher: Cipher;
   catalog: Catalog;
-  config: Pick<Config, 'refreshMarginMs' | 'verifyIntervalMs' | 'providerTimeoutMs'>;
+  config: Pick<Config, 'refreshMarginMs' | 'verifyIntervalMs' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
   logger: Logger;
   fetch?: typeof fetch;
 }
@@ -190,6 +190,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
           scopes: integration.scopes,
           now: attempt.now,
           timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
+          refusePrivateUserHosts: !deps.config.allowPrivateNetworkTargets,
           fetch: deps.fetch,
         });
         return await onRenewed(attempt, renewed);

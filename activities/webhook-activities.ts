@@ -16,7 +16,7 @@ import { serializeWebhookBody, type WebhookEvent } from '../src/webhooks/webhook
 export interface WebhookActivityDeps {
   db: DataSource;
   cipher: Cipher;
-  config: Pick<Config, 'webhookTimeoutMs' | 'webhookRetryForMs' | 'allowPrivateWebhookTargets'>;
+  config: Pick<Config, 'webhookTimeoutMs' | 'webhookRetryForMs' | 'allowPrivateNetworkTargets'>;
   fetch?: typeof fetch;
 }
 
@@ -49,7 +49,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       const environment = await deps.db.getRepository(EnvironmentEntity).findOneByOrFail({ id: delivery.environmentId });
       const body = serializeWebhookBody(delivery.payload as unknown as WebhookEvent);
       const headers = webhookHeaders({ body, signingKey: deps.cipher.decrypt(environment.webhookSigningKeyEncrypted, ENCRYPTED.environmentWebhookSigningKey, environment.id), webhookId: delivery.eventId, timestamp: new Date() });
-      const attempt = await sendWebhook({ url: delivery.targetUrl, body, headers, timeoutMs: deps.config.webhookTimeoutMs, allowPrivateTargets: deps.config.allowPrivateWebhookTargets, fetch: deps.fetch });
+      const attempt = await sendWebhook({ url: delivery.targetUrl, body, headers, timeoutMs: deps.config.webhookTimeoutMs, allowPrivateTargets: deps.config.allowPrivateNetworkTargets, fetch: deps.fetch });
       const attempts = delivery.attempts + 1;
       const status = attempt.outcome === 'delivered' ? 'delivered' : attempt.outcome === 'retryable' ? 'retrying' : 'failed';
       const lastStatus = 'status' in attempt ? (attempt.status ?? null) : null;

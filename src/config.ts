@@ -138,7 +138,9 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT: duration('20s'),
   /** How long failed webhook deliveries are retried. */
   WEBHOOK_RETRY_FOR: duration('24h'),
-  /** Whether webhooks may target loopback/private addresses (default: true in dev, false in production). */
+  /** Whether webhooks and user-chosen provider hosts may target loopback/private addresses (default: true in dev, false in production). */
+  ALLOW_PRIVATE_NETWORK_TARGETS: booleanFlag.optional(),
+  /** Older name of ALLOW_PRIVATE_NETWORK_TARGETS, still read. */
   ALLOW_PRIVATE_WEBHOOK_TARGETS: booleanFlag.optional(),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -180,7 +182,8 @@ export interface Config {
   readonly providerTimeoutMs: number;
   readonly webhookTimeoutMs: number;
   readonly webhookRetryForMs: number;
-  readonly allowPrivateWebhookTargets: boolean;
+  /** Webhooks and provider hosts taken from connection config may be private (ALLOW_PRIVATE_NETWORK_TARGETS). */
+  readonly allowPrivateNetworkTargets: boolean;
   readonly logLevel: string;
   readonly providersFile?: string;
   readonly dataDir: string;
@@ -201,6 +204,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
     problems.push('TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY: give both or neither');
+  }
+  if (e.ALLOW_PRIVATE_NETWORK_TARGETS !== undefined && e.ALLOW_PRIVATE_WEBHOOK_TARGETS !== undefined && e.ALLOW_PRIVATE_NETWORK_TARGETS !== e.ALLOW_PRIVATE_WEBHOOK_TARGETS) {
+    problems.push('ALLOW_PRIVATE_WEBHOOK_TARGETS: is the older name of ALLOW_PRIVATE_NETWORK_TARGETS and disagrees with it');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const serverUrl = e.SERVER_URL ?? `http://localhost:${e.PORT}`;
@@ -231,7 +237,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     providerTimeoutMs: e.PROVIDER_TIMEOUT,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT,
     webhookRetryForMs: e.WEBHOOK_RETRY_FOR,
-    allowPrivateWebhookTargets: e.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? mode === 'dev',
+    allowPrivateNetworkTargets: e.ALLOW_PRIVATE_NETWORK_TARGETS ?? e.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? mode === 'dev',
     logLevel: e.LOG_LEVEL,
     providersFile: e.PROVIDERS_FILE,
     dataDir: e.CUSTODIAN_DATA_DIR,

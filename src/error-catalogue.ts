@@ -96,6 +96,7 @@ export const ERROR_CATALOGUE = {
   missing_connection_config: { status: 400, kind: 'request', message: 'A connection configuration value is missing', meaning: 'a provider template needs a `connection_config` value that was not given' },
   invalid_connection_config: { status: 400, kind: 'request', message: 'A connection configuration value is invalid', meaning: 'a `connection_config` value outside its field\'s pattern' },
   pinned_by_session: { status: 400, kind: 'request', message: 'This value is set by the connect session', meaning: 'a browser `params[…]`, `authorization_params[…]` or `user_scope` that differs from what the connect session pins (`errors[]` names the field)' },
+  private_network_target: { status: 400, kind: 'request', message: 'A connection configuration value points into the private network', meaning: 'a provider host taken from `connection_config` is loopback, private, link-local or reserved while ALLOW_PRIVATE_NETWORK_TARGETS is off' },
   provider_not_in_catalog: { status: 409, kind: 'request', message: 'The integration\'s provider is not in the catalog', meaning: 'the integration names a provider the loaded catalog no longer has' },
   authorization_denied: { status: 400, kind: 'request', message: 'The authorization was denied', meaning: 'the user or the provider refused the authorization' },
   missing_code: { status: 400, kind: 'request', message: 'The callback carried no authorization code', meaning: 'an OAuth 2.0 callback without `code`' },

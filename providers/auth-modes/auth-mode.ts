@@ -55,6 +55,8 @@ export interface VerificationRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** Set when the URL's host comes from connection config (checked against the private network when sent). */
+  readonly userChosenHost?: true;
 }
 
 /** OAuth 2.0 authorization code flow (with PKCE S256 unless the entry disables it). */

@@ -12,6 +12,7 @@ import type { ProviderEntry } from '../catalog-schema';
 import { CustodianError } from '../../src/errors';
 import { callProvider, type ProviderAnswer, type ProviderFetch } from '../calls/call-provider';
 import { interpolateUrl } from '../interpolate';
+import { hostKeysOf } from '../user-hosts';
 import type { ConnectionConfig } from './auth-mode';
 import { oauth1AuthorizationHeader } from './oauth1-signing';
 
@@ -26,6 +27,8 @@ interface CallInput {
   readonly fetch?: OAuth1Fetch;
   /** PROVIDER_TIMEOUT or the entry's `request_timeout`. */
   readonly timeoutMs: number;
+  /** ALLOW_PRIVATE_NETWORK_TARGETS is off: a URL whose host comes from connection config may not reach the private network. */
+  readonly refusePrivateUserHosts?: boolean;
 }
 
 /** Input of {@link getRequestToken}. */
@@ -64,6 +67,7 @@ export async function getRequestToken(input: GetRequestTokenInput): Promise<Requ
   const url = endpoint(input.entry, 'request_url', input.connectionConfig);
   const answer = await call(input, {
     url,
+    userChosenHost: userChosenHost(input.entry, 'request_url', input.connectionConfig),
     name: 'request token endpoint',
     oauthParams: { oauth_callback: input.callbackUrl },
     refusedCode: 'invalid_client',
@@ -80,6 +84,7 @@ export async function exchangeVerifier(input: ExchangeVerifierInput): Promise<OA
   const url = endpoint(input.entry, 'token_url', input.connectionConfig ?? {});
   const answer = await call(input, {
     url,
+    userChosenHost: userChosenHost(input.entry, 'token_url', input.connectionConfig ?? {}),
     name: 'token endpoint',
     token: input.requestToken,
     tokenSecret: input.requestTokenSecret,
@@ -92,6 +97,8 @@ export async function exchangeVerifier(input: ExchangeVerifierInput): Promise<OA
 
 interface SignedCall {
   readonly url: string;
+  /** The URL's host comes from connection config. */
+  readonly userChosenHost: boolean;
   /** How messages name the endpoint. */
   readonly name: string;
   readonly token?: string;
@@ -127,7 +134,10 @@ async function call(input: CallInput, request: SignedCall): Promise<Answer> {
     url: request.url,
     method: 'POST',
     headers: { authorization, accept: 'application/x-www-form-urlencoded, application/json;q=0.9, */*;q=0.5' },
+    // A redirect is an answer (refused below): following it would send the signed request where nobody checked.
+    redirect: 'manual',
     timeoutMs: input.timeoutMs,
+    refusePrivateTargets: input.refusePrivateUserHosts === true && request.userChosenHost,
     // With PLAINTEXT the signature in the header is the consumer and token secrets themselves.
     secrets: [input.consumerSecret, authorization, ...request.secrets],
     describeBody: (body) => problemOf(parseAnswer(body)),
@@ -149,6 +159,11 @@ function endpoint(entry: ProviderEntry, key: 'request_url' | 'token_url', connec
   const template = entry[key];
   if (template === undefined) throw new CustodianError(`missing_${key}`, `The provider has no ${key}`);
   return interpolateUrl(template, { entry, connectionConfig });
+}
+
+function userChosenHost(entry: ProviderEntry, key: 'request_url' | 'token_url', connectionConfig: ConnectionConfig): boolean {
+  const template = entry[key];
+  return template !== undefined && hostKeysOf(template, connectionConfig) !== undefined;
 }
 
 /** A form-encoded answer (RFC 5849 §2.1), or a flat JSON object of strings from providers that answer JSON. */

@@ -17,6 +17,7 @@ import { callProvider, type ProviderAnswer, type ProviderFetch } from '../calls/
 import { ProviderCallError } from '../calls/provider-call-error';
 import type { ProviderEntry } from '../catalog-schema';
 import { interpolateParam, interpolateUrl } from '../interpolate';
+import { hostKeysOf } from '../user-hosts';
 import { parseTemplate, placeholdersOf } from '../template';
 import type { ConnectionConfig } from './auth-mode';
 
@@ -34,6 +35,8 @@ export interface TokenRequestInput {
   readonly fetch?: TokenFetch;
   /** Limit for the whole call, reading the body included (PROVIDER_TIMEOUT or the entry's `request_timeout`). */
   readonly timeoutMs: number;
+  /** ALLOW_PRIVATE_NETWORK_TARGETS is off: a token URL whose host comes from connection config may not reach the private network. */
+  readonly refusePrivateUserHosts?: boolean;
 }
 
 /** Input of {@link refreshAccessToken}. */
@@ -132,7 +135,8 @@ interface Capture {
 async function requestToken(input: TokenRequestInput, request: GrantRequest): Promise<TokenSet> {
   const endpoint = interpolateUrl(request.url, input);
   const capture: Capture = {};
-  const config = configurationFor(input, { endpoint, secrets: [input.clientSecret, ...request.secrets] }, capture);
+  const refusePrivateTargets = input.refusePrivateUserHosts === true && hostKeysOf(request.url, input.connectionConfig) !== undefined;
+  const config = configurationFor(input, { endpoint, secrets: [input.clientSecret, ...request.secrets], refusePrivateTargets }, capture);
   let rejection: unknown;
   try {
     await genericGrantRequest(config, request.grantType, request.params);
@@ -153,6 +157,7 @@ interface Target {
   readonly endpoint: string;
   /** Everything secret the request carries (the client secret, the refresh token, the code…). */
   readonly secrets: readonly string[];
+  readonly refusePrivateTargets: boolean;
 }
 
 function configurationFor(input: TokenRequestInput, target: Target, capture: Capture): Configuration {
@@ -194,6 +199,7 @@ function capturingFetch(input: TokenRequestInput, target: Target, capture: Captu
         body,
         redirect: options.redirect,
         timeoutMs: input.timeoutMs,
+        refusePrivateTargets: target.refusePrivateTargets,
         // The Basic credentials hide the client secret from a plain search, and a provider could echo them encoded.
         secrets: [...target.secrets, (headers['authorization'] ?? '').replace(/^Basic /i, '')],
         describeBody: (text) => describe(oauthErrorOf(text)),

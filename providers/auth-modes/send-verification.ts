@@ -16,6 +16,8 @@ export interface VerificationOptions {
   /** The credentials the request carries (in headers or the query), never to appear in a message. */
   readonly secrets: readonly string[];
   readonly fetch?: ProviderFetch;
+  /** ALLOW_PRIVATE_NETWORK_TARGETS is off: a verification URL whose host comes from connection config may not reach the private network. */
+  readonly refusePrivateUserHosts?: boolean;
 }
 
 /** Resolves when the provider accepts the credentials; throws a ProviderCallError otherwise. */
@@ -32,6 +34,7 @@ export async function sendVerification(request: VerificationRequest, options: Ve
     // Verification answers are the provider's API, not a protocol with error bodies: the status says it all.
     describeBody: () => '',
     fetch: options.fetch,
+    refusePrivateTargets: options.refusePrivateUserHosts === true && request.userChosenHost === true,
   });
   if (answer.ok) return;
   if (answer.status === 401 || answer.status === 403) throw answer.refused('credentials_rejected', ' (the credentials were refused)');

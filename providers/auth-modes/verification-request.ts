@@ -1,6 +1,7 @@
 /** The credentials check shared by API_KEY and BASIC: `proxy.base_url` + the first verification endpoint. */
 import { interpolateHeaders, interpolateUrl } from '../interpolate';
 import { joinUrlTemplate } from '../template';
+import { hostKeysOf } from '../user-hosts';
 import type { VerificationInput, VerificationRequest } from './auth-mode';
 
 /**
@@ -15,12 +16,14 @@ export function buildVerificationRequest(
   const verification = proxy?.verification;
   const endpoint = verification?.endpoints[0];
   if (proxy?.base_url === undefined || verification === undefined || endpoint === undefined) return null;
-  const url = interpolateUrl(joinUrlTemplate(proxy.base_url, endpoint), input);
+  const template = joinUrlTemplate(proxy.base_url, endpoint);
+  const url = interpolateUrl(template, input);
   // Verification headers override the general proxy headers, as in Nango.
   const declared = lowerCaseNames({ ...lowerCaseNames(proxy.headers ?? {}), ...lowerCaseNames(verification.headers ?? {}) });
   const implicit = Object.keys(declared).includes('authorization') ? {} : lowerCaseNames(implicitHeaders());
   const headers = { ...implicit, ...interpolateHeaders(declared, input) };
-  return { method: verification.method, url, headers };
+  const chosen = hostKeysOf(template, input.connectionConfig ?? {}) !== undefined;
+  return { method: verification.method, url, headers, ...(chosen ? { userChosenHost: true as const } : {}) };
 }
 
 function lowerCaseNames(headers: Readonly<Record<string, string>>): Record<string, string> {

@@ -7,7 +7,9 @@
  * {@link ProviderAnswer.refused}. Every message of either kind passes through the one redaction of the
  * secrets this call sent.
  */
+import { fetch as undiciFetch } from 'undici';
 import type { ErrorCode } from '../../src/errors';
+import { createGuardedAgent, guardedAgent, isPrivateTargetError, type HostLookup } from '../../src/net/guarded-agent';
 import { ProviderCallError } from './provider-call-error';
 
 /** A fetch implementation (the global one by default). */
@@ -34,6 +36,13 @@ export interface ProviderRequest {
   /** Clock for `Retry-After` HTTP dates (an activity's wall clock unless the caller has a better one). */
   readonly now?: Date;
   readonly fetch?: ProviderFetch;
+  /**
+   * The host came from an end user (connection config) and ALLOW_PRIVATE_NETWORK_TARGETS is off: connect
+   * through the guarded agent, which refuses private addresses and pins the one it checked.
+   */
+  readonly refusePrivateTargets?: boolean;
+  /** The guarded agent's resolver (tests); the system resolver by default. */
+  readonly lookup?: HostLookup;
 }
 
 /** What the provider answered, when it is not its own trouble (no 5xx, 429 or 408). */
@@ -59,18 +68,27 @@ export async function callProvider(request: ProviderRequest): Promise<ProviderAn
   const say = (text: string): string => capitalise(redact(text));
   const where = `the ${request.endpoint} of ${request.provider} (${endpointName(request.url)})`;
   const signal = AbortSignal.timeout(request.timeoutMs);
+  const agent = request.refusePrivateTargets ? (request.lookup ? createGuardedAgent(request.lookup) : guardedAgent()) : undefined;
+  const doFetch = request.fetch ?? (agent ? (undiciFetch as unknown as ProviderFetch) : fetch);
+  // undici's own Agent type and the one Node's RequestInit names are the same class, typed twice.
+  const dispatcher = agent ? { dispatcher: agent as unknown as RequestInit['dispatcher'] } : {};
   let response: Response;
   let body: string;
   try {
-    response = await (request.fetch ?? fetch)(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: request.redirect, signal });
+    response = await doFetch(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: request.redirect, signal, ...dispatcher });
     body = await response.text();
   } catch (error) {
+    if (isPrivateTargetError(error)) {
+      throw new ProviderCallError('private_network_target', 'permanent', say(`${where} is in the private network (ALLOW_PRIVATE_NETWORK_TARGETS is off)`));
+    }
     if (signal.aborted) throw new ProviderCallError('provider_timeout', 'transient', say(`${where} did not answer within ${seconds(request.timeoutMs)}`), { answerLost: true });
     const code = systemErrorCode(error);
     throw new ProviderCallError('provider_unreachable', 'transient', say(`${where} could not be reached${code ? `: ${code}` : ''}`), {
       answerLost: code === undefined || !NOT_SENT_CODES.has(code),
       cause: error,
     });
+  } finally {
+    if (agent && request.lookup) void agent.close();
   }
   const { status, headers } = response;
   // Redacted before it is cut short, so that no part of a secret survives the cut.

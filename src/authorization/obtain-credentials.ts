@@ -36,6 +36,8 @@ export interface ObtainInput {
   /** One provider call's limit (PROVIDER_TIMEOUT or the entry's `request_timeout`). */
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** ALLOW_PRIVATE_NETWORK_TARGETS is off: provider hosts taken from connection config may not be private. */
+  refusePrivateUserHosts?: boolean;
 }
 
 export interface Obtained {
@@ -65,7 +67,7 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
         codeVerifier: input.pkceVerifier ?? undefined,
         connectionConfig: input.connectionConfig,
         now: input.now,
-        timeoutMs: input.timeoutMs,
+        timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts,
         fetch: input.fetch,
       });
       return {
@@ -91,7 +93,7 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
         requestTokenSecret: input.requestTokenSecret,
         verifier,
         connectionConfig: input.connectionConfig,
-        timeoutMs: input.timeoutMs,
+        timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts,
         fetch: input.fetch,
       });
       return { credentials: { type: 'OAUTH1', oauth_token: tokens.oauthToken, oauth_token_secret: tokens.oauthTokenSecret, raw: tokens.raw }, expiresAt: null, connectionConfig: {} };
@@ -100,7 +102,7 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
       const clientId = text(received.client_id);
       const clientSecret = text(received.client_secret);
       if (!clientId || !clientSecret) throw new AuthorizationError('invalid_credentials', 'client_id and client_secret are required');
-      const tokens = await mintClientCredentialsToken({ entry, clientId, clientSecret, scopes: input.scopes, connectionConfig: input.connectionConfig, now: input.now, timeoutMs: input.timeoutMs, fetch: input.fetch });
+      const tokens = await mintClientCredentialsToken({ entry, clientId, clientSecret, scopes: input.scopes, connectionConfig: input.connectionConfig, now: input.now, timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts, fetch: input.fetch });
       return {
         credentials: { type: 'OAUTH2_CC', token: tokens.accessToken, expires_at: tokens.expiresAt?.toISOString(), client_id: clientId, client_secret: clientSecret, raw: tokens.raw },
         expiresAt: tokens.expiresAt,
@@ -116,7 +118,7 @@ export async function obtainCredentials(input: ObtainInput): Promise<Obtained> {
       const { type: _type, ...typed } = credentials;
       const request = strategyFor(credentials.type).buildVerificationRequest({ entry, credentials: typed, connectionConfig: input.connectionConfig });
       const secrets = Object.values(typed).filter((value): value is string => typeof value === 'string');
-      if (request) await sendVerification(request, { provider: entry.display_name, timeoutMs: input.timeoutMs, secrets, fetch: input.fetch });
+      if (request) await sendVerification(request, { provider: entry.display_name, timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts, secrets, fetch: input.fetch });
       return { credentials, expiresAt: null, connectionConfig: {} };
     }
     case 'NONE':

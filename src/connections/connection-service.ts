@@ -30,7 +30,7 @@ export const FAILURE_BACKOFF_MS = 30_000;
 export interface ConnectionServiceDeps {
   db: DataSource;
   catalog: Catalog;
-  config: Pick<Config, 'refreshMarginMs' | 'temporal' | 'providerTimeoutMs'>;
+  config: Pick<Config, 'refreshMarginMs' | 'temporal' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
   connections: ConnectionStore;
   temporal?: Client;
   logger: Logger;
@@ -146,7 +146,7 @@ export class ConnectionService {
     if (!request) return;
     const secrets = Object.values(typed).filter((value): value is string => typeof value === 'string');
     try {
-      await sendVerification(request, { provider: entry.display_name, timeoutMs: providerTimeoutMs(entry, this.deps.config.providerTimeoutMs), secrets, fetch: this.deps.fetch });
+      await sendVerification(request, { provider: entry.display_name, timeoutMs: providerTimeoutMs(entry, this.deps.config.providerTimeoutMs), refusePrivateUserHosts: !this.deps.config.allowPrivateNetworkTargets, secrets, fetch: this.deps.fetch });
     } catch (error) {
       if (!(error instanceof ProviderCallError)) throw error;
       // Only a refusal says the credentials are wrong; a provider that is down or silent says nothing about them.

@@ -25,6 +25,8 @@ export interface RenewInput {
   /** One provider call's limit (PROVIDER_TIMEOUT or the entry's `request_timeout`). */
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** ALLOW_PRIVATE_NETWORK_TARGETS is off: provider hosts taken from connection config may not be private. */
+  refusePrivateUserHosts?: boolean;
 }
 
 export type RenewResult =
@@ -63,7 +65,7 @@ export async function renewCredentials(input: RenewInput): Promise<RenewResult> 
         refreshToken: credentials.refresh_token,
         connectionConfig: input.connectionConfig,
         now: input.now,
-        timeoutMs: input.timeoutMs,
+        timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts,
         fetch: input.fetch,
       });
       return {
@@ -88,7 +90,7 @@ export async function renewCredentials(input: RenewInput): Promise<RenewResult> 
         scopes: input.scopes,
         connectionConfig: input.connectionConfig,
         now: input.now,
-        timeoutMs: input.timeoutMs,
+        timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts,
         fetch: input.fetch,
       });
       return {
@@ -144,7 +146,7 @@ async function verifyOAuth1(input: RenewInput, credentials: OAuth1Credentials): 
 }
 
 function verificationOptions(input: RenewInput, secrets: readonly unknown[]) {
-  return { provider: input.entry.display_name, timeoutMs: input.timeoutMs, secrets: secrets.filter((value): value is string => typeof value === 'string'), fetch: input.fetch };
+  return { provider: input.entry.display_name, timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts, secrets: secrets.filter((value): value is string => typeof value === 'string'), fetch: input.fetch };
 }
 
 function requireClient(value: string | null): string {

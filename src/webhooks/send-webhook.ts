@@ -1,7 +1,8 @@
 /** One webhook delivery attempt: target check, POST, and a classified outcome (the caller decides about retries). */
-import { lookup as dnsLookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
-import { isPrivateAddress, isPrivateHostname } from './private-address';
+import { fetch as undiciFetch } from 'undici';
+import { createGuardedAgent, guardedAgent, isPrivateTargetError, publicAddresses, systemLookup, type HostLookup } from '../net/guarded-agent';
+
+export type { HostLookup } from '../net/guarded-agent';
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 20_000;
 
@@ -11,9 +12,6 @@ export type WebhookAttemptResult =
   | { outcome: 'rejected'; status: number; reason: string; durationMs: number }
   | { outcome: 'blocked'; reason: string };
 
-/** Resolves a hostname to all its addresses. */
-export type HostLookup = (hostname: string) => Promise<string[]>;
-
 export interface SendWebhookInput {
   url: string;
   /** The exact signed body. */
@@ -21,9 +19,9 @@ export interface SendWebhookInput {
   headers: Record<string, string>;
   /** Whole-attempt timeout; defaults to 20 s. */
   timeoutMs?: number;
-  /** Whether loopback/private targets may be called (ALLOW_PRIVATE_WEBHOOK_TARGETS). */
+  /** Whether loopback/private targets may be called (ALLOW_PRIVATE_NETWORK_TARGETS). */
   allowPrivateTargets: boolean;
-  /** Injectable for tests; defaults to the global fetch. */
+  /** Injectable for tests; defaults to undici's fetch, which is given the guarded agent as `dispatcher`. */
   fetch?: typeof fetch;
   /** Injectable for tests; defaults to node:dns lookup with `all: true`. */
   lookup?: HostLookup;
@@ -32,11 +30,6 @@ export interface SendWebhookInput {
 type TargetCheck = { ok: true; url: URL } | { ok: false; result: WebhookAttemptResult };
 
 const RETRYABLE_STATUSES = new Set([408, 429]);
-
-async function systemLookup(hostname: string): Promise<string[]> {
-  const addresses = await dnsLookup(hostname, { all: true, verbatim: true });
-  return addresses.map((a) => a.address);
-}
 
 function elapsed(startedAt: number): number {
   return Math.round(performance.now() - startedAt);
@@ -67,7 +60,7 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 
 /**
  * Refuses non-http(s) URLs and, unless allowed, private targets: by spelling first, then every address the
- * hostname resolves to. fetch resolves again, so a rebinding DNS server could still swap addresses in between.
+ * hostname resolves to. The connection resolves again through the guarded agent, which checks what it connects to.
  */
 async function checkTarget(input: SendWebhookInput, startedAt: number): Promise<TargetCheck> {
   let url: URL;
@@ -80,20 +73,12 @@ async function checkTarget(input: SendWebhookInput, startedAt: number): Promise<
     return { ok: false, result: { outcome: 'blocked', reason: `unsupported protocol ${url.protocol}` } };
   }
   if (input.allowPrivateTargets) return { ok: true, url };
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isPrivateHostname(host)) {
-    return { ok: false, result: { outcome: 'blocked', reason: 'private target not allowed' } };
-  }
-  if (isIP(host) !== 0) return { ok: true, url };
-  let addresses: string[];
   try {
-    addresses = await (input.lookup ?? systemLookup)(host);
+    await publicAddresses(url.hostname, input.lookup ?? systemLookup);
   } catch (error) {
+    if (isPrivateTargetError(error)) return { ok: false, result: { outcome: 'blocked', reason: 'private target not allowed' } };
     const reason = `dns lookup failed: ${describeNetworkError(error)}`;
     return { ok: false, result: { outcome: 'retryable', reason, durationMs: elapsed(startedAt) } };
-  }
-  if (addresses.length === 0 || addresses.some((address) => isPrivateAddress(address))) {
-    return { ok: false, result: { outcome: 'blocked', reason: 'private target not allowed' } };
   }
   return { ok: true, url };
 }
@@ -122,7 +107,9 @@ export async function sendWebhook(input: SendWebhookInput): Promise<WebhookAttem
   const target = await checkTarget(input, startedAt);
   if (!target.ok) return target.result;
   const timeoutMs = input.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
-  const doFetch = input.fetch ?? fetch;
+  const doFetch = input.fetch ?? (undiciFetch as unknown as typeof fetch);
+  // Injected lookups (tests) get their own agent; production shares one over the system resolver.
+  const agent = input.allowPrivateTargets ? undefined : input.lookup ? createGuardedAgent(input.lookup) : guardedAgent();
   let response: Response;
   try {
     response = await doFetch(target.url, {
@@ -131,11 +118,16 @@ export async function sendWebhook(input: SendWebhookInput): Promise<WebhookAttem
       body: input.body,
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
+      // undici's own Agent type and the one Node's RequestInit names are the same class, typed twice.
+      ...(agent ? { dispatcher: agent as unknown as RequestInit['dispatcher'] } : {}),
     });
   } catch (error) {
     const durationMs = elapsed(startedAt);
+    if (isPrivateTargetError(error)) return { outcome: 'blocked', reason: 'private target not allowed' };
     if (isTimeout(error)) return { outcome: 'retryable', reason: `timeout after ${timeoutMs} ms`, durationMs };
     return { outcome: 'retryable', reason: `network error: ${describeNetworkError(error)}`, durationMs };
+  } finally {
+    if (agent && input.lookup) void agent.close();
   }
   const result = classifyResponse(response, elapsed(startedAt));
   await response.body?.cancel().catch(() => undefined);

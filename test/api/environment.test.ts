@@ -93,6 +93,27 @@ describe('environment settings API (API.md §6)', () => {
       expect(res.body.error.code).to.equal('unknown_account');
     }
   });
+
+  it('webhook targets at [::127.0.0.1] and [64:ff9b::7f00:1] are refused when written: environment URLs and every webhook_url_override (session, reconnect, PATCH connection, import)', async () => {
+    for (const target of ['http://[::127.0.0.1]:8080/hook', 'http://[64:ff9b::7f00:1]/hook', 'http://198.18.0.1/hook', 'http://[fec0::1]/hook']) {
+      const env = await call('PATCH', '/environment', { webhook: { primary_url: target } });
+      expect(env.status, target).to.equal(400);
+      expect(env.body.error.code).to.equal('invalid_body');
+      const writes: [string, string, unknown][] = [
+        ['POST', '/connect/sessions', { end_user: { id: 'u' }, webhook_url_override: target }],
+        ['POST', '/connect/sessions/reconnect', { connection_id: 'c', integration_id: 'i', webhook_url_override: target }],
+        ['PATCH', '/connection/c?provider_config_key=i', { webhook_url_override: target }],
+        ['POST', '/connections', { provider_config_key: 'i', webhook_url_override: target, credentials: { type: 'API_KEY', apiKey: 'k' } }],
+      ];
+      for (const [method, path, body] of writes) {
+        const res = await call(method, path, body);
+        expect({ status: res.status, code: res.body.error?.code }, `${method} ${path} ${target}`).to.deep.equal({ status: 400, code: 'invalid_body' });
+        expect(res.body.error.errors.map((e: { path: string[] }) => e.path.join('.'))).to.deep.equal(['webhook_url_override']);
+      }
+    }
+    const untouched = await call('GET', '/environment');
+    expect(JSON.stringify(untouched.body)).to.not.contain('7f00');
+  });
 });
 
 describe('secret key rotation (POST /environment/secret-key/rotate)', function () {

@@ -27,7 +27,7 @@ describe('config', () => {
     expect(config.webhookTimeoutMs).to.equal(20_000);
     expect(config.providerTimeoutMs).to.equal(60_000);
     expect(config.webhookRetryForMs).to.equal(24 * 3_600_000);
-    expect(config.allowPrivateWebhookTargets).to.equal(true);
+    expect(config.allowPrivateNetworkTargets).to.equal(true);
     expect(Object.isFrozen(config)).to.equal(true);
   });
 
@@ -45,7 +45,18 @@ describe('config', () => {
     });
     expect(config.mode).to.equal('production');
     expect(config.encryptionKeys?.map((k) => k.id)).to.deep.equal(['k2', 'k1']);
-    expect(config.allowPrivateWebhookTargets).to.equal(false);
+    expect(config.allowPrivateNetworkTargets).to.equal(false);
+  });
+
+  it('private network targets: ALLOW_PRIVATE_NETWORK_TARGETS=false blocks them in dev too, and the older ALLOW_PRIVATE_WEBHOOK_TARGETS still works as an alias', () => {
+    expect(parseConfig({ ALLOW_PRIVATE_NETWORK_TARGETS: 'false' }).allowPrivateNetworkTargets).to.equal(false);
+    expect(parseConfig({ ALLOW_PRIVATE_WEBHOOK_TARGETS: 'false' }).allowPrivateNetworkTargets).to.equal(false);
+    const production = { DATABASE_URL: 'postgres://u@db:5432/c', TEMPORAL_ADDRESS: 'temporal:7233', ENCRYPTION_KEYS: `k1=${KEY}` };
+    expect(parseConfig({ ...production, ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true' }).allowPrivateNetworkTargets).to.equal(true);
+    expect(parseConfig({ ...production, ALLOW_PRIVATE_NETWORK_TARGETS: 'true', ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true' }).allowPrivateNetworkTargets).to.equal(true);
+    expect(problemsOf({ ALLOW_PRIVATE_NETWORK_TARGETS: 'true', ALLOW_PRIVATE_WEBHOOK_TARGETS: 'false' })).to.deep.equal([
+      'ALLOW_PRIVATE_WEBHOOK_TARGETS: is the older name of ALLOW_PRIVATE_NETWORK_TARGETS and disagrees with it',
+    ]);
   });
 
   it('reports every bad value at once, one line each, naming the variable', () => {

@@ -59,7 +59,7 @@ describe('docker-compose.yml', () => {
       expect(Object.keys(env).filter((k) => !CONFIG_VARIABLES.includes(k))).to.deep.equal([]);
       const config = parseConfig(env);
       expect(config.mode).to.equal('production');
-      expect(config.allowPrivateWebhookTargets).to.equal(false);
+      expect(config.allowPrivateNetworkTargets).to.equal(false);
     });
   }
 

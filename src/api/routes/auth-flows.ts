@@ -12,6 +12,7 @@ import { oauth2 } from '../../../providers/auth-modes/oauth2';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { callbackUrlFor } from '../../authorization/callback-url';
 import { checkConnectionConfig } from '../../authorization/connection-config-params';
+import { refusePrivateUserHosts } from '../../authorization/user-host-check';
 import { bracketParams } from '../bracket-params';
 import { mergeUnderPins, pinsFor, userScopeUnderPin, type SessionPins } from '../../authorization/session-pins';
 import { takeCallback } from '../../authorization/take-callback';
@@ -91,6 +92,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     // The session's pinned connection_config wins: a browser params[…] may repeat a pin, not change it.
     const pins = pinsFor(session.integrationsConfigDefaults, key);
     const connectionConfig = checkConnectionConfig(entry, mergeUnderPins(pins.connection_config, bracketParams(ctx.query, 'params'), 'params'));
+    refusePrivateUserHosts(entry, connectionConfig, deps.config.allowPrivateNetworkTargets);
     const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
       deps.db.getRepository(AuthAttemptEntity).create({
         environmentId: caller.environment.id,

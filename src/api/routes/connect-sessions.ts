@@ -1,4 +1,5 @@
 /** Connect sessions (API.md §1): backends create them with a secret key; the Connect UI reads and ends them with the token. */
+import { refusePrivateWebhookUrl } from '../webhook-target-check';
 import Router from '@koa/router';
 import { ConnectSessionStore, type NewSession } from '../../connect-sessions/connect-session-store';
 import { sessionTags } from '../../connect-sessions/session-tags';
@@ -68,6 +69,7 @@ export function connectSessionsRouter(deps: ApiDeps): Router<ApiState> {
 
   router.post('/connect/sessions', requireSecretKey(deps), async (ctx) => {
     const body = validate(createSessionBody, ctx.request.body, 'invalid_body');
+    refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
     const environmentId = ctx.state.caller.environment.id;
     await checkIntegrations(environmentId, body);
     const { token, session } = await sessions.create({
@@ -83,6 +85,7 @@ export function connectSessionsRouter(deps: ApiDeps): Router<ApiState> {
 
   router.post('/connect/sessions/reconnect', requireSecretKey(deps), async (ctx) => {
     const body = validate(reconnectSessionBody, ctx.request.body, 'invalid_body');
+    refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
     const environmentId = ctx.state.caller.environment.id;
     const { integration, connection } = await reconnectTarget(deps, environmentId, body);
     await checkIntegrations(environmentId, body);

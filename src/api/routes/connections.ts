@@ -1,4 +1,5 @@
 /** `/connections` and the legacy `/connection` paths (API.md §2). */
+import { refusePrivateWebhookUrl } from '../webhook-target-check';
 import Router from '@koa/router';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -177,6 +178,7 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
       const { provider_config_key: key } = validate(keyQuery, ctx.query, 'invalid_query_params');
       const body = validate(patchBody, bodyOrEmpty(ctx.request), 'invalid_body');
+      refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
       const environmentId = ctx.state.caller.environment.id;
       const integration = await integrationFor(environmentId, key, unknownConfig(key));
       const row = await connections.find(environmentId, integration.id, connectionId);
@@ -199,6 +201,7 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
 
   router.post('/connections', requireSecretKey(deps), async (ctx) => {
     const body = validate(importBody, ctx.request.body, 'invalid_body');
+    refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
     const { environment } = ctx.state.caller;
     const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
     const credentials = body.credentials as Credentials;

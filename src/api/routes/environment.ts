@@ -29,7 +29,7 @@ function patchBody(allowPrivateTargets: boolean) {
   // Zod runs this refinement even after the URL check failed: it must not throw on what is not a URL.
   const webhookUrl = optionalUrl.refine(
     (url) => allowPrivateTargets || !url || hostnameOf(url) === null || !isPrivateHostname(hostnameOf(url)!),
-    'must not target a loopback or private address (ALLOW_PRIVATE_WEBHOOK_TARGETS is off)',
+    'must not target a loopback or private address (ALLOW_PRIVATE_NETWORK_TARGETS is off)',
   );
   return z.strictObject({
     webhook: z.strictObject({
@@ -70,7 +70,7 @@ function urlSetting(value: string | null | undefined): string | null | undefined
 /** The environment routes. */
 export function environmentRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
-  const schema = patchBody(deps.config.allowPrivateWebhookTargets);
+  const schema = patchBody(deps.config.allowPrivateNetworkTargets);
 
   router.get('/environment', requireSecretKey(deps), (ctx) => {
     ctx.body = { data: presentEnvironment(ctx.state.caller.environment) };

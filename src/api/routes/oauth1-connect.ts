@@ -69,6 +69,7 @@ export async function connectOAuth1(ctx: Context & { state: ApiState }, steps: O
       callbackUrl: appendQuery(callbackUrlFor(ctx.state.caller.environment, deps.config), new Map([['state', attempt.id]])),
       connectionConfig: attempt.connectionConfig,
       timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
+      refusePrivateUserHosts: !deps.config.allowPrivateNetworkTargets,
     });
   } catch (error) {
     // No workflow was started: the attempt is closed here, so it cannot linger as pending.

@@ -139,6 +139,25 @@ describe('sendWebhook', () => {
     expect(received).to.have.length(0);
   });
 
+  it('webhook targets at [::127.0.0.1] (IPv4-compatible) and [64:ff9b::7f00:1] (NAT64) are refused; the server sees nothing', async () => {
+    for (const url of ['http://[::127.0.0.1]:1/hook', 'http://[64:ff9b::7f00:1]:1/hook', 'http://[2002:7f00:1::1]/', 'http://[fec0::1]/', 'http://198.18.0.1/', 'http://224.0.0.1/', 'http://240.0.0.1/']) {
+      expect(await sendWebhook({ url, body, headers, allowPrivateTargets: false }), url).to.deep.equal({ outcome: 'blocked', reason: 'private target not allowed' });
+    }
+    expect(received).to.have.length(0);
+  });
+
+  it('DNS rebinding: a webhook host that resolves public for the check and 127.0.0.1 for the connection is blocked at connect time', async () => {
+    const port = new URL(base).port;
+    let calls = 0;
+    const result = await sendWebhook({
+      url: `http://rebind.example:${port}/hook`, body, headers, allowPrivateTargets: false,
+      lookup: () => Promise.resolve(calls++ === 0 ? ['203.0.113.7'] : ['127.0.0.1']),
+    });
+    expect(result).to.deep.equal({ outcome: 'blocked', reason: 'private target not allowed' });
+    expect(calls).to.equal(2);
+    expect(received).to.have.length(0);
+  });
+
   it('blocks a hostname when any of its addresses is private', async () => {
     const lookups: string[] = [];
     const fetchSpy: typeof fetch = () => Promise.reject(new Error('fetch must not be called'));

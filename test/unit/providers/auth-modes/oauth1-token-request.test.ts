@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { oauth1AuthorizationHeader } from '../../../../providers/auth-modes/oauth1-signing';
 import { exchangeVerifier, getRequestToken, type RequestToken } from '../../../../providers/auth-modes/oauth1-token-request';
 import { ProviderCallError } from '../../../../providers/calls/provider-call-error';
@@ -128,5 +130,28 @@ describe('OAuth 1.0a token requests against the fake provider', () => {
     provider.failNext(1, { malformed: true });
     const error = await caught(requestToken());
     expect(error).to.include({ code: 'provider_malformed_response', kind: 'transient', httpStatus: 200 });
+  });
+
+  it('a redirect from an OAuth 1.0a token endpoint is an answer, never followed to where its Location points', async () => {
+    // Where the redirect points: a server that would hand out a token pair to anyone who asks.
+    let followed = 0;
+    const target = createServer((_req, res) => {
+      followed++;
+      res.setHeader('content-type', 'application/x-www-form-urlencoded');
+      res.end('oauth_token=stolen&oauth_token_secret=stolen-secret&oauth_callback_confirmed=true');
+    });
+    const redirector = createServer((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/anything` });
+      res.end();
+    });
+    await Promise.all([target, redirector].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+    try {
+      const entry = entryFor({ request_url: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/oauth1/request_token` });
+      const error = await caught(getRequestToken({ entry, ...consumer(), callbackUrl: CALLBACK, connectionConfig: {} }));
+      expect(error).to.include({ code: 'provider_rejected', kind: 'permanent', httpStatus: 307 });
+      expect(followed).to.equal(0);
+    } finally {
+      await Promise.all([target, redirector].map((server) => new Promise((resolve) => server.close(resolve))));
+    }
   });
 });

@@ -116,6 +116,18 @@ describe('OAuth 2.0 token endpoint calls', () => {
   beforeEach(() => provider.reset());
 
   describe('request', () => {
+    it('SSRF at send time: a token URL whose base an end user chose (http://127.0.0.1:port) is refused before connecting when ALLOW_PRIVATE_NETWORK_TARGETS is off', async () => {
+      const chosen = entry({ token_url: '${connectionConfig.instance_url}/token' });
+      const error = await rejectionOf(refreshAccessToken(refreshInput({ entry: chosen, connectionConfig: { instance_url: provider.origin }, refusePrivateUserHosts: true })));
+      expect(error).to.be.instanceOf(ProviderCallError);
+      expect(error).to.include({ code: 'private_network_target', kind: 'permanent' });
+      expect(provider.requests).to.have.length(0);
+      // The operator's own fixed host is not the end user's choice: it stays allowed.
+      provider.reply = { body: { access_token: 'a', token_type: 'bearer' } };
+      await refreshAccessToken(refreshInput({ refusePrivateUserHosts: true }));
+      expect(provider.requests).to.have.length(1);
+    });
+
     it('refreshes with grant_type=refresh_token and client_secret_post by default, without a scope', async () => {
       provider.reply = { body: { access_token: 'at-1', token_type: 'Bearer', expires_in: 3600 } };
       await refreshAccessToken(refreshInput());

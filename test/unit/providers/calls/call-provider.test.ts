@@ -158,4 +158,37 @@ describe('callProvider: the one classifier of provider calls', () => {
     expect(retryAfterMsOf('soon', NOW)).to.equal(undefined);
     expect(retryAfterMsOf(null, NOW)).to.equal(undefined);
   });
+
+  describe('hosts an end user chose (refusePrivateTargets)', () => {
+    let hits = 0;
+    beforeEach(() => {
+      hits = 0;
+      endpoint.handler = (_req, res) => {
+        hits++;
+        res.end('{}');
+      };
+    });
+
+    async function refusal(overrides: Partial<ProviderRequest>): Promise<ProviderCallError> {
+      const error = await callProvider(request({ refusePrivateTargets: true, ...overrides })).then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(ProviderCallError);
+      return error as ProviderCallError;
+    }
+
+    it('SSRF at send time: a provider URL on 127.0.0.1 from connection config is refused before connecting (private_network_target, permanent)', async () => {
+      const error = await refusal({});
+      expect(error).to.include({ code: 'private_network_target', kind: 'permanent' });
+      expect(error.message).to.not.contain('tenant=acme');
+      expect(hits).to.equal(0);
+    });
+
+    it('SSRF by DNS at send time: a provider host name that resolves to 127.0.0.1 is caught in the connect step, whatever it resolved to before', async () => {
+      const port = new URL(endpoint.url).port;
+      const resolved: string[] = [];
+      const error = await refusal({ url: `http://tenant.example:${port}/token`, lookup: (host) => (resolved.push(host), Promise.resolve(['127.0.0.1'])) });
+      expect(error).to.include({ code: 'private_network_target', kind: 'permanent' });
+      expect(resolved).to.deep.equal(['tenant.example']);
+      expect(hits).to.equal(0);
+    });
+  });
 });
