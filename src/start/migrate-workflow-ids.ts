@@ -147,12 +147,16 @@ async function closeLegacyWorkflow({ client, signal }: WorkflowIdMigrationOption
   }
 }
 
-/** Waits (bounded) until the run has no activity in flight. */
+/**
+ * Waits (bounded) until the run has no activity in flight and no workflow task pending: the task that
+ * follows a finished refresh is what completes a caller's Update, so terminating before it loses the answer.
+ */
 async function activitiesFinished(client: Client, workflowId: string, runId: string, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + ACTIVITY_WAIT_MS;
   while (Date.now() < deadline && !signal?.aborted) {
     const description = await client.workflow.getHandle(workflowId, runId).describe();
-    if (description.status.name !== 'RUNNING' || (description.raw.pendingActivities ?? []).length === 0) return;
+    const idle = (description.raw.pendingActivities ?? []).length === 0 && !description.raw.pendingWorkflowTask;
+    if (description.status.name !== 'RUNNING' || idle) return;
     await new Promise((resolve) => setTimeout(resolve, ACTIVITY_POLL_MS));
   }
 }
