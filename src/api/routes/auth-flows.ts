@@ -19,7 +19,7 @@ import { takeCallback } from '../../authorization/take-callback';
 import { ENCRYPTED } from '../../crypto/encrypted-columns';
 import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { isErrorCode, statusOf } from '../../error-catalogue';
-import { CustodianError, ValidationError } from '../../errors';
+import { CustodianError, RateLimitedError, ValidationError } from '../../errors';
 import { catalogEntryOf } from '../../integrations/catalog-entry';
 import { providerUnavailable, providerUnavailableCode } from '../../provider-unavailable-error';
 import { providerTimeoutMs } from '../../../providers/calls/provider-timeout';
@@ -33,6 +33,7 @@ import {
   type AuthorizationState,
 } from '../../../workflows/authorization-messages';
 import { requireSession } from '../auth/authenticate';
+import { rateLimitByAddress } from '../rate-limit';
 import type { ApiDeps, ApiState } from '../context';
 import { connectOAuth1 } from './oauth1-connect';
 import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page';
@@ -71,6 +72,15 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     return deps.temporal;
   };
 
+  /** 429 once the session has started its share of attempts (counted in the database: holds across API instances). */
+  async function refuseAttemptsBeyondCap(session: ConnectSessionEntity): Promise<void> {
+    const started = await deps.db.getRepository(AuthAttemptEntity).countBy({ sessionId: session.id });
+    if (started < deps.config.maxAttemptsPerSession) return;
+    // Nothing frees a slot: the browser needs a new session, which this one's expiry stands for.
+    const untilExpiry = Math.ceil((session.expiresAt.getTime() - Date.now()) / 1000);
+    throw new RateLimitedError(Math.max(1, untilExpiry), `This connect session has started ${deps.config.maxAttemptsPerSession} authorization attempts; create a new session`);
+  }
+
   /** Checks the session may use this integration in this auth mode and records the attempt. */
   async function createAttempt(ctx: Context & { state: ApiState }, authMode: string, extra: Partial<AuthAttemptEntity>): Promise<Started> {
     const caller = ctx.state.caller;
@@ -93,6 +103,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const pins = pinsFor(session.integrationsConfigDefaults, key);
     const connectionConfig = checkConnectionConfig(entry, mergeUnderPins(pins.connection_config, bracketParams(ctx.query, 'params'), 'params'));
     refusePrivateUserHosts(entry, connectionConfig, deps.config.allowPrivateNetworkTargets);
+    await refuseAttemptsBeyondCap(session);
     const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
       deps.db.getRepository(AuthAttemptEntity).create({
         environmentId: caller.environment.id,
@@ -216,7 +227,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = renderCallbackPage(outcome);
   }
 
-  router.get('/oauth/callback', async (ctx) => {
+  router.get('/oauth/callback', rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
     const outcome = await handleCallback(ctx);
     // A provider that was unreachable or silent during the exchange answers 502/504, like the direct flows.
     const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
