@@ -90,6 +90,16 @@ describe('limits on what anonymous and session-holding clients can make us do (p
     expect(rows[0]!.n).to.equal(3);
   });
 
+  it('a connect session cannot pass the attempt cap by sending its attempts all at once', async () => {
+    const created = await http(api.url, 'POST', '/connect/sessions', { token: api.secretKey, body: { end_user: { id: 'u-burst' } } });
+    const token = created.body.data.token as string;
+    const session = (await api.deps.db.query('SELECT id FROM connect_session ORDER BY created_at DESC LIMIT 1')) as { id: string }[];
+    const answers = await Promise.all(Array.from({ length: 8 }, () => http(api.url, 'POST', `/api-auth/api-key/resend?connect_session_token=${token}`, { body: { apiKey: 're_burst_1' } })));
+    expect(answers.filter((a) => a.status === 429)).to.have.length(5);
+    const rows = (await api.deps.db.query('SELECT count(*)::int AS n FROM auth_attempt WHERE session_id = $1', [session[0]!.id])) as { n: number }[];
+    expect(rows[0]!.n).to.equal(3);
+  });
+
   it('an unauthenticated request\'s JSON body is not parsed: malformed JSON without credentials is 401, not 400 invalid_json', async () => {
     for (const target of ['/integrations', '/connect/sessions', '/connection/metadata']) {
       const response = await rawRequest(portOf(api), { method: 'POST', target, headers: { 'Content-Type': 'application/json' }, body: '{"not json' }, TIMEOUT_MS);

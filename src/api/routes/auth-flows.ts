@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
+import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { oauth2 } from '../../../providers/auth-modes/oauth2';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
@@ -17,7 +18,7 @@ import { bracketParams } from '../bracket-params';
 import { mergeUnderPins, pinsFor, userScopeUnderPin, type SessionPins } from '../../authorization/session-pins';
 import { takeCallback } from '../../authorization/take-callback';
 import { ENCRYPTED } from '../../crypto/encrypted-columns';
-import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
+import { AuthAttemptEntity, ConnectionEntity, ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { isErrorCode, statusOf } from '../../error-catalogue';
 import { CustodianError, RateLimitedError, ValidationError } from '../../errors';
 import { catalogEntryOf } from '../../integrations/catalog-entry';
@@ -72,9 +73,14 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     return deps.temporal;
   };
 
-  /** 429 once the session has started its share of attempts (counted in the database: holds across API instances). */
-  async function refuseAttemptsBeyondCap(session: ConnectSessionEntity): Promise<void> {
-    const started = await deps.db.getRepository(AuthAttemptEntity).countBy({ sessionId: session.id });
+  /**
+   * 429 once the session has started its share of attempts (counted in the database: holds across API
+   * instances). Runs in the transaction that inserts the attempt, with the session's row locked, so
+   * concurrent requests of one session are counted one after the other.
+   */
+  async function refuseAttemptsBeyondCap(manager: EntityManager, session: ConnectSessionEntity): Promise<void> {
+    await manager.getRepository(ConnectSessionEntity).findOne({ where: { id: session.id }, lock: { mode: 'pessimistic_write' } });
+    const started = await manager.getRepository(AuthAttemptEntity).countBy({ sessionId: session.id });
     if (started < deps.config.maxAttemptsPerSession) return;
     // Nothing frees a slot: the browser needs a new session, which this one's expiry stands for.
     const untilExpiry = Math.ceil((session.expiresAt.getTime() - Date.now()) / 1000);
@@ -103,22 +109,25 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const pins = pinsFor(session.integrationsConfigDefaults, key);
     const connectionConfig = checkConnectionConfig(entry, mergeUnderPins(pins.connection_config, bracketParams(ctx.query, 'params'), 'params'));
     refusePrivateUserHosts(entry, connectionConfig, deps.config.allowPrivateNetworkTargets);
-    await refuseAttemptsBeyondCap(session);
-    const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
-      deps.db.getRepository(AuthAttemptEntity).create({
-        environmentId: caller.environment.id,
-        sessionId: session.id,
-        integrationId: integration.id,
-        connectionId: await connectionIdFor(session, integration),
-        // A reconnect attempt belongs to its connection from the start (its logs show there, even when it fails).
-        connectionRowId: session.connectionRowId,
-        authMode,
-        connectionConfig,
-        status: 'pending',
-        expiresAt: new Date(Date.now() + ATTEMPT_TTL_MS),
-        ...extra,
-      }),
-    );
+    const connectionId = await connectionIdFor(session, integration);
+    const attempt = await deps.db.transaction(async (manager) => {
+      await refuseAttemptsBeyondCap(manager, session);
+      return manager.getRepository(AuthAttemptEntity).save(
+        manager.getRepository(AuthAttemptEntity).create({
+          environmentId: caller.environment.id,
+          sessionId: session.id,
+          integrationId: integration.id,
+          connectionId,
+          // A reconnect attempt belongs to its connection from the start (its logs show there, even when it fails).
+          connectionRowId: session.connectionRowId,
+          authMode,
+          connectionConfig,
+          status: 'pending',
+          expiresAt: new Date(Date.now() + ATTEMPT_TTL_MS),
+          ...extra,
+        }),
+      );
+    });
     await oplog.write({ environmentId: caller.environment.id, authAttemptId: attempt.id, connectionRowId: attempt.connectionRowId, type: 'authorization', level: 'info', message: `authorization started (${authMode})`, context: { integration: key, connectionId: attempt.connectionId } });
     return { integration, entry, attempt };
   }
