@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAX_PROVIDER_TIMEOUT_MS } from '../providers/calls/provider-timeout';
 import { ConfigError } from './errors';
+import type { RateLimit } from './api/rate-limit';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -57,6 +58,21 @@ const originList = z.string().transform((text, ctx) => {
   }
   return origins;
 });
+
+/** A rate limit `<count>/<duration>`, e.g. `120/1m`. */
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const [count, window] = text.split('/');
+      const windowMs = window === undefined ? undefined : parseDuration(window);
+      if (!/^\d+$/.test(count?.trim() ?? '') || Number(count) < 1 || windowMs === undefined || windowMs < 1) {
+        ctx.addIssue({ code: 'custom', message: `must be <count>/<duration> like 120/1m (got "${text}")` });
+        return z.NEVER;
+      }
+      return Object.freeze({ limit: Number(count), windowMs });
+    });
 
 const KEY_ENTRY = /^([A-Za-z0-9_-]{1,32})=([A-Za-z0-9+/]+={0,2})$/;
 
@@ -148,6 +164,22 @@ const envSchema = z.object({
   PROVIDERS_FILE: z.string().min(1).optional(),
   /** Directory for dev-mode state (embedded database, Temporal SQLite file, local key). */
   CUSTODIAN_DATA_DIR: z.string().min(1).default('.data'),
+  /** Take the client address for per-IP limits from the last X-Forwarded-For entry (behind a proxy); default: the socket's address. */
+  TRUST_PROXY: booleanFlag.default(false),
+  /** Per-IP limit of `POST /connect/telemetry`. */
+  RATE_LIMIT_TELEMETRY: rateLimit('120/1m'),
+  /** Per-IP limit of `GET /oauth/callback`. */
+  RATE_LIMIT_OAUTH_CALLBACK: rateLimit('60/1m'),
+  /** Per-IP limit of WebSocket upgrades. */
+  RATE_LIMIT_WEBSOCKET: rateLimit('60/1m'),
+  /** Open browser WebSockets per process. */
+  WEBSOCKET_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
+  /** Open browser WebSockets per client address. */
+  WEBSOCKET_MAX_PER_IP: z.coerce.number().int().min(1).default(50),
+  /** Origins a browser WebSocket may come from; unset → any. */
+  WEBSOCKET_ALLOWED_ORIGINS: originList.optional(),
+  /** Authorization attempts one connect session may start. */
+  CONNECT_SESSION_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(20),
 });
 
 /** Names of every environment variable Custodian reads. */
@@ -187,6 +219,14 @@ export interface Config {
   readonly logLevel: string;
   readonly providersFile?: string;
   readonly dataDir: string;
+  /** TRUST_PROXY: per-IP limits key on the last X-Forwarded-For entry instead of the socket's address. */
+  readonly trustProxy: boolean;
+  /** Per-IP limits of the unauthenticated routes. */
+  readonly rateLimits: { readonly telemetry: RateLimit; readonly oauthCallback: RateLimit; readonly websocketUpgrade: RateLimit };
+  /** Caps of the browser WebSocket; allowedOrigins undefined: any Origin. */
+  readonly websocket: { readonly maxConnections: number; readonly maxPerIp: number; readonly allowedOrigins: readonly string[] | undefined };
+  /** Authorization attempts one connect session may start. */
+  readonly maxAttemptsPerSession: number;
 }
 
 /** Parses the environment; throws ConfigError listing every problem. */
@@ -241,6 +281,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.LOG_LEVEL,
     providersFile: e.PROVIDERS_FILE,
     dataDir: e.CUSTODIAN_DATA_DIR,
+    trustProxy: e.TRUST_PROXY,
+    rateLimits: Object.freeze({ telemetry: e.RATE_LIMIT_TELEMETRY, oauthCallback: e.RATE_LIMIT_OAUTH_CALLBACK, websocketUpgrade: e.RATE_LIMIT_WEBSOCKET }),
+    websocket: Object.freeze({
+      maxConnections: e.WEBSOCKET_MAX_CONNECTIONS,
+      maxPerIp: e.WEBSOCKET_MAX_PER_IP,
+      allowedOrigins: e.WEBSOCKET_ALLOWED_ORIGINS ? Object.freeze(e.WEBSOCKET_ALLOWED_ORIGINS) : undefined,
+    }),
+    maxAttemptsPerSession: e.CONNECT_SESSION_MAX_ATTEMPTS,
   });
 }
 

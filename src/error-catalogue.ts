@@ -59,6 +59,8 @@ export const ERROR_CATALOGUE = {
   invalid_string: { status: 400, kind: 'request', message: 'A string holds a NUL byte or a lone surrogate', meaning: 'a string value PostgreSQL cannot store (NUL byte, lone UTF-16 surrogate)' },
   metadata_too_large: { status: 400, kind: 'request', message: 'Connection metadata is too large', meaning: 'a connection\'s metadata exceeds its size limit' },
   too_many_connection_ids: { status: 400, kind: 'request', message: 'Too many connection ids in one request', meaning: 'a metadata write names more connection ids than allowed at once' },
+  origin_not_allowed: { status: 403, kind: 'request', message: 'This origin may not open the WebSocket', meaning: 'a browser WebSocket whose `Origin` is not in `WEBSOCKET_ALLOWED_ORIGINS`' },
+  rate_limited: { status: 429, kind: 'request', message: 'Too many requests; retry later', meaning: 'a per-IP, per-session or WebSocket limit was reached (`Retry-After` says when to retry)' },
   bad_request: { status: 400, kind: 'request', message: 'Bad request', meaning: 'any other malformed HTTP request' },
   headers_too_large: { status: 431, kind: 'request', message: 'Request headers are larger than 16 KB', meaning: 'the request\'s headers exceed Node\'s 16 KB limit' },
   request_timeout: { status: 408, kind: 'request', message: 'The request was not received in time', meaning: 'the client sent its request too slowly' },

@@ -101,3 +101,13 @@ export class ConnectionConfigError extends ValidationError {
     super(code, message, { errors: [{ code, message, path }] });
   }
 }
+
+/** A limit was reached (429 `rate_limited`); the answer carries `Retry-After: retryAfterSeconds`. */
+export class RateLimitedError extends CustodianError<'rate_limited'> {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message?: string,
+  ) {
+    super('rate_limited', message);
+  }
+}

@@ -8,6 +8,7 @@ import { Connection, type Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from './api/app';
 import { listen, type RunningServer } from './api/server';
+import { socketLimitsOf } from './api/websocket/auth-socket-server';
 import { AuthWebsocket } from './api/websocket/auth-websocket';
 import { loadConfigOrExit, type Config } from './config';
 import { ensureDevEnvironment } from './environments/ensure-dev-environment';
@@ -93,7 +94,7 @@ async function startApi({ config, storage, catalog, logger }: Started): Promise<
   const temporal = await connectTemporalClient(config);
   stoppers.push(() => temporal.connection.close());
   // The browser WebSocket; across instances through LISTEN/NOTIFY, in-process only on the embedded PGlite.
-  const websocket = await AuthWebsocket.start({ db: storage.db, temporal, logger, listenUrl: storage.listenUrl });
+  const websocket = await AuthWebsocket.start({ db: storage.db, temporal, logger, listenUrl: storage.listenUrl, limits: socketLimitsOf(config) });
   stoppers.push(() => websocket.close());
   const deps = { ...apiDeps({ config, db: storage.db, logger, temporal, catalog }), authOutcomes: websocket };
   const dev = await ensureDevEnvironment(deps.environments, { secretKey: config.secretKey });

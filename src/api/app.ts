@@ -1,9 +1,8 @@
-/** The Koa application: error handler first, then no-store, CORS, the request target's checks, JSON bodies and the routers. */
+/** The Koa application: error handler first, then no-store, CORS, the request target's checks and the routers (bodies are read after authentication). */
 import Koa from 'koa';
 import type { ApiDeps, ApiState } from './context';
 import { browserCors } from './middleware/browser-cors';
 import { errorHandler } from './middleware/error-handler';
-import { jsonBody } from './middleware/json-body';
 import { noStore } from './middleware/no-store';
 import { requestTarget } from './middleware/request-target';
 import { connectSessionsRouter } from './routes/connect-sessions';
@@ -24,7 +23,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
   app.use(noStore());
   app.use(browserCors());
   app.use(requestTarget());
-  app.use(jsonBody());
+  // JSON bodies are read by the authentication middleware (after it), or per route on the few open ones.
   for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), connectUiRouter(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));

@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config';
 import { createApp } from '../../src/api/app';
 import type { ApiDeps } from '../../src/api/context';
 import { listen } from '../../src/api/server';
+import { socketLimitsOf } from '../../src/api/websocket/auth-socket-server';
 import { AuthWebsocket } from '../../src/api/websocket/auth-websocket';
 import { Cipher } from '../../src/crypto/cipher';
 import { openDatabase } from '../../src/db/data-source';
@@ -55,7 +56,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const url = `http://127.0.0.1:${port}`;
   const config = parseConfig({ LOG_LEVEL: 'silent', SERVER_URL: url, ...options.env });
   const logger = createLogger(config.logLevel);
-  const websocket = await AuthWebsocket.start({ db, temporal: options.temporal, logger, listenUrl: database.url });
+  const websocket = await AuthWebsocket.start({ db, temporal: options.temporal, logger, listenUrl: database.url, limits: socketLimitsOf(config) });
   const deps: ApiDeps = {
     config,
     db,

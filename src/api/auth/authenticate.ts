@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { AuthenticationError } from '../../errors';
 import { SECRET_KEY_FORMAT } from '../../environments/secret-key';
 import type { ApiDeps, ApiState, Caller } from '../context';
+import { readJsonBody } from '../middleware/json-body';
 import { bearerToken } from './bearer-token';
 import { CONNECT_SESSION_PREFIX, findLiveSession } from './connect-session-token';
 
@@ -32,10 +33,12 @@ function tokenOf(ctx: Context, acceptQueryToken: boolean): string {
   return token;
 }
 
-/** A middleware that resolves the caller from its token and leaves it on `ctx.state.caller`. */
+/** A middleware that resolves the caller from its token, leaves it on `ctx.state.caller`, then reads the JSON body. */
 function authenticate(resolve: (token: string) => Promise<Caller>, acceptQueryToken: boolean): Middleware<ApiState> {
   return async (ctx, next) => {
     ctx.state.caller = await resolve(tokenOf(ctx, acceptQueryToken));
+    // Only now: an unauthenticated request's body is never read or parsed.
+    await readJsonBody(ctx);
     await next();
   };
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { catalogueEntry } from '../../error-catalogue';
-import { CustodianError } from '../../errors';
+import { CustodianError, RateLimitedError } from '../../errors';
 import type { Logger } from '../../logger';
 import { translateError } from './translate-error';
 
@@ -35,6 +35,7 @@ function renderClientError(ctx: Context, error: CustodianError): void {
   if (error.errors) body.error.errors = error.errors;
   if (error.payload) body.error.payload = error.payload;
   ctx.status = error.status;
+  if (error instanceof RateLimitedError) ctx.set('Retry-After', String(error.retryAfterSeconds));
   ctx.body = body;
 }
 

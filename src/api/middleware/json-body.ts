@@ -2,7 +2,7 @@
  * Reads a JSON request body: 1 MB cap (413), JSON content type (415), valid JSON (400 invalid_json),
  * and nothing in it that no route accepts (NUL, lone surrogates, reserved keys, deep nesting: 400 invalid_body).
  */
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import getRawBody from 'raw-body';
 import { CustodianError, ValidationError } from '../../errors';
 import { unsafeInputProblems } from '../unsafe-input';
@@ -21,35 +21,47 @@ function isJsonType(contentType: string | undefined): boolean {
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
-/** Sets `ctx.request.body` to the parsed JSON (undefined when the request has no body). */
+const bodyRead = new WeakSet<Context>();
+
+/** Reads and checks the JSON body into `ctx.request.body` (undefined when the request has none); once per request. */
+export async function readJsonBody(ctx: Context): Promise<void> {
+  if (bodyRead.has(ctx)) return;
+  bodyRead.add(ctx);
+  if (METHODS_WITH_BODY.has(ctx.method) && hasBody(ctx.req.headers)) {
+    if (!isJsonType(ctx.get('content-type'))) {
+      throw new CustodianError('invalid_content_type', 'Content-Type must be application/json');
+    }
+    let text: string;
+    try {
+      text = await getRawBody(ctx.req, { limit: MAX_BODY_BYTES, encoding: 'utf8', length: ctx.get('content-length') || undefined });
+    } catch (error) {
+      if ((error as { status?: number }).status === 413) {
+        throw new CustodianError('payload_too_large', 'Request body is larger than 1 MB');
+      }
+      throw new ValidationError('invalid_body', 'Request body could not be read', { cause: error });
+    }
+    if (text.trim() !== '') {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ValidationError('invalid_json', 'Request body is not valid JSON');
+      }
+      // Checked here, once for every route, including those that read the body without a schema.
+      const problems = unsafeInputProblems(body);
+      if (problems.length > 0) throw new ValidationError('invalid_body', 'Invalid request body', { errors: problems });
+      ctx.request.body = body;
+    }
+  }
+}
+
+/**
+ * Sets `ctx.request.body` to the parsed JSON. Authenticated routes do not use it: their
+ * authentication middleware reads the body only once the caller is known (an anonymous body is never parsed).
+ */
 export function jsonBody(): Middleware {
   return async (ctx, next) => {
-    if (METHODS_WITH_BODY.has(ctx.method) && hasBody(ctx.req.headers)) {
-      if (!isJsonType(ctx.get('content-type'))) {
-        throw new CustodianError('invalid_content_type', 'Content-Type must be application/json');
-      }
-      let text: string;
-      try {
-        text = await getRawBody(ctx.req, { limit: MAX_BODY_BYTES, encoding: 'utf8', length: ctx.get('content-length') || undefined });
-      } catch (error) {
-        if ((error as { status?: number }).status === 413) {
-          throw new CustodianError('payload_too_large', 'Request body is larger than 1 MB');
-        }
-        throw new ValidationError('invalid_body', 'Request body could not be read', { cause: error });
-      }
-      if (text.trim() !== '') {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          throw new ValidationError('invalid_json', 'Request body is not valid JSON');
-        }
-        // Checked here, once for every route, including those that read the body without a schema.
-        const problems = unsafeInputProblems(body);
-        if (problems.length > 0) throw new ValidationError('invalid_body', 'Invalid request body', { errors: problems });
-        ctx.request.body = body;
-      }
-    }
+    await readJsonBody(ctx);
     await next();
   };
 }

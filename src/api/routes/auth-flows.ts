@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
+import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { oauth2 } from '../../../providers/auth-modes/oauth2';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
@@ -17,9 +18,9 @@ import { bracketParams } from '../bracket-params';
 import { mergeUnderPins, pinsFor, userScopeUnderPin, type SessionPins } from '../../authorization/session-pins';
 import { takeCallback } from '../../authorization/take-callback';
 import { ENCRYPTED } from '../../crypto/encrypted-columns';
-import { AuthAttemptEntity, ConnectionEntity, type ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
+import { AuthAttemptEntity, ConnectionEntity, ConnectSessionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../db/entities';
 import { isErrorCode, statusOf } from '../../error-catalogue';
-import { CustodianError, ValidationError } from '../../errors';
+import { CustodianError, RateLimitedError, ValidationError } from '../../errors';
 import { catalogEntryOf } from '../../integrations/catalog-entry';
 import { providerUnavailable, providerUnavailableCode } from '../../provider-unavailable-error';
 import { providerTimeoutMs } from '../../../providers/calls/provider-timeout';
@@ -33,6 +34,7 @@ import {
   type AuthorizationState,
 } from '../../../workflows/authorization-messages';
 import { requireSession } from '../auth/authenticate';
+import { rateLimitByAddress } from '../rate-limit';
 import type { ApiDeps, ApiState } from '../context';
 import { connectOAuth1 } from './oauth1-connect';
 import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page';
@@ -71,6 +73,20 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     return deps.temporal;
   };
 
+  /**
+   * 429 once the session has started its share of attempts (counted in the database: holds across API
+   * instances). Runs in the transaction that inserts the attempt, with the session's row locked, so
+   * concurrent requests of one session are counted one after the other.
+   */
+  async function refuseAttemptsBeyondCap(manager: EntityManager, session: ConnectSessionEntity): Promise<void> {
+    await manager.getRepository(ConnectSessionEntity).findOne({ where: { id: session.id }, lock: { mode: 'pessimistic_write' } });
+    const started = await manager.getRepository(AuthAttemptEntity).countBy({ sessionId: session.id });
+    if (started < deps.config.maxAttemptsPerSession) return;
+    // Nothing frees a slot: the browser needs a new session, which this one's expiry stands for.
+    const untilExpiry = Math.ceil((session.expiresAt.getTime() - Date.now()) / 1000);
+    throw new RateLimitedError(Math.max(1, untilExpiry), `This connect session has started ${deps.config.maxAttemptsPerSession} authorization attempts; create a new session`);
+  }
+
   /** Checks the session may use this integration in this auth mode and records the attempt. */
   async function createAttempt(ctx: Context & { state: ApiState }, authMode: string, extra: Partial<AuthAttemptEntity>): Promise<Started> {
     const caller = ctx.state.caller;
@@ -93,21 +109,25 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     const pins = pinsFor(session.integrationsConfigDefaults, key);
     const connectionConfig = checkConnectionConfig(entry, mergeUnderPins(pins.connection_config, bracketParams(ctx.query, 'params'), 'params'));
     refusePrivateUserHosts(entry, connectionConfig, deps.config.allowPrivateNetworkTargets);
-    const attempt = await deps.db.getRepository(AuthAttemptEntity).save(
-      deps.db.getRepository(AuthAttemptEntity).create({
-        environmentId: caller.environment.id,
-        sessionId: session.id,
-        integrationId: integration.id,
-        connectionId: await connectionIdFor(session, integration),
-        // A reconnect attempt belongs to its connection from the start (its logs show there, even when it fails).
-        connectionRowId: session.connectionRowId,
-        authMode,
-        connectionConfig,
-        status: 'pending',
-        expiresAt: new Date(Date.now() + ATTEMPT_TTL_MS),
-        ...extra,
-      }),
-    );
+    const connectionId = await connectionIdFor(session, integration);
+    const attempt = await deps.db.transaction(async (manager) => {
+      await refuseAttemptsBeyondCap(manager, session);
+      return manager.getRepository(AuthAttemptEntity).save(
+        manager.getRepository(AuthAttemptEntity).create({
+          environmentId: caller.environment.id,
+          sessionId: session.id,
+          integrationId: integration.id,
+          connectionId,
+          // A reconnect attempt belongs to its connection from the start (its logs show there, even when it fails).
+          connectionRowId: session.connectionRowId,
+          authMode,
+          connectionConfig,
+          status: 'pending',
+          expiresAt: new Date(Date.now() + ATTEMPT_TTL_MS),
+          ...extra,
+        }),
+      );
+    });
     await oplog.write({ environmentId: caller.environment.id, authAttemptId: attempt.id, connectionRowId: attempt.connectionRowId, type: 'authorization', level: 'info', message: `authorization started (${authMode})`, context: { integration: key, connectionId: attempt.connectionId } });
     return { integration, entry, attempt };
   }
@@ -216,7 +236,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = renderCallbackPage(outcome);
   }
 
-  router.get('/oauth/callback', async (ctx) => {
+  router.get('/oauth/callback', rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
     const outcome = await handleCallback(ctx);
     // A provider that was unreachable or silent during the exchange answers 502/504, like the direct flows.
     const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));

@@ -7,6 +7,8 @@ import type { EndUser } from '../../connections/connection-store';
 import type { ConnectionEntity, IntegrationEntity } from '../../db/entities';
 import { ValidationError, type ErrorDetail } from '../../errors';
 import { requireSecretKey, requireSession } from '../auth/authenticate';
+import { jsonBody } from '../middleware/json-body';
+import { rateLimitByAddress } from '../rate-limit';
 import type { ApiDeps, ApiState } from '../context';
 import { presentConnectSession, presentCreatedSession } from '../presenters/connect-session';
 import { createSessionBody, reconnectSessionBody, type CreateSessionBody, type ReconnectSessionBody } from '../schemas/connect-session-fields';
@@ -117,8 +119,8 @@ export function connectSessionsRouter(deps: ApiDeps): Router<ApiState> {
 
   // Connect UI telemetry (open, view:list, click:connect…): accepted and ignored. No auth is required:
   // the UI sends its token in the body, not in a header, and checking it would cost a lookup for data
-  // we drop anyway. The JSON body middleware still bounds the size (1 MB → 413) and rejects bad JSON.
-  router.post('/connect/telemetry', (ctx) => {
+  // we drop anyway. It is limited per client address, then its body is bounded (1 MB → 413) and checked like any.
+  router.post('/connect/telemetry', rateLimitByAddress(deps.config.rateLimits.telemetry, deps.config.trustProxy), jsonBody(), (ctx) => {
     ctx.status = 204;
   });
 

@@ -14,7 +14,7 @@ import { In, type DataSource } from 'typeorm';
 import type { Logger } from '../../logger';
 import { AuthAttemptEntity } from '../../db/entities';
 import { AuthOutcomeBus } from './auth-outcome-bus';
-import { AuthSocketServer } from './auth-socket-server';
+import { AuthSocketServer, type AuthSocketLimits } from './auth-socket-server';
 import { attemptSocketId, readAttemptOutcome } from './attempt-outcome';
 import { outcomeMessage } from './outcome-message';
 
@@ -34,6 +34,8 @@ export interface AuthWebsocketOptions {
    */
   listenUrl?: string;
   pingIntervalMs?: number;
+  /** Caps and Origin check of the browser sockets (default: the config's defaults). */
+  limits?: AuthSocketLimits;
 }
 
 /** How long an instance remembers it handled an attempt (the NOTIFY of its own callback comes back within moments). */
@@ -46,7 +48,7 @@ export class AuthWebsocket implements AuthOutcomePublisher {
   private readonly handled = new Map<string, number>();
 
   private constructor(private readonly options: AuthWebsocketOptions) {
-    this.sockets = new AuthSocketServer({ logger: options.logger, pingIntervalMs: options.pingIntervalMs });
+    this.sockets = new AuthSocketServer({ logger: options.logger, pingIntervalMs: options.pingIntervalMs, limits: options.limits });
     this.bus = options.listenUrl
       ? new AuthOutcomeBus({
           url: options.listenUrl,
