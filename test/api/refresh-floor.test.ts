@@ -48,6 +48,21 @@ describe('REFRESH_FLOOR: forced refreshes of one connection call the provider at
     expect(new Set(results.map((r) => r.expiresAt)).size).to.equal(1);
   });
 
+  it('a forced read inside the floor after a failed attempt gets that attempt\'s error without another provider call', async function () {
+    this.timeout(90_000);
+    await rig.importFromProvider('floor-failed');
+    // Every try of the one refresh activity (five, a few seconds apart) gets a 503.
+    rig.provider.failNext(5, { status: 503 });
+    const failed = await get('floor-failed', '&force_refresh=true');
+    const calls = rig.provider.tokenCalls('refresh_token').length;
+    expect(calls).to.equal(5);
+    expect(failed.status).to.be.within(400, 499);
+    const again = await get('floor-failed', '&force_refresh=true');
+    expect(again.status).to.equal(failed.status);
+    expect(again.body).to.deep.equal(failed.body);
+    expect(rig.provider.tokenCalls('refresh_token')).to.have.length(calls);
+  });
+
   it('after the floor, a forced refresh calls the provider again', async () => {
     await rig.importFromProvider('floor-after');
     const first = await get('floor-after', '&force_refresh=true');
