@@ -27,7 +27,7 @@ export interface ConnectionActivityDeps {
   db: DataSource;
   cipher: Cipher;
   catalog: Catalog;
-  config: Pick<Config, 'refreshMarginMs' | 'verifyIntervalMs' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
+  config: Pick<Config, 'refreshMarginMs' | 'refreshFloorMs' | 'verifyIntervalMs' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
   logger: Logger;
   fetch?: typeof fetch;
 }
@@ -142,6 +142,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         hasRefreshToken: credentials.type === 'OAUTH2' && Boolean(credentials.refresh_token),
         marginMs: refreshMarginMs(entry, deps.config.refreshMarginMs),
         verifyIntervalMs: deps.config.verifyIntervalMs,
+        refreshFloorMs: deps.config.refreshFloorMs,
         environment: environment.name,
         integration: integration.uniqueKey,
         integrationDisplayName: integration.displayName ?? entry.display_name,

@@ -14,6 +14,11 @@ export interface ConnectionSnapshot {
   /** Refresh this long before expiry (REFRESH_MARGIN or the provider's token_expiration_buffer). */
   marginMs: number;
   verifyIntervalMs: number;
+  /**
+   * REFRESH_FLOOR: a `refresh` Update this soon after the last provider call answers with the current state.
+   * Absent from snapshots recorded before the floor existed (no floor).
+   */
+  refreshFloorMs?: number;
   environment: string;
   integration: string;
   integrationDisplayName: string;

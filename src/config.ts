@@ -146,6 +146,8 @@ const envSchema = z.object({
   CUSTODIAN_SECRET_KEY: z.string().regex(UUID_V4, 'must be a UUID v4').optional(),
   /** How long before expiry a token is refreshed. */
   REFRESH_MARGIN: duration('15m'),
+  /** Least time between two provider calls of one connection that forced refreshes may cause (0 turns it off). */
+  REFRESH_FLOOR: duration('5s'),
   /** How often API key, basic and verifiable OAuth 1.0a credentials are re-checked against the provider. */
   VERIFY_INTERVAL: duration('24h'),
   /** Timeout of one provider call (token endpoint, OAuth 1.0a, verification); a catalog entry's `request_timeout` overrides it. */
@@ -209,6 +211,8 @@ export interface Config {
   readonly refuseLegacyCiphertexts: boolean;
   readonly secretKey?: string;
   readonly refreshMarginMs: number;
+  /** REFRESH_FLOOR: a forced refresh this soon after the last provider call answers with the current state. */
+  readonly refreshFloorMs: number;
   readonly verifyIntervalMs: number;
   /** Limit of one provider call (PROVIDER_TIMEOUT). */
   readonly providerTimeoutMs: number;
@@ -273,6 +277,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     refuseLegacyCiphertexts: e.ENCRYPTION_REFUSE_LEGACY,
     secretKey: e.CUSTODIAN_SECRET_KEY,
     refreshMarginMs: e.REFRESH_MARGIN,
+    refreshFloorMs: e.REFRESH_FLOOR,
     verifyIntervalMs: e.VERIFY_INTERVAL,
     providerTimeoutMs: e.PROVIDER_TIMEOUT,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT,

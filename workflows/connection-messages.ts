@@ -27,6 +27,8 @@ export interface CarriedState {
   retryAt: string | null;
   /** Last time credentials were checked (verification modes), ISO. */
   lastVerifiedAt: string | null;
+  /** When the last provider call (refresh, mint or verification) ended, success or failure (ISO); absent in runs before REFRESH_FLOOR. */
+  lastProviderCallAt?: string | null;
 }
 
 export interface ConnectionWorkflowInput {

@@ -39,6 +39,9 @@ import { startWebhookDeliveries } from './webhook-delivery-workflow';
 /** Patch id: a `deleted` signal received while the row is first loaded is no longer overwritten by the load. */
 const KEEP_DELETED_SIGNAL_DURING_LOAD = 'keep-deleted-signal-during-load';
 
+/** Patch id: a `refresh` Update less than REFRESH_FLOOR after the last provider call answers without calling the provider. */
+const REFRESH_FLOOR_PATCH = 'refresh-floor';
+
 /** Cycles (refreshes, verifications, signals) per run before continuing as new: keeps each history well under 2,000 events. */
 export const CYCLES_PER_RUN = 40;
 
@@ -67,6 +70,7 @@ const INITIAL_STATE: CarriedState = {
   failureEpisodeOpen: false,
   retryAt: null,
   lastVerifiedAt: null,
+  lastProviderCallAt: null,
 };
 
 export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<void> {
@@ -109,6 +113,21 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     return inFlight;
   };
 
+  /**
+   * What a `refresh` Update gets: the running refresh's result, or — less than the floor after the last
+   * provider call — the current state with that call's error (null after a success), so a loop of
+   * forced reads cannot hammer the provider. Scheduled refreshes do not pass through here.
+   */
+  const requestedRefresh = (): Promise<RefreshResult> => {
+    if (inFlight) return inFlight;
+    const last = state.lastProviderCallAt ?? null;
+    const floorMs = snapshot?.refreshFloorMs ?? 0;
+    if (last !== null && Date.now() - Date.parse(last) < floorMs && patched(REFRESH_FLOOR_PATCH)) {
+      return Promise.resolve(result(state.status === 'invalid' ? (state.lastErrorCode ?? 'invalid_credentials') : state.lastErrorCode));
+    }
+    return refreshOnce();
+  };
+
   async function runRefresh(): Promise<RefreshResult> {
     await initialLoad;
     if (!snapshot) return result('connection_deleted');
@@ -117,9 +136,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     try {
       outcome = await refreshCredentials({ connectionRowId, nowMs: Date.now() });
     } catch (error) {
+      state.lastProviderCallAt = new Date(Date.now()).toISOString();
       await onTransientFailure(error);
       return result(state.lastErrorCode);
     }
+    state.lastProviderCallAt = new Date(Date.now()).toISOString();
     return onOutcome(outcome);
   }
 
@@ -206,7 +227,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   const forAnotherRow = (addressee: ConnectionAddressee | undefined): boolean =>
     typeof addressee?.connectionRowId === 'string' && addressee.connectionRowId !== connectionRowId;
 
-  setHandler(addressedRefreshUpdate, () => refreshOnce(), {
+  setHandler(addressedRefreshUpdate, () => requestedRefresh(), {
     validator: (addressee?: ConnectionAddressee) => {
       if (forAnotherRow(addressee)) throw ApplicationFailure.create({ type: WRONG_CONNECTION, message: 'this workflow belongs to another connection', nonRetryable: true });
       if (deleted) throw new Error('connection_deleted');

@@ -86,6 +86,13 @@ describe('config', () => {
     expect(problems.find((p) => p.startsWith('CUSTODIAN_SECRET_KEY'))).to.contain('must be a UUID v4');
   });
 
+  it('floors forced refreshes at 5 s unless REFRESH_FLOOR says otherwise (0s turns the floor off, a malformed value is refused)', () => {
+    expect(parseConfig({}).refreshFloorMs).to.equal(5_000);
+    expect(parseConfig({ REFRESH_FLOOR: '30s' }).refreshFloorMs).to.equal(30_000);
+    expect(parseConfig({ REFRESH_FLOOR: '0s' }).refreshFloorMs).to.equal(0);
+    expect(problemsOf({ REFRESH_FLOOR: 'five seconds' })[0]).to.match(/^REFRESH_FLOOR: must be a duration like/);
+  });
+
   it('rejects malformed encryption keys without echoing the key material', () => {
     const problems = problemsOf({ ENCRYPTION_KEYS: 'k1=c2hvcnQ=' });
     expect(problems).to.have.length(1);
