@@ -10,7 +10,7 @@ import { ConnectionEntity } from '../../src/db/entities';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../support/fake-provider';
 import { http, type HttpResult } from '../support/http';
-import { FAKE_PROVIDER, obtainTokens } from '../support/lifecycle';
+import { FAKE_PROVIDER, fakeIntegration, obtainTokens } from '../support/lifecycle';
 import { createDevServerEnv } from '../support/temporal-env';
 import { WorkerProcesses, type WorkerProcess } from '../support/worker-processes';
 
@@ -39,15 +39,7 @@ describe('a slow token endpoint with rotating refresh tokens (dev server, worker
     // A second API instance on the same database: its callers' Update meets the first one's inside the workflow.
     secondApi = await startTestApi({ temporal: env.client, catalog, encryptionKey: key, env: apiEnv, databaseUrl: api.databaseUrl });
     const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
-    await api.deps.integrations.create(environment.id, {
-      uniqueKey: 'fake',
-      provider: FAKE_PROVIDER,
-      displayName: null,
-      clientId: provider.knobs.clientId,
-      clientSecret: provider.knobs.clientSecret,
-      scopes: [],
-      forwardWebhooks: true,
-    });
+    await api.deps.integrations.create(environment.id, fakeIntegration(provider));
     // `src/main.ts worker` as its own process, in production mode, with the default PROVIDER_TIMEOUT.
     worker = workers.start({ databaseUrl: api.databaseUrl, temporalAddress: env.address, taskQueue, encryptionKey: key, providersFile });
     await worker.ready;

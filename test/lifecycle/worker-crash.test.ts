@@ -10,7 +10,7 @@ import { ConnectionEntity, OperationLogEntity } from '../../src/db/entities';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../support/fake-provider';
 import { http } from '../support/http';
-import { FAKE_PROVIDER, obtainTokens } from '../support/lifecycle';
+import { FAKE_PROVIDER, fakeIntegration, obtainTokens } from '../support/lifecycle';
 import { createDevServerEnv } from '../support/temporal-env';
 import { WorkerProcesses, type WorkerProcessSettings } from '../support/worker-processes';
 
@@ -32,15 +32,7 @@ describe('a worker process killed during a refresh (dev server)', function () {
     writeFileSync(providersFile, stringify({ [FAKE_PROVIDER]: fakeProviderEntry(provider) }));
     api = await startTestApi({ temporal: env.client, catalog: loadCatalog({ extraFile: providersFile }), encryptionKey: key, env: { TEMPORAL_TASK_QUEUE: taskQueue } });
     const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
-    await api.deps.integrations.create(environment.id, {
-      uniqueKey: 'fake',
-      provider: FAKE_PROVIDER,
-      displayName: null,
-      clientId: provider.knobs.clientId,
-      clientSecret: provider.knobs.clientSecret,
-      scopes: [],
-      forwardWebhooks: true,
-    });
+    await api.deps.integrations.create(environment.id, fakeIntegration(provider));
     settings = { databaseUrl: api.databaseUrl, temporalAddress: env.address, taskQueue, encryptionKey: key, providersFile };
   });
   after(async () => {

@@ -15,7 +15,7 @@ import type { IntegrationEntity } from '../../src/db/entities';
 import { createLogger } from '../../src/logger';
 import { startTestApi, type TestApi } from './api-server';
 import { fakeProviderEntry, startFakeProvider, type FakeProvider, type FakeProviderKnobs } from './fake-provider';
-import { FAKE_PROVIDER, obtainTokens, workflowBundle } from './lifecycle';
+import { FAKE_PROVIDER, fakeIntegration, obtainTokens, workflowBundle } from './lifecycle';
 import { http } from './http';
 
 export interface ConnectionsRig {
@@ -46,15 +46,7 @@ export async function startConnectionsRig(env: TestWorkflowEnvironment, options:
   const taskQueue = `api-${randomUUID()}`;
   const api = await startTestApi({ temporal: env.client, catalog, env: { TEMPORAL_TASK_QUEUE: taskQueue, ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...options.configEnv } });
   const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
-  const integration = await api.deps.integrations.create(environment.id, {
-    uniqueKey: 'fake',
-    provider: FAKE_PROVIDER,
-    displayName: 'Fake',
-    clientId: provider.knobs.clientId,
-    clientSecret: provider.knobs.clientSecret,
-    scopes: [],
-    forwardWebhooks: true,
-  });
+  const integration = await api.deps.integrations.create(environment.id, fakeIntegration(provider, 'Fake'));
   const activities = createActivities({ db: api.deps.db, cipher: api.deps.cipher, catalog, config: api.deps.config, logger: createLogger('silent'), temporal: env.client });
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
   const running = worker.run();

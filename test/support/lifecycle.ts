@@ -18,7 +18,7 @@ import { Cipher } from '../../src/crypto/cipher';
 import { openDatabase } from '../../src/db/data-source';
 import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../../src/db/entities';
 import { EnvironmentStore } from '../../src/environments/environment-store';
-import { IntegrationStore } from '../../src/integrations/integration-store';
+import { IntegrationStore, type IntegrationFields } from '../../src/integrations/integration-store';
 import { createLogger } from '../../src/logger';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { connectionWorkflowId } from '../../workflows/connection-messages';
@@ -28,6 +28,11 @@ import { registerSecrets } from './secret-registry';
 import { startFakeProvider, fakeProviderEntry, type FakeProvider, type FakeProviderKnobs } from './fake-provider';
 
 export const FAKE_PROVIDER = 'fake-oauth';
+
+/** The `fake` integration on the fake provider, with the provider's OAuth client. */
+export function fakeIntegration(provider: FakeProvider, displayName: string | null = null): IntegrationFields {
+  return { uniqueKey: 'fake', provider: FAKE_PROVIDER, displayName, clientId: provider.knobs.clientId, clientSecret: provider.knobs.clientSecret, scopes: [], forwardWebhooks: true };
+}
 
 /** Changes to the fake provider's catalog entry, or a function of the provider's URL returning them. */
 export type EntryOverrides = Record<string, unknown> | ((providerUrl: string) => Record<string, unknown>);
@@ -73,15 +78,7 @@ export async function startLifecycle(options: { env: TestWorkflowEnvironment; kn
   const environments = new EnvironmentStore(db, cipher);
   const { environment, secretKey } = await environments.create('dev');
   registerSecrets(() => [secretKey]);
-  const integration = await new IntegrationStore(db, cipher).create(environment.id, {
-    uniqueKey: 'fake',
-    provider: FAKE_PROVIDER,
-    displayName: 'Fake',
-    clientId: provider.knobs.clientId,
-    clientSecret: provider.knobs.clientSecret,
-    scopes: [],
-    forwardWebhooks: true,
-  });
+  const integration = await new IntegrationStore(db, cipher).create(environment.id, fakeIntegration(provider, 'Fake'));
   const connections = new ConnectionStore(db, cipher);
   const taskQueue = `lifecycle-${randomUUID()}`;
   const activities = createActivities({ db, cipher, catalog, config, logger: createLogger('silent') });

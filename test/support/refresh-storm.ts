@@ -12,7 +12,7 @@ import { ConnectionEntity } from '../../src/db/entities';
 import { startTestApi, type TestApi } from './api-server';
 import type { FakeProvider, FakeProviderCall } from './fake-provider';
 import { http } from './http';
-import { FAKE_PROVIDER, obtainTokens } from './lifecycle';
+import { fakeIntegration, obtainTokens } from './lifecycle';
 
 /** Imported tokens expire this long after the import: inside the default 15-minute REFRESH_MARGIN, so they are due at once. */
 const EXPIRES_WITHIN_MARGIN_MS = 10 * 60_000;
@@ -51,15 +51,7 @@ export async function prepareStorm(options: StormOptions): Promise<Storm> {
   const { provider } = options;
   const api = await startTestApi({ databaseUrl: options.databaseUrl, encryptionKey: options.encryptionKey, temporal: options.temporal, catalog: options.catalog, env: { TEMPORAL_TASK_QUEUE: taskQueue } });
   const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
-  await api.deps.integrations.create(environment.id, {
-    uniqueKey: 'fake',
-    provider: FAKE_PROVIDER,
-    displayName: null,
-    clientId: provider.knobs.clientId,
-    clientSecret: provider.knobs.clientSecret,
-    scopes: [],
-    forwardWebhooks: true,
-  });
+  await api.deps.integrations.create(environment.id, fakeIntegration(provider));
   const connections: StormConnection[] = [];
   const importOne = async (index: number): Promise<void> => {
     const tokens = await obtainTokens(provider);
