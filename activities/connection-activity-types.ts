@@ -1,8 +1,8 @@
 /** Non-secret shapes the connection activities exchange with the workflow. */
+import type { UpkeepKind } from '../providers/credentials';
 import type { ConnectionStatus } from '../workflows/connection-messages';
 
-/** How a connection's credentials are kept valid. */
-export type UpkeepKind = 'refresh' | 'mint' | 'verify' | 'none';
+export type { UpkeepKind };
 
 /** What the workflow needs to schedule a connection (read from the row; no secret). */
 export interface ConnectionSnapshot {

@@ -1,7 +1,8 @@
 /** Picks the auth-mode strategy for a catalog entry's `auth_mode`. */
 import type { AuthMode } from '../catalog-schema';
+import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
-import type { AuthModeStrategies } from './auth-mode';
+import type { AuthModeStrategies, AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
 import { none } from './none';
 import { oauth1 } from './oauth1';
@@ -19,7 +20,23 @@ const STRATEGIES: Readonly<AuthModeStrategies> = Object.freeze({
   NONE: none,
 });
 
-/** The strategy for `authMode`; narrow with `strategy.authMode` when the mode is a union. */
-export function strategyFor<M extends AuthMode>(authMode: M): AuthModeStrategies[M] {
+/** Transitional (old-style strategies of the first five modes); see authModeStrategy. */
+export function strategyFor<M extends keyof AuthModeStrategies>(authMode: M): AuthModeStrategies[M] {
   return STRATEGIES[authMode];
+}
+
+/**
+ * The full strategy of each mode. Every mode registers here; generic code reaches a mode only through
+ * authModeStrategy().
+ */
+const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy<never>>> = {};
+
+/** The strategy for `authMode`, or undefined for a mode without one. */
+export function authModeStrategy(authMode: string): AuthModeStrategy | undefined {
+  return (REGISTRY as Record<string, AuthModeStrategy | undefined>)[authMode];
+}
+
+/** The strategy that owns `credentials` (their `type` is their mode). */
+export function strategyOfCredentials<C extends Credentials>(credentials: C): AuthModeStrategy<C> | undefined {
+  return authModeStrategy(credentials.type) as AuthModeStrategy<C> | undefined;
 }

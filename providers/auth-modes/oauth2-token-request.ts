@@ -12,7 +12,7 @@
 import { Configuration, ClientSecretPost, allowInsecureRequests, customFetch, genericGrantRequest } from 'openid-client';
 import type { ClientAuth, CustomFetchOptions } from 'openid-client';
 import { CustodianError, type ErrorCode } from '../../src/errors';
-import type { TokenSet } from '../../src/connections/credentials';
+import type { TokenSet } from '../credentials';
 import { callProvider, type ProviderAnswer, type ProviderFetch } from '../calls/call-provider';
 import { ProviderCallError } from '../calls/provider-call-error';
 import type { ProviderEntry } from '../catalog-schema';

@@ -13,6 +13,7 @@ export const ENCRYPTED = Object.freeze({
   environmentSecretKey: column('environment', 'secret_key_encrypted'),
   environmentWebhookSigningKey: column('environment', 'webhook_signing_key_encrypted'),
   integrationClientSecret: column('integration', 'client_secret_encrypted'),
+  integrationCustomSecrets: column('integration', 'custom_secrets_encrypted'),
   connectionCredentials: column('connection', 'credentials_encrypted'),
   attemptPkceVerifier: column('auth_attempt', 'pkce_verifier_encrypted'),
   attemptRequestTokenSecret: column('auth_attempt', 'request_token_secret_encrypted'),

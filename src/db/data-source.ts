@@ -6,6 +6,7 @@ import { AuthAttemptOutcome1700000001000 } from './migrations/1700000001000-auth
 import { RefreshAttemptMarker1700000002000 } from './migrations/1700000002000-refresh-attempt-marker';
 import { DeletedConnectionCredentials1700000003000 } from './migrations/1700000003000-deleted-connection-credentials';
 import { SecretKeyOverlap1700000004000 } from './migrations/1700000004000-secret-key-overlap';
+import { IntegrationCustomSecrets1700000005000 } from './migrations/1700000005000-integration-custom-secrets';
 
 /** Migrations in the order they run. */
 export const MIGRATIONS = [
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   RefreshAttemptMarker1700000002000,
   DeletedConnectionCredentials1700000003000,
   SecretKeyOverlap1700000004000,
+  IntegrationCustomSecrets1700000005000,
 ];
 
 /**

@@ -20,7 +20,7 @@ const OLD = key('old');
 const NEW = key('new');
 const CONNECTIONS = 1200;
 /** Encrypted values seed() writes: 3 + 3 environment keys, 4 client secrets, the connections, 2 + 1 + 2 + 1 auth attempt values. */
-const TOTAL = 3 + 3 + 4 + CONNECTIONS + 2 + 1 + 2 + 1;
+const TOTAL = 3 + 3 + 4 + 2 + CONNECTIONS + 2 + 1 + 2 + 1;
 
 /** Plaintext of every seeded encrypted value, by `table.column` then row id. */
 type Seeded = Map<string, Map<string, string>>;
@@ -56,11 +56,14 @@ async function seed(ds: DataSource, seal: Sealer): Promise<Seeded> {
     const id = randomUUID();
     integrationIds.push(id);
     const secret = i === 4 ? null : `client-secret-${i}-${randomUUID()}`;
-    await ds.query(`INSERT INTO integration (id, environment_id, unique_key, provider, client_id, client_secret_encrypted) VALUES ($1, $2, $3, 'github', 'cid', $4)`, [
+    // Two of them hold mode-specific secrets too (a GitHub App's private key).
+    const customSecrets = i < 2 ? JSON.stringify({ private_key: `pem-${i}-${randomUUID()}` }) : null;
+    await ds.query(`INSERT INTO integration (id, environment_id, unique_key, provider, client_id, client_secret_encrypted, custom_secrets_encrypted) VALUES ($1, $2, $3, 'github', 'cid', $4, $5)`, [
       id,
       envIds[i % 3],
       `gh-${i}`,
       enc('integration', 'client_secret_encrypted', id, secret),
+      enc('integration', 'custom_secrets_encrypted', id, customSecrets),
     ]);
   }
   const rows = Array.from({ length: CONNECTIONS }, (_, i) => {
@@ -184,6 +187,7 @@ describe('keys:rotate (PostgreSQL server)', function () {
       { table: 'environment', column: 'secret_key_encrypted', rotated: 3, skipped: 0, incomplete: false },
       { table: 'environment', column: 'webhook_signing_key_encrypted', rotated: 3, skipped: 0, incomplete: false },
       { table: 'integration', column: 'client_secret_encrypted', rotated: 4, skipped: 0, incomplete: false },
+      { table: 'integration', column: 'custom_secrets_encrypted', rotated: 2, skipped: 0, incomplete: false },
       { table: 'connection', column: 'credentials_encrypted', rotated: CONNECTIONS, skipped: 0, incomplete: false },
       { table: 'auth_attempt', column: 'pkce_verifier_encrypted', rotated: 2, skipped: 0, incomplete: false },
       { table: 'auth_attempt', column: 'request_token_secret_encrypted', rotated: 1, skipped: 0, incomplete: false },
@@ -200,7 +204,7 @@ describe('keys:rotate (PostgreSQL server)', function () {
       [500, 1000, 200],
       [200, 1200, 0],
     ]);
-    expect(progress).to.have.length(3 + 7);
+    expect(progress).to.have.length(3 + 8);
 
     await expectAllRotated(ds, seeded, newOnly, 'new');
     expect(await ds.query(`SELECT count(*)::int AS n FROM integration WHERE client_secret_encrypted IS NULL`)).to.deep.equal([{ n: 1 }]);
@@ -266,7 +270,7 @@ describe('keys:rotate (PostgreSQL server)', function () {
     expect(await countLegacy(ds, 'auth_attempt', 'pkce_verifier_encrypted', 'old')).to.equal(2);
 
     const result = await rotateKeys({ dataSource: ds, cipher: rotating, batchSize: 500 });
-    expect(result.columns.map((c) => c.rotated)).to.deep.equal([0, 0, 0, 700, 2, 1, 2, 1]);
+    expect(result.columns.map((c) => c.rotated)).to.deep.equal([0, 0, 0, 0, 700, 2, 1, 2, 1]);
     await expectAllRotated(ds, seeded, newOnly, 'new');
   });
 
@@ -309,7 +313,9 @@ describe('keys:rotate (PostgreSQL server)', function () {
       // First batch: 3 rotated, 1 skipped; second batch: only the stuck row, no progress → stop.
       expect(integration).to.deep.equal({ table: 'integration', column: 'client_secret_encrypted', rotated: 3, skipped: 2, incomplete: true });
       expect(result.complete).to.equal(false);
-      expect(result.total).to.equal(TOTAL - 1);
+      // The stuck row's custom secrets, when it has some, are stuck the same way.
+      const [{ has }] = (await ds.query(`SELECT custom_secrets_encrypted IS NOT NULL AS has FROM integration WHERE id = $1`, [stuck.id])) as [{ has: boolean }];
+      expect(result.total).to.equal(TOTAL - 1 - (has ? 1 : 0));
     } finally {
       await ds.query(`DROP TRIGGER ignore_stuck ON integration`);
       await ds.query(`DROP FUNCTION ignore_stuck()`);

@@ -110,7 +110,37 @@ export interface FakeProvider {
   close(): Promise<void>;
   /** After close(): listens again on the same port (a provider that was down comes back), with its state kept. */
   reopen(): Promise<void>;
+  /**
+   * Serves `method path` with `handler`: the endpoints of one auth mode live in their own module under
+   * `test/support/fake-modes/`, which mounts them (a mounted route wins over a built-in one).
+   */
+  mount(method: string, path: string, handler: FakeRouteHandler): void;
+  /** The next queued fault (see failNext), for mounted token endpoints that honour faults. */
+  takeFault(): FakeFault | undefined;
+  /** Records secrets a mounted endpoint issued or was shown, so history audits look for them. */
+  rememberSecrets(...secrets: string[]): void;
 }
+
+/** What a mounted route receives. */
+export interface FakeRouteRequest {
+  req: IncomingMessage;
+  url: URL;
+  call: FakeProviderCall;
+  /** Parsed form or JSON body (`{}` for none). */
+  body: Record<string, unknown>;
+  /** The body as received. */
+  rawBody: string;
+}
+
+/** What a mounted route answers. */
+export interface FakeRouteAnswer {
+  status: number;
+  /** A string is sent as is; anything else as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type FakeRouteHandler = (request: FakeRouteRequest) => FakeRouteAnswer | Promise<FakeRouteAnswer>;
 
 type Body = Record<string, unknown>;
 
@@ -250,6 +280,7 @@ class FakeOAuthProvider implements FakeProvider {
   readonly retired: string[] = [];
   private readonly server: Server;
   private readonly faults: FakeFault[] = [];
+  private readonly mounted = new Map<string, FakeRouteHandler>();
   private readonly validAccessTokens = new Set<string>();
   /** Valid refresh token → scope it was granted with. */
   private readonly validRefreshTokens = new Map<string, string | undefined>();
@@ -327,6 +358,18 @@ class FakeOAuthProvider implements FakeProvider {
     return this.listen();
   }
 
+  mount(method: string, path: string, handler: FakeRouteHandler): void {
+    this.mounted.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  takeFault(): FakeFault | undefined {
+    return this.faults.shift();
+  }
+
+  rememberSecrets(...secrets: string[]): void {
+    this.issued.presented.push(...secrets);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
     const call: FakeProviderCall = {
@@ -339,7 +382,15 @@ class FakeOAuthProvider implements FakeProvider {
       body: {},
     };
     this.calls.push(call);
-    const body = parseBody(call.contentType, await readText(req));
+    const rawBody = await readText(req);
+    const mounted = this.mounted.get(`${call.method} ${call.path}`);
+    if (mounted) {
+      const answer = await mounted({ req, url, call, body: parseBody(call.contentType, rawBody) ?? {}, rawBody });
+      const payload = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+      const headers = typeof answer.body === 'string' || answer.body === undefined ? answer.headers : { 'content-type': 'application/json', ...answer.headers };
+      return send(res, call, { status: answer.status, payload, headers });
+    }
+    const body = parseBody(call.contentType, rawBody);
     if (body === undefined) return send(res, call, json(400, { error: 'invalid_request', error_description: 'unparsable body' }));
     call.body = body;
     if (call.method === 'GET' && call.path === '/authorize') return send(res, call, this.authorize(url.searchParams));

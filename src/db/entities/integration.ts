@@ -12,6 +12,8 @@ export class IntegrationEntity {
   @Column({ name: 'client_secret_encrypted', type: 'text', nullable: true }) clientSecretEncrypted!: string | null;
   @Column({ type: 'jsonb', default: () => "'[]'" }) scopes!: string[];
   @Column({ type: 'jsonb', default: () => "'{}'" }) custom!: Record<string, unknown>;
+  /** Mode-specific secrets (a GitHub App's private key, an MCP client's secret…): encrypted JSON object, or null. */
+  @Column({ name: 'custom_secrets_encrypted', type: 'text', nullable: true }) customSecretsEncrypted!: string | null;
   @Column({ name: 'forward_webhooks', type: 'boolean', default: true }) forwardWebhooks!: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
