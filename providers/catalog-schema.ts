@@ -5,13 +5,13 @@
  */
 import { z } from 'zod';
 import { CustodianError } from '../src/errors';
-import { joinUrlTemplate, parseTemplate, placeholdersOf, urlPositions, type PlaceholderSource, type UrlPosition } from './template';
+import { joinUrlTemplate, parseTemplate, placeholdersOf, urlPositions, type PlaceholderSource, type TemplateOptions, type UrlPosition } from './template';
 import type { DeepReadonly } from './deep-freeze';
 import { urlProblem } from './url-rules';
 import { MAX_PROVIDER_TIMEOUT_MS } from './calls/provider-timeout';
 
 /** Auth modes Custodian implements. */
-export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE'] as const;
+export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE', 'JWT', 'SIGNATURE', 'BILL', 'TBA', 'INSTALL_PLUGIN', 'AWS_SIGV4'] as const;
 
 /** One of {@link AUTH_MODES}. */
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -127,6 +127,50 @@ const proxySchema = z.strictObject({
     .optional(),
 });
 
+// JWT signature algorithms (RFC 7518 §3.1) by the key family a `signature.protocol` names.
+const JWT_ALGORITHMS = {
+  HMAC: ['HS256', 'HS384', 'HS512'],
+  RSA: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  EC: ['ES256', 'ES384', 'ES512'],
+} as const;
+
+/** The JWT algorithms Custodian signs with. */
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[keyof typeof JWT_ALGORITHMS][number];
+
+const JWT_ALGORITHM_NAMES = Object.values(JWT_ALGORITHMS).flat() as JwtAlgorithm[];
+
+// A token template (JWT claims, signing key): connection config and the connection's credentials, like a header.
+const tokenTemplate = scalarText.pipe(templateString(['connectionConfig', 'credentials'], { literalOr: true }));
+
+/** `signature`: how a locally made credential is signed (JWT: the key family; SIGNATURE: the protocol). */
+const signatureSchema = z.strictObject({
+  protocol: z.enum(['HMAC', 'RSA', 'EC', 'WSSE']),
+  // HMAC only: how the signing key's text becomes the secret's bytes (Nango's default: hex, as Ghost's keys are).
+  hmac_secret_encoding: z.enum(['hex', 'utf8']).optional(),
+});
+
+/** `token`: what a locally made credential holds and how long it lives. */
+const tokenSchema = z.strictObject({
+  signing_key: tokenTemplate.optional(),
+  expires_in_ms: z.number().int().positive(),
+  header: z
+    .strictObject({
+      alg: z.enum(JWT_ALGORITHM_NAMES as [JwtAlgorithm, ...JwtAlgorithm[]]),
+      typ: z.string().min(1).optional(),
+      kid: tokenTemplate.optional(),
+    })
+    .optional(),
+  payload: z
+    .strictObject({
+      aud: tokenTemplate.optional(),
+      iss: tokenTemplate.optional(),
+      sub: tokenTemplate.optional(),
+      // App Store Connect wants an array of scopes; each item may expand to several (comma-separated values).
+      scope: z.union([tokenTemplate, z.array(tokenTemplate)]).optional(),
+    })
+    .optional(),
+});
+
 function entryShape<Q extends Quality>(quality: Q) {
   return z.strictObject({
     display_name: z.string().min(1),
@@ -157,6 +201,11 @@ function entryShape<Q extends Quality>(quality: Q) {
     connection_config: fieldMap(quality).optional(),
     credentials: fieldMap(quality).optional(),
     proxy: proxySchema.optional(),
+    // JWT and SIGNATURE: the locally made credential.
+    signature: signatureSchema.optional(),
+    token: tokenSchema.optional(),
+    // INSTALL_PLUGIN: the credentials type the installed plugin's connection holds (Nango's only one: BASIC).
+    auth_type: z.enum(['BASIC']).optional(),
   });
 }
 
@@ -170,12 +219,46 @@ const REQUIRED_URLS: Readonly<Record<AuthMode, readonly ('authorization_url' | '
   API_KEY: [],
   BASIC: [],
   NONE: [],
+  JWT: [],
+  SIGNATURE: [],
+  // Bill's login endpoint, which opens a session.
+  BILL: ['token_url'],
+  TBA: [],
+  INSTALL_PLUGIN: [],
+  AWS_SIGV4: [],
+};
+
+/** What a mode needs beyond URLs: the keys that say how its credential is made. */
+const MODE_CHECKS: Partial<Record<AuthMode, (entry: EntryShape, ctx: z.RefinementCtx) => void>> = {
+  JWT: (entry, ctx) => {
+    const protocol = entry.signature?.protocol;
+    if (protocol === undefined) ctx.addIssue({ code: 'custom', path: ['signature'], message: 'is required when auth_mode is JWT' });
+    else if (protocol === 'WSSE') ctx.addIssue({ code: 'custom', path: ['signature', 'protocol'], message: 'must be HMAC, RSA or EC when auth_mode is JWT' });
+    if (entry.signature?.hmac_secret_encoding !== undefined && protocol !== 'HMAC') {
+      ctx.addIssue({ code: 'custom', path: ['signature', 'hmac_secret_encoding'], message: 'applies to the HMAC protocol only' });
+    }
+    if (entry.token === undefined) return ctx.addIssue({ code: 'custom', path: ['token'], message: 'is required when auth_mode is JWT' });
+    if (entry.token.signing_key === undefined) ctx.addIssue({ code: 'custom', path: ['token', 'signing_key'], message: 'is required when auth_mode is JWT' });
+    const alg = entry.token.header?.alg;
+    if (alg === undefined) return ctx.addIssue({ code: 'custom', path: ['token', 'header', 'alg'], message: 'is required when auth_mode is JWT' });
+    if (protocol !== undefined && protocol !== 'WSSE' && !(JWT_ALGORITHMS[protocol] as readonly string[]).includes(alg)) {
+      ctx.addIssue({ code: 'custom', path: ['token', 'header', 'alg'], message: `must be one of ${JWT_ALGORITHMS[protocol].join(', ')} for the ${protocol} protocol` });
+    }
+  },
+  SIGNATURE: (entry, ctx) => {
+    if (entry.signature?.protocol !== 'WSSE') ctx.addIssue({ code: 'custom', path: ['signature', 'protocol'], message: 'must be WSSE when auth_mode is SIGNATURE' });
+    if (entry.token === undefined) ctx.addIssue({ code: 'custom', path: ['token', 'expires_in_ms'], message: 'is required when auth_mode is SIGNATURE' });
+  },
+  INSTALL_PLUGIN: (entry, ctx) => {
+    if (entry.auth_type === undefined) ctx.addIssue({ code: 'custom', path: ['auth_type'], message: 'is required when auth_mode is INSTALL_PLUGIN' });
+  },
 };
 
 function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   for (const key of REQUIRED_URLS[entry.auth_mode]) {
     if (entry[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required when auth_mode is ${entry.auth_mode}` });
   }
+  MODE_CHECKS[entry.auth_mode]?.(entry, ctx);
   const verification = entry.proxy?.verification;
   if (!verification) return;
   const baseUrl = entry.proxy?.base_url;
@@ -218,16 +301,16 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
-function templateString(sources: readonly PlaceholderSource[]) {
+function templateString(sources: readonly PlaceholderSource[], options: TemplateOptions = {}) {
   return z.string().superRefine((value, ctx) => {
-    const problem = templateProblem(value, sources);
+    const problem = templateProblem(value, sources, options);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 }
 
-function templateProblem(value: string, sources: readonly PlaceholderSource[]): string | undefined {
+function templateProblem(value: string, sources: readonly PlaceholderSource[], options: TemplateOptions = {}): string | undefined {
   return catchTemplateError(() => {
-    const foreign = placeholdersOf(parseTemplate(value)).find((placeholder) => !sources.includes(placeholder.source));
+    const foreign = placeholdersOf(parseTemplate(value, options)).find((placeholder) => !sources.includes(placeholder.source));
     return foreign ? `\${${foreign.expression}} is not allowed here (only ${sources.join(', ')})` : undefined;
   });
 }

@@ -44,7 +44,75 @@ export interface NoCredentials {
   type: 'NONE';
 }
 
-export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials;
+/**
+ * A JWT signed here from what the end user typed (a private key or secret, key and issuer ids…), kept
+ * beside the token so it can be signed again; Nango's shape: the typed fields at the top level, `token`
+ * and its `expires_at`. Ghost's `id:secret` Admin API key is kept as `{ id, secret }`.
+ */
+export interface JwtCredentials {
+  type: 'JWT';
+  token?: string;
+  expires_at?: string;
+  [field: string]: unknown;
+}
+
+/** A WSSE UsernameToken (Emarsys) made here from the API user's name and secret, re-made before it expires. */
+export interface SignatureCredentials {
+  type: 'SIGNATURE';
+  username: string;
+  password: string;
+  /** The `UsernameToken …` value, sent in the entry's header. */
+  token?: string;
+  expires_at?: string;
+}
+
+/** A Bill session: the login that opens it, and the session it opened (`raw`: the login answer's `response_data`). */
+export interface BillCredentials {
+  type: 'BILL';
+  username: string;
+  password: string;
+  organization_id: string;
+  dev_key: string;
+  session_id?: string;
+  user_id?: string;
+  expires_at?: string;
+  raw: Record<string, unknown>;
+}
+
+/** NetSuite token-based authentication: a token id and secret; the consumer is the integration's client (or `config_override`). */
+export interface TbaCredentials {
+  type: 'TBA';
+  token_id: string;
+  token_secret: string;
+  config_override?: { client_id?: string; client_secret?: string };
+}
+
+/** Temporary AWS credentials for an assumed role, with which requests are signed (SigV4). */
+export interface AwsSigV4Credentials {
+  type: 'AWS_SIGV4';
+  role_arn: string;
+  region: string;
+  service: string;
+  access_key_id: string;
+  secret_access_key: string;
+  session_token: string;
+  expires_at?: string;
+  external_id?: string;
+  raw: Record<string, unknown>;
+}
+
+export type Credentials =
+  | OAuth2Credentials
+  | OAuth2ClientCredentials
+  | OAuth1Credentials
+  | ApiKeyCredentials
+  | BasicCredentials
+  | NoCredentials
+  | JwtCredentials
+  | SignatureCredentials
+  | BillCredentials
+  | TbaCredentials
+  | AwsSigV4Credentials;
 
 /** The credentials shape whose `type` is `T`. */
 export type CredentialsOf<T extends Credentials['type']> = Extract<Credentials, { type: T }>;

@@ -6,7 +6,7 @@
 import { ConnectionConfigError, CustodianError } from '../src/errors';
 import type { ProviderEntry } from './catalog-schema';
 import { headerValue, lookupValue, missingValues, paramValue, urlValue, type PlaceholderSources } from './placeholder-values';
-import { parseTemplate, placeholdersOf, urlPositions, type Placeholder, type PlaceholderSource, type TemplatePart } from './template';
+import { parseTemplate, placeholdersOf, urlPositions, type Placeholder, type PlaceholderSource, type TemplateOptions, type TemplatePart } from './template';
 import { urlProblem } from './url-rules';
 
 /** What a URL or parameter template is filled from. */
@@ -54,13 +54,21 @@ export function interpolateHeaders(headers: Readonly<Record<string, string>>, in
   return filled;
 }
 
+/**
+ * Fills a template of a credential made here (a JWT claim, its signing key): connection config, checked
+ * against its field's pattern, and credentials as they are (a PEM key keeps its line breaks).
+ */
+export function interpolateToken(template: string, input: HeaderInterpolationInput): string {
+  return fill(template, { ...sourcesOf(input), credentials: input.credentials }, renderParam, HEADER_SOURCES, { literalOr: true });
+}
+
 /** Fills a query-parameter value template (connection config only); the caller URL-encodes the result. */
 export function interpolateParam(template: string, input: InterpolationInput): string {
   return fill(template, sourcesOf(input), renderParam, URL_SOURCES);
 }
 
-function fill(template: string, sources: PlaceholderSources, render: Render, allowed: readonly PlaceholderSource[]): string {
-  const parsed = parseTemplate(template);
+function fill(template: string, sources: PlaceholderSources, render: Render, allowed: readonly PlaceholderSource[], options: TemplateOptions = {}): string {
+  const parsed = parseTemplate(template, options);
   const foreign = placeholdersOf(parsed).find((placeholder) => !allowed.includes(placeholder.source));
   // The catalog schema already refuses this; checked again so no caller can ever put a secret into a URL.
   if (foreign) throw new CustodianError('invalid_template', `\${${foreign.expression}} cannot be used here (only ${allowed.join(', ')})`);

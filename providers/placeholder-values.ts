@@ -6,6 +6,7 @@ import { ConnectionConfigError } from '../src/errors';
 import type { FieldSchema } from './catalog-schema';
 import type { DeepReadonly } from './deep-freeze';
 import type { Placeholder, UrlPosition } from './template';
+import { applyTemplateFunction } from './template-functions';
 import { baseUrlValue, isHostValue } from './url-rules';
 
 /** Values a template may draw from. */
@@ -25,11 +26,22 @@ const compiledPatterns = new Map<string, RegExp>();
 
 /** The value, or undefined when absent or blank (so a `||` fallback can take over). */
 export function lookupValue(placeholder: Placeholder, sources: PlaceholderSources): string | undefined {
-  const value = sources[placeholder.source]?.[placeholder.key];
+  const value = valueAt(sources[placeholder.source], placeholder.key);
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw refused(placeholder, 'must be a string');
+  if (typeof value !== 'string') throw refused(placeholder, 'must be a string');
+  return placeholder.transform === undefined ? value : applyTemplateFunction(placeholder.transform, value, placeholder);
+}
+
+/** `key` itself, else the dotted path it spells (`privateKey.secret` in `{ privateKey: { secret } }`). */
+function valueAt(source: Readonly<Record<string, unknown>> | undefined, key: string): unknown {
+  if (source === undefined) return undefined;
+  if (Object.hasOwn(source, key)) return source[key];
+  return key.split('.').reduce<unknown>((node, part) => (isRecord(node) && Object.hasOwn(node, part) ? node[part] : undefined), source);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The text to insert for a connection-config value at this place in a URL; throws when refused. */

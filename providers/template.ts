@@ -1,6 +1,7 @@
 /**
- * Syntax of catalog templates (Nango's): `${connectionConfig.x}`, `${credentials.x}`, `${apiKey}`,
- * `${accessToken}`, and `A || B` alternatives. Parsing only; values are resolved in interpolate.ts.
+ * Syntax of catalog templates (Nango's): `${connectionConfig.x}`, `${credentials.x}` (`x.y` reads a
+ * nested value), `${apiKey}`, `${accessToken}`, `${fingerprint(${credentials.x})}`, and `A || B`
+ * alternatives. Parsing only; values are resolved in interpolate.ts.
  */
 import { CustodianError } from '../src/errors';
 
@@ -14,7 +15,15 @@ export interface Placeholder {
   readonly key: string;
   /** The text between `${` and `}`, for messages. */
   readonly expression: string;
+  /**
+   * A function applied to the value: `fingerprint` is the `SHA256:<base64>` digest of the public key of a
+   * PEM private key (Snowflake's key-pair JWTs name the key by it).
+   */
+  readonly transform?: TemplateFunction;
 }
+
+/** The functions a template may apply to a credential (see {@link Placeholder.transform}). */
+export type TemplateFunction = 'fingerprint';
 
 /** A piece of one alternative: fixed text or a placeholder. */
 export type TemplatePart = { readonly literal: string } | { readonly placeholder: Placeholder };
@@ -27,7 +36,9 @@ export interface Template {
 /** Where a placeholder sits in a URL, which decides what its value may contain. */
 export type UrlPosition = 'base' | 'host' | 'port' | 'path' | 'query' | 'fragment';
 
-const PLACEHOLDER = /\$\{([^{}]*)\}/g;
+// `${expression}`, or `${fn(${expression})}` for one of TEMPLATE_FUNCTIONS.
+const PLACEHOLDER = /\$\{(?:([a-z]+)\(\$\{([^{}]*)\}\)|([^{}]*))\}/g;
+const TEMPLATE_FUNCTIONS: readonly TemplateFunction[] = ['fingerprint'];
 const SOURCED_EXPRESSION = /^(connectionConfig|credentials)\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)$/;
 // Nango's shorthands: the API key of an API_KEY connection, the access token of an OAuth one.
 const SHORTHANDS: Readonly<Record<string, Placeholder>> = {
@@ -35,9 +46,18 @@ const SHORTHANDS: Readonly<Record<string, Placeholder>> = {
   accessToken: { source: 'credentials', key: 'access_token', expression: 'accessToken' },
 };
 
+/** How a template reads. */
+export interface TemplateOptions {
+  /**
+   * `||` is text, not a fallback: a credential made here (a JWT's claims and signing key) is filled as Nango
+   * fills it, and Heymarket's signing secret is `<secret id>||<secret key>`.
+   */
+  readonly literalOr?: boolean;
+}
+
 /** Parses a template; throws `invalid_template` for an expression we do not support. */
-export function parseTemplate(text: string): Template {
-  return { alternatives: splitAlternatives(text).map(parseAlternative) };
+export function parseTemplate(text: string, options: TemplateOptions = {}): Template {
+  return { alternatives: (options.literalOr ? [text] : splitAlternatives(text)).map(parseAlternative) };
 }
 
 /** Every placeholder of a template, all alternatives together. */
@@ -97,7 +117,8 @@ function parseAlternative(source: string): TemplatePart[] {
   let last = 0;
   for (const match of source.matchAll(PLACEHOLDER)) {
     if (match.index > last) parts.push({ literal: source.slice(last, match.index) });
-    parts.push({ placeholder: parsePlaceholder(match[1] ?? '') });
+    const [, fn, argument, expression] = match;
+    parts.push({ placeholder: fn === undefined ? parsePlaceholder(expression ?? '') : parseCall(fn, argument ?? '') });
     last = match.index + match[0].length;
   }
   if (last < source.length) parts.push({ literal: source.slice(last) });
@@ -112,6 +133,14 @@ function parsePlaceholder(expression: string): Placeholder {
   const match = SOURCED_EXPRESSION.exec(expression);
   if (!match) throw invalidTemplate(`unsupported placeholder \${${expression}}`);
   return { source: match[1] as PlaceholderSource, key: match[2] ?? '', expression };
+}
+
+function parseCall(fn: string, argument: string): Placeholder {
+  if (!(TEMPLATE_FUNCTIONS as readonly string[]).includes(fn)) throw invalidTemplate(`unsupported template function ${fn}()`);
+  const inner = parsePlaceholder(argument);
+  // A digest of something the catalog itself holds, or of connection config, would be a constant or a guess.
+  if (inner.source !== 'credentials') throw invalidTemplate(`${fn}() applies to a credential only`);
+  return { ...inner, transform: fn as TemplateFunction, expression: `${fn}(\${${inner.expression}})` };
 }
 
 function nextUrlState(state: 'scheme' | UrlPosition, char: string, seenText: string): 'scheme' | UrlPosition {

@@ -4,6 +4,7 @@ import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
 import type { AuthModeStrategies, AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
+import { jwt } from './jwt';
 import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
@@ -29,7 +30,15 @@ export function strategyFor<M extends keyof AuthModeStrategies>(authMode: M): Au
  * The full strategy of each mode. Every mode registers here; generic code reaches a mode only through
  * authModeStrategy().
  */
-const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy<never>>> = {};
+const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy>> = {
+  JWT: registered(jwt),
+};
+
+/** A strategy as the registry holds it: generic code hands each one only credentials of its own `type`. */
+function registered<C extends Credentials>(strategy: AuthModeStrategy<C>): AuthModeStrategy {
+  // `fromImport` returns C, so AuthModeStrategy<C> is not an AuthModeStrategy<Credentials> for the compiler.
+  return strategy as unknown as AuthModeStrategy;
+}
 
 /** The strategy for `authMode`, or undefined for a mode without one. */
 export function authModeStrategy(authMode: string): AuthModeStrategy | undefined {

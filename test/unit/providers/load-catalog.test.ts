@@ -131,7 +131,7 @@ describe('loadCatalog with an extra Nango-format file (PROVIDERS_FILE)', () => {
       expect(catalog.get('fake-api')?.proxy?.base_url).to.equal('http://127.0.0.1:4010');
       expect(catalog.get('fake-api-eu')?.display_name).to.equal('Fake API (EU)');
       expect(catalog.get('fake-api-eu')?.proxy?.verification?.endpoints).to.deep.equal(['/me']);
-      expect(catalog.skipped).to.deep.equal([{ file: extraDir.file('providers.yaml'), name: 'fake-jwt', reason: 'auth_mode: unsupported (JWT)' }]);
+      expect(catalog.skipped).to.deep.equal([{ file: extraDir.file('providers.yaml'), name: 'fake-jwt', reason: 'signature: is required when auth_mode is JWT' }]);
     } finally {
       catalogDir.remove();
       extraDir.remove();
