@@ -9,6 +9,7 @@ import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
 import { oauth2ClientCredentials } from './oauth2-client-credentials';
+import { signature } from './signature';
 
 export type * from './auth-mode';
 
@@ -32,6 +33,7 @@ export function strategyFor<M extends keyof AuthModeStrategies>(authMode: M): Au
  */
 const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy>> = {
   JWT: registered(jwt),
+  SIGNATURE: registered(signature),
 };
 
 /** A strategy as the registry holds it: generic code hands each one only credentials of its own `type`. */
