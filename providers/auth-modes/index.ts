@@ -4,12 +4,14 @@ import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
 import type { AuthModeStrategies, AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
+import { bill } from './bill';
 import { jwt } from './jwt';
 import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
 import { oauth2ClientCredentials } from './oauth2-client-credentials';
 import { signature } from './signature';
+import { tba } from './tba';
 
 export type * from './auth-mode';
 
@@ -34,6 +36,8 @@ export function strategyFor<M extends keyof AuthModeStrategies>(authMode: M): Au
 const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy>> = {
   JWT: registered(jwt),
   SIGNATURE: registered(signature),
+  BILL: registered(bill),
+  TBA: registered(tba),
 };
 
 /** A strategy as the registry holds it: generic code hands each one only credentials of its own `type`. */

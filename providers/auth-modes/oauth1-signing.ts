@@ -11,7 +11,8 @@ import { createHmac } from 'node:crypto';
 import OAuth from 'oauth-1.0a';
 import { CustodianError } from '../../src/errors';
 
-export type OAuth1SignatureMethod = 'HMAC-SHA1' | 'RSA-SHA1' | 'PLAINTEXT';
+/** OAuth 1.0a signature methods; HMAC-SHA256 is NetSuite's (token-based authentication), not in RFC 5849. */
+export type OAuth1SignatureMethod = 'HMAC-SHA1' | 'HMAC-SHA256' | 'RSA-SHA1' | 'PLAINTEXT';
 
 export interface OAuth1SigningInput {
   readonly method: string;
@@ -29,6 +30,8 @@ export interface OAuth1SigningInput {
   readonly oauthParams?: Readonly<Record<`oauth_${string}`, string>>;
   /** The entry's `signature_method`; HMAC-SHA1 (as in Nango) when the entry names none. */
   readonly signatureMethod?: OAuth1SignatureMethod;
+  /** The header's `realm` (RFC 5849 §3.5.1: sent, never signed); NetSuite wants its account id there. */
+  readonly realm?: string;
   /** Fixed nonce / timestamp (seconds), for known-answer tests only; fresh ones otherwise. */
   readonly nonce?: string;
   readonly timestamp?: number;
@@ -37,7 +40,12 @@ export interface OAuth1SigningInput {
 /** The value of the `Authorization` header (`OAuth oauth_consumer_key="…", …`) for this request. */
 export function oauth1AuthorizationHeader(input: OAuth1SigningInput): string {
   const signatureMethod = input.signatureMethod ?? 'HMAC-SHA1';
-  const oauth = new OAuth({ consumer: { key: input.consumerKey, secret: input.consumerSecret }, signature_method: signatureMethod, hash_function: hashFunction(signatureMethod) });
+  const oauth = new OAuth({
+    consumer: { key: input.consumerKey, secret: input.consumerSecret },
+    signature_method: signatureMethod,
+    hash_function: hashFunction(signatureMethod),
+    ...(input.realm === undefined ? {} : { realm: input.realm }),
+  });
   if (input.nonce !== undefined) {
     const nonce = input.nonce;
     oauth.getNonce = () => nonce;
@@ -64,6 +72,8 @@ function hashFunction(signatureMethod: OAuth1SignatureMethod): OAuth.HashFunctio
   switch (signatureMethod) {
     case 'HMAC-SHA1':
       return (baseString, key) => createHmac('sha1', key).update(baseString).digest('base64');
+    case 'HMAC-SHA256':
+      return (baseString, key) => createHmac('sha256', key).update(baseString).digest('base64');
     case 'PLAINTEXT':
       // §3.4.4: the signature is the signing key itself ("consumer_secret&token_secret", each encoded).
       return (_baseString, key) => key;

@@ -385,7 +385,8 @@ class FakeOAuthProvider implements FakeProvider {
     const rawBody = await readText(req);
     const mounted = this.mounted.get(`${call.method} ${call.path}`);
     if (mounted) {
-      const answer = await mounted({ req, url, call, body: parseBody(call.contentType, rawBody) ?? {}, rawBody });
+      call.body = parseBody(call.contentType, rawBody) ?? {};
+      const answer = await mounted({ req, url, call, body: call.body, rawBody });
       const payload = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
       const headers = typeof answer.body === 'string' || answer.body === undefined ? answer.headers : { 'content-type': 'application/json', ...answer.headers };
       return send(res, call, { status: answer.status, payload, headers });
