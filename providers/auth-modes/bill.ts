@@ -9,9 +9,11 @@ import { CustodianError } from '../../src/errors';
 import { callProvider, type ProviderAnswer } from '../calls/call-provider';
 import type { ProviderEntry } from '../catalog-schema';
 import type { BillCredentials } from '../credentials';
-import { interpolateHeaders, interpolateUrl } from '../interpolate';
+import { interpolateUrl } from '../interpolate';
 import { hostKeysOf } from '../user-hosts';
 import type { AuthModeStrategy, CallContext, ConnectionConfig } from './auth-mode';
+import { dateOf, expiryField, rawField, secretStrings } from './import-fields';
+import { withHeaders, withProxyHeaders } from './outgoing-request';
 
 /** A Bill API session expires after 35 minutes without a request (Bill's API login reference); we assume no request. */
 export const BILL_SESSION_LIFETIME_MS = 35 * 60_000;
@@ -32,8 +34,8 @@ const importSchema = z.strictObject({
   ...typed,
   session_id: z.string().min(1).optional(),
   user_id: z.string().optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
-  raw: z.record(z.string(), z.unknown()).optional(),
+  expires_at: expiryField.optional(),
+  raw: rawField,
 });
 
 type Login = Pick<BillCredentials, 'username' | 'password' | 'organization_id' | 'dev_key'>;
@@ -67,17 +69,15 @@ export const bill: AuthModeStrategy<BillCredentials> = {
     return { kind: 'renewed', credentials: session, expiresAt: bill.expiresAt(session), connectionConfig: {} };
   },
 
-  expiresAt: (credentials) => (credentials.expires_at === undefined ? null : new Date(credentials.expires_at)),
+  expiresAt: (credentials) => dateOf(credentials.expires_at),
 
-  authorize(request, input) {
-    const { credentials } = input;
-    const declared = interpolateHeaders(input.entry.proxy?.headers ?? {}, { entry: input.entry, connectionConfig: input.connectionConfig, credentials: { ...credentials } });
+  authorize(request, { entry, credentials, connectionConfig }) {
+    const withEntry = withProxyHeaders(request, entry, { credentials: { ...credentials }, connectionConfig });
     // Every organization-level Bill API call needs both (Bill's API reference, "API login").
-    const session = { devkey: credentials.dev_key, sessionid: credentials.session_id ?? '' };
-    return { ...request, headers: { ...lowerCase(declared), ...request.headers, ...session } };
+    return withHeaders(withEntry, { devkey: credentials.dev_key, sessionid: credentials.session_id ?? '' });
   },
 
-  secretsOf: (credentials) => [credentials.password, credentials.dev_key, ...(credentials.session_id === undefined ? [] : [credentials.session_id])],
+  secretsOf: (credentials) => secretStrings(credentials.password, credentials.dev_key, credentials.session_id),
 };
 
 /** `POST token_url` with the login; the session it opened, or a ProviderCallError (a 4xx: the login was refused). */
@@ -135,8 +135,4 @@ function describeBillError(text: string): string {
   } catch {
     return '';
   }
-}
-
-function lowerCase(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }

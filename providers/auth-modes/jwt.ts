@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ProviderEntry } from '../catalog-schema';
 import type { JwtCredentials } from '../credentials';
 import type { AuthModeStrategy } from './auth-mode';
+import { dateOf, expiryField } from './import-fields';
 import { fieldsReadByToken, mintJwt } from './jwt-token';
 import { verifyToken, withToken } from './token-headers';
 
@@ -22,7 +23,7 @@ const formBody = z.object({ type: z.literal('JWT').optional() }).catchall(fieldV
 
 /** A `POST /connections` import: Nango's JWT credentials, the typed fields with an optional token already signed. */
 const importSchema = z
-  .object({ type: z.literal('JWT'), token: z.string().min(1).optional(), expires_at: z.iso.datetime({ offset: true }).optional() })
+  .object({ type: z.literal('JWT'), token: z.string().min(1).optional(), expires_at: expiryField.optional() })
   .catchall(fieldValue);
 
 /** The JWT strategy. */
@@ -56,7 +57,7 @@ export const jwt: AuthModeStrategy<JwtCredentials> = {
     return Promise.resolve({ kind: 'renewed', credentials: { ...input.credentials, token: minted.token, expires_at: minted.expiresAt.toISOString() }, expiresAt: minted.expiresAt, connectionConfig: {} });
   },
 
-  expiresAt: (credentials) => (credentials.expires_at === undefined ? null : new Date(credentials.expires_at)),
+  expiresAt: (credentials) => dateOf(credentials.expires_at),
 
   authorize(request, input) {
     const fields = storedFields(input.credentials);

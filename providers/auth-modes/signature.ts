@@ -9,6 +9,7 @@ import { CustodianError, ConnectionConfigError } from '../../src/errors';
 import type { ProviderEntry } from '../catalog-schema';
 import type { SignatureCredentials } from '../credentials';
 import type { AuthModeStrategy } from './auth-mode';
+import { dateOf, expiryField, secretStrings } from './import-fields';
 import { verifyToken, withToken } from './token-headers';
 import { wsseUsernameToken } from './wsse';
 
@@ -24,7 +25,7 @@ const importSchema = z.strictObject({
   username: z.string().regex(USERNAME, 'must not contain quotes or control characters'),
   password: z.string().min(1),
   token: z.string().min(1).optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
+  expires_at: expiryField.optional(),
 });
 
 /** The SIGNATURE strategy. */
@@ -58,7 +59,7 @@ export const signature: AuthModeStrategy<SignatureCredentials> = {
     return Promise.resolve({ kind: 'renewed', credentials: { ...input.credentials, token: made.token, expires_at: made.expiresAt.toISOString() }, expiresAt: made.expiresAt, connectionConfig: {} });
   },
 
-  expiresAt: (credentials) => (credentials.expires_at === undefined ? null : new Date(credentials.expires_at)),
+  expiresAt: (credentials) => dateOf(credentials.expires_at),
 
   authorize(request, input) {
     const { username, password } = input.credentials;
@@ -66,7 +67,7 @@ export const signature: AuthModeStrategy<SignatureCredentials> = {
     return withToken(request, { entry: input.entry, token, fields: { username, password }, connectionConfig: input.connectionConfig });
   },
 
-  secretsOf: (credentials) => [credentials.password, ...(credentials.token === undefined ? [] : [credentials.token])],
+  secretsOf: (credentials) => secretStrings(credentials.password, credentials.token),
 };
 
 function makeToken(entry: ProviderEntry, username: string, password: string, now: Date): { token: string; expiresAt: Date } {

@@ -12,9 +12,10 @@ import { z } from 'zod';
 import { ConnectionConfigError } from '../../src/errors';
 import type { ProviderEntry } from '../catalog-schema';
 import type { TbaCredentials } from '../credentials';
-import { interpolateHeaders } from '../interpolate';
 import type { AuthModeStrategy, CallContext, ConnectionConfig, IntegrationClient, OutgoingRequest } from './auth-mode';
+import { secretStrings } from './import-fields';
 import { oauth1AuthorizationHeader } from './oauth1-signing';
+import { withHeaders, withProxyHeaders } from './outgoing-request';
 import { sendVerification } from './send-verification';
 import { buildVerificationRequest } from './verification-request';
 
@@ -70,12 +71,11 @@ export const tba: AuthModeStrategy<TbaCredentials> = {
   expiresAt: () => null,
 
   authorize(request, input) {
-    const declared = interpolateHeaders(input.entry.proxy?.headers ?? {}, { entry: input.entry, connectionConfig: input.connectionConfig });
-    const merged = { ...lowerCase(declared), ...request.headers };
-    return { ...request, headers: { ...merged, authorization: signedHeader(request, input.credentials, input.connectionConfig, input.client) } };
+    const withEntry = withProxyHeaders(request, input.entry, { credentials: {}, connectionConfig: input.connectionConfig });
+    return withHeaders(withEntry, { authorization: signedHeader(request, input.credentials, input.connectionConfig, input.client) });
   },
 
-  secretsOf: (credentials) => [credentials.token_secret, ...(credentials.config_override?.client_secret === undefined ? [] : [credentials.config_override.client_secret])],
+  secretsOf: (credentials) => secretStrings(credentials.token_secret, credentials.config_override?.client_secret),
 };
 
 /** `OAuth realm="…", oauth_consumer_key="…", …` for this request (its query parameters are signed). */
@@ -118,8 +118,4 @@ function realmOf(connectionConfig: ConnectionConfig): string {
   const accountId = connectionConfig[ACCOUNT_ID];
   if (typeof accountId !== 'string' || accountId === '') throw new ConnectionConfigError('missing_connection_config', `Missing value for connectionConfig.${ACCOUNT_ID}`, ['connection_config', ACCOUNT_ID]);
   return accountId.replace(/-/g, '_').toUpperCase();
-}
-
-function lowerCase(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }

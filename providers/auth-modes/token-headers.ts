@@ -4,9 +4,9 @@
  * `x-wsse: ${accessToken}`), else `Authorization: Bearer <token>` as Nango sends by default.
  */
 import type { ProviderEntry } from '../catalog-schema';
-import { interpolateHeaders } from '../interpolate';
 import { parseTemplate, placeholdersOf } from '../template';
 import type { CallContext, ConnectionConfig, OutgoingRequest } from './auth-mode';
+import { withProxyHeaders } from './outgoing-request';
 import { sendVerification } from './send-verification';
 import { buildVerificationRequest } from './verification-request';
 
@@ -19,11 +19,10 @@ export interface TokenHeaderInput {
   readonly connectionConfig: ConnectionConfig;
 }
 
-/** The request with the token on it; the caller's own headers win over the entry's, as in the proxy. */
+/** The request with the token on it (the entry's headers, else `Authorization: Bearer`). */
 export function withToken(request: OutgoingRequest, input: TokenHeaderInput): OutgoingRequest {
-  const declared = lowerCaseNames(input.entry.proxy?.headers ?? {});
-  const filled = interpolateHeaders(declared, templateInput(input));
-  return { ...request, headers: { ...implicitHeaders(input.entry, input.token), ...filled, ...request.headers } };
+  const { credentials, connectionConfig } = templateInput(input);
+  return withProxyHeaders(request, input.entry, { credentials, connectionConfig }, implicitHeaders(input.entry, input.token));
 }
 
 /**
@@ -52,8 +51,4 @@ function implicitHeaders(entry: ProviderEntry, token: string): Record<string, st
   const templates = [...Object.values(entry.proxy?.headers ?? {}), ...Object.values(entry.proxy?.verification?.headers ?? {})];
   const carried = templates.some((template) => placeholdersOf(parseTemplate(template)).some((placeholder) => placeholder.key === 'access_token'));
   return carried ? {} : { authorization: `Bearer ${token}` };
-}
-
-function lowerCaseNames(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
