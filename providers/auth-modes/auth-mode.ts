@@ -42,7 +42,14 @@ export interface IntegrationClient {
 /** What the end user does to connect in this mode. */
 export type ConnectStyle =
   /** The browser is sent to the provider and comes back to `GET /oauth/callback` (or another callback route of ours). */
-  | { readonly kind: 'redirect' }
+  | {
+      readonly kind: 'redirect';
+      /**
+       * The callback query parameter carrying the attempt id when the provider cannot send it back as
+       * `state` (Crisp's plugin install passes it through as `payload`).
+       */
+      readonly stateParameter?: string;
+    }
   /**
    * The end user submits credentials (possibly none) to one of `routes` (`POST`, session token), which are
    * checked against `body` and completed at once.

@@ -26,6 +26,8 @@ export { ATTEMPT_TTL_MS } from '../../authorization/authorization-service';
 const keyParams = z.object({ key: z.string().min(1).max(255) });
 const formQuery = z.object({ connect_session_token: z.string().optional() }).catchall(z.unknown());
 /** `params[…]` and `authorization_params[…]` are checked by their readers; `ws_client_id` is one of our UUIDs. */
+/** Other callback parameters that carry the attempt id, as redirect strategies declare them (Crisp's `payload`). */
+const STATE_ALIASES = [...new Set(allStrategies().flatMap((strategy) => (strategy.connect.kind === 'redirect' && strategy.connect.stateParameter ? [strategy.connect.stateParameter] : [])))];
 const redirectQuery = formQuery.extend({ ws_client_id: z.string().min(1).max(64).optional(), user_scope: z.string().max(4096).optional() });
 
 type SessionContext = Context & { state: ApiState };
@@ -109,7 +111,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
    */
   async function handleCallback(ctx: Context): Promise<CallbackOutcome> {
     const query = ctx.query as Record<string, unknown>;
-    const state = typeof query.state === 'string' ? query.state : '';
+    const state = [query.state, ...STATE_ALIASES.map((name) => query[name])].find((value): value is string => typeof value === 'string' && value !== '') ?? '';
     if (state !== '' && !isBoundToBrowser(ctx, state)) {
       return { ok: false, errorType: 'callback_not_bound', message: 'This authorization was started in another browser; start it again here.' };
     }

@@ -97,6 +97,8 @@ export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: strin
       case 'SIGNATURE':
       case 'BILL':
       case 'TBA':
+      case 'AWS_SIGV4':
+      case 'INSTALL_PLUGIN':
         return exerciseByAuthorizing(entry, connectionConfig);
     }
   } catch (error) {
@@ -118,7 +120,7 @@ function exerciseByAuthorizing(entry: ProviderEntry, connectionConfig: Record<st
   if (entry.auth_mode === 'BILL') interpolateUrl(entry.token_url ?? '', { entry, connectionConfig });
   const url = new URL(entry.proxy?.base_url !== undefined ? interpolateUrl(entry.proxy.base_url, { entry, connectionConfig }) : 'https://api.example.com');
   const request = strategy.authorize({ method: 'GET', url, headers: {} }, { entry, credentials, connectionConfig, client: SAMPLE_CLIENT, now });
-  const carried = Object.values(request.headers).some((value) => /^(Bearer|Ghost) [\w-]+\.[\w-]+\.[\w-]+$|^UsernameToken |^OAuth realm=|^sample-session$/.test(value));
+  const carried = Object.values(request.headers).some((value) => /^(Bearer|Ghost) [\w-]+\.[\w-]+\.[\w-]+$|^UsernameToken |^OAuth realm=|^sample-session$|^AWS4-HMAC-SHA256 Credential=|^Basic /.test(value));
   return carried ? undefined : 'the request does not carry the credentials';
 }
 
@@ -131,6 +133,10 @@ function sampleCredentials(entry: ProviderEntry, now: Date): Credentials {
       return { type: 'SIGNATURE', username: 'sample-user', password: 'sample-secret' };
     case 'BILL':
       return { type: 'BILL', username: 'ap@example.com', password: 'sample-password', organization_id: '00801', dev_key: 'sample-dev-key', session_id: 'sample-session', raw: {} };
+    case 'AWS_SIGV4':
+      return { type: 'AWS_SIGV4', role_arn: 'arn:aws:iam::123456789012:role/Sample', region: 'us-east-1', service: 's3', access_key_id: 'ASIASAMPLE', secret_access_key: 'sample-secret', session_token: 'sample-token', raw: {} };
+    case 'INSTALL_PLUGIN':
+      return { type: 'BASIC', username: 'sample-plugin', password: 'sample-plugin-key' };
     default:
       return { type: 'TBA', token_id: 'sample-token', token_secret: 'sample-token-secret' };
   }
