@@ -42,7 +42,7 @@ const importSchema = z.strictObject({
 /** The AWS_SIGV4 strategy. */
 export const awsSigV4: AuthModeStrategy<AwsSigV4Credentials> = {
   authMode: 'AWS_SIGV4',
-  connect: { kind: 'form', routes: ['/auth/aws-sigv4/:providerConfigKey'], body: formBody },
+  connect: { kind: 'form', routes: ['/auth/aws-sigv4/:key'], body: formBody },
   completing: 'assuming the role',
   refusedAs: 'connection_test_failed',
 

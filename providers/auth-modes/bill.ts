@@ -43,7 +43,7 @@ type Login = Pick<BillCredentials, 'username' | 'password' | 'organization_id' |
 /** The BILL strategy. */
 export const bill: AuthModeStrategy<BillCredentials> = {
   authMode: 'BILL',
-  connect: { kind: 'form', routes: ['/auth/bill/:providerConfigKey'], body: formBody },
+  connect: { kind: 'form', routes: ['/auth/bill/:key'], body: formBody },
   completing: 'signing in to Bill',
   refusedAs: 'connection_test_failed',
 

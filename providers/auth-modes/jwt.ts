@@ -29,7 +29,7 @@ const importSchema = z
 /** The JWT strategy. */
 export const jwt: AuthModeStrategy<JwtCredentials> = {
   authMode: 'JWT',
-  connect: { kind: 'form', routes: ['/auth/jwt/:providerConfigKey'], body: formBody },
+  connect: { kind: 'form', routes: ['/auth/jwt/:key'], body: formBody },
   completing: 'signing and checking the token',
   refusedAs: 'connection_test_failed',
 

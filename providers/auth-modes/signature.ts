@@ -32,7 +32,7 @@ const importSchema = z.strictObject({
 export const signature: AuthModeStrategy<SignatureCredentials> = {
   authMode: 'SIGNATURE',
   // Nango's frontend posts to /auth/signature/; its published types name /auth/signature-based/.
-  connect: { kind: 'form', routes: ['/auth/signature/:providerConfigKey', '/auth/signature-based/:providerConfigKey'], body: formBody },
+  connect: { kind: 'form', routes: ['/auth/signature/:key', '/auth/signature-based/:key'], body: formBody },
   completing: 'checking the signed credentials',
   refusedAs: 'connection_test_failed',
 

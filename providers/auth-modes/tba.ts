@@ -41,7 +41,7 @@ const importSchema = z.strictObject({
 /** The TBA strategy. */
 export const tba: AuthModeStrategy<TbaCredentials> = {
   authMode: 'TBA',
-  connect: { kind: 'form', routes: ['/auth/tba/:providerConfigKey'], body: formBody },
+  connect: { kind: 'form', routes: ['/auth/tba/:key'], body: formBody },
   completing: 'checking the token',
   refusedAs: 'connection_test_failed',
 
