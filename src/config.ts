@@ -182,6 +182,8 @@ const envSchema = z.object({
   WEBSOCKET_ALLOWED_ORIGINS: originList.optional(),
   /** Authorization attempts one connect session may start. */
   CONNECT_SESSION_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(20),
+  /** `npm run dev` serves the demo OAuth 2.0 provider and prints a ready connect link (dev mode only; default true). */
+  DEMO_PROVIDER: booleanFlag.optional(),
 });
 
 /** Names of every environment variable Custodian reads. */
@@ -231,6 +233,8 @@ export interface Config {
   readonly websocket: { readonly maxConnections: number; readonly maxPerIp: number; readonly allowedOrigins: readonly string[] | undefined };
   /** Authorization attempts one connect session may start. */
   readonly maxAttemptsPerSession: number;
+  /** DEMO_PROVIDER: `npm run dev` serves the demo provider (never in production mode). */
+  readonly demoProvider: boolean;
 }
 
 /** Parses the environment; throws ConfigError listing every problem. */
@@ -251,6 +255,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (e.ALLOW_PRIVATE_NETWORK_TARGETS !== undefined && e.ALLOW_PRIVATE_WEBHOOK_TARGETS !== undefined && e.ALLOW_PRIVATE_NETWORK_TARGETS !== e.ALLOW_PRIVATE_WEBHOOK_TARGETS) {
     problems.push('ALLOW_PRIVATE_WEBHOOK_TARGETS: is the older name of ALLOW_PRIVATE_NETWORK_TARGETS and disagrees with it');
+  }
+  if (mode === 'production' && e.DEMO_PROVIDER === true) {
+    problems.push('DEMO_PROVIDER: the demo provider runs in dev mode only (unset it in production)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const serverUrl = e.SERVER_URL ?? `http://localhost:${e.PORT}`;
@@ -294,6 +301,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       allowedOrigins: e.WEBSOCKET_ALLOWED_ORIGINS ? Object.freeze(e.WEBSOCKET_ALLOWED_ORIGINS) : undefined,
     }),
     maxAttemptsPerSession: e.CONNECT_SESSION_MAX_ATTEMPTS,
+    demoProvider: mode === 'dev' && (e.DEMO_PROVIDER ?? true),
   });
 }
 

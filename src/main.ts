@@ -12,6 +12,7 @@ import { socketLimitsOf } from './api/websocket/auth-socket-server';
 import { AuthWebsocket } from './api/websocket/auth-websocket';
 import { loadConfigOrExit, type Config } from './config';
 import { ensureDevEnvironment } from './environments/ensure-dev-environment';
+import { prepareDemoConnectLink, startDevDemoProvider, type DemoConnectLink } from './demo/dev-demo';
 import { createLogger, type Logger } from './logger';
 import type { Catalog } from '../providers/load-catalog';
 import { apiDeps, loadConfiguredCatalog, workerActivities } from './start/services';
@@ -104,15 +105,31 @@ async function startApi({ config, storage, catalog, logger }: Started): Promise<
   return { server, secretKey: dev.secretKey, created: dev.created };
 }
 
-function printBanner(config: Config, storage: Storage, secretKey: string): void {
+/** What the banner shows about the demo provider, when it runs. */
+interface BannerDemo {
+  providerUrl: string;
+  link: DemoConnectLink;
+}
+
+function printBanner(config: Config, storage: Storage, secretKey: string, demo: BannerDemo | undefined): void {
   const lines = [
     'Custodian is running (dev mode). Ctrl-C stops everything.',
-    `  API:          ${config.serverUrl}`,
+    `  API:          ${config.serverUrl}   (OpenAPI: ${config.serverUrl}/openapi.json)`,
     `  Connect UI:   ${config.connectUrl}`,
     `  Temporal UI:  ${config.temporal.address ? '(external Temporal cluster)' : `http://127.0.0.1:${config.temporal.uiPort}`}`,
     `  Secret key:   ${secretKey}   (environment "dev")`,
     `  Database:     ${storage.description}`,
   ];
+  if (demo) {
+    lines.push(
+      `  Demo:         provider "custodian-demo" at ${demo.providerUrl}, integration "demo" (DEMO_PROVIDER=false turns it off)`,
+      '',
+      'Try a connection: open this link, click Connect, then Authorize (the link is valid until',
+      `${demo.link.expiresAt}; each start prints a new one):`,
+      `  ${demo.link.connectLink}`,
+      `Then: curl -H "Authorization: Bearer ${secretKey}" ${config.serverUrl}/connections`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -143,13 +160,25 @@ async function main(role: Role): Promise<void> {
 
   const storage = await openStorage(config);
   stoppers.push(() => storage.close());
-  const catalog = loadConfiguredCatalog(config, logger);
+  let catalog = loadConfiguredCatalog(config, logger);
+  let demoProviderUrl: string | undefined;
+  if (role === 'dev' && config.demoProvider) {
+    const demo = await startDevDemoProvider({ dataDir: config.dataDir, catalog });
+    stoppers.push(() => demo.provider.close());
+    catalog = demo.catalog;
+    demoProviderUrl = demo.provider.url;
+  }
   await warnIntegrationsOutsideCatalog(storage.db, catalog, logger);
   const started: Started = { config, storage, catalog, logger };
   if (role === 'worker' || role === 'dev') await startWorker(started);
   if (role === 'api' || role === 'dev') {
     const { server, secretKey, created } = await startApi(started);
-    if (role === 'dev') printBanner(config, storage, secretKey);
+    if (role === 'dev') {
+      const demo = demoProviderUrl === undefined
+        ? undefined
+        : { providerUrl: demoProviderUrl, link: await prepareDemoConnectLink({ apiUrl: `http://127.0.0.1:${server.port}`, secretKey }) };
+      printBanner(config, storage, secretKey, demo);
+    }
     else {
       logger.info({ port: server.port }, 'API listening');
       if (created && !config.secretKey) announceGeneratedKey(config, logger, secretKey);
