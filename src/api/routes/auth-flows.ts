@@ -39,6 +39,8 @@ import type { ApiDeps, ApiState } from '../context';
 import { connectOAuth1 } from './oauth1-connect';
 import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page';
 import { validate } from '../validation';
+import { doc, type ErrorRef } from '../openapi/route-doc';
+import { directFlowBody } from '../schemas/responses';
 import { translateError } from '../middleware/translate-error';
 import { bodyOrEmpty } from '../middleware/json-body';
 import { bindFlowToBrowser, clearFlowBinding, isBoundToBrowser } from '../flow-binding';
@@ -57,6 +59,14 @@ const clientCredentialsBody = z.object({ client_id: z.string().min(1).max(2048),
 const directQuery = z.object({ connect_session_token: z.string().optional() }).catchall(z.unknown());
 /** `params[…]` and `authorization_params[…]` are checked by their readers; `ws_client_id` is one of our UUIDs. */
 const oauthConnectQuery = directQuery.extend({ ws_client_id: z.string().min(1).max(64).optional(), user_scope: z.string().max(4096).optional() });
+
+/** What any flow may answer once the session is known: the integration, its mode and the connection config are checked. */
+const FLOW_ERRORS: readonly ErrorRef[] = [
+  'integration_not_allowed', 'unknown_provider_config', 'invalid_auth_mode', 'provider_not_in_catalog', 'missing_connection_config',
+  'invalid_connection_config', 'pinned_by_session', 'private_network_target', 'rate_limited', 'temporal_unavailable',
+];
+/** What a direct flow may answer once its workflow has run. */
+const OUTCOME_ERRORS: readonly ErrorRef[] = ['connection_test_failed', 'invalid_credentials', 'authorization_failed', 'authorization_pending', 'provider_unreachable', 'provider_timeout'];
 
 interface Started {
   integration: IntegrationEntity;
@@ -152,10 +162,18 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   }
 
   /** Direct flows: the submitted credentials are verified (or exchanged) before anything is stored. */
-  function direct(path: string, authMode: string, received: (body: unknown) => Record<string, unknown>) {
-    router.post(path, requireSession(deps), async (ctx) => {
+  function direct(path: string, authMode: string, body: z.ZodType<Record<string, unknown>> | undefined) {
+    router.post(path, doc({
+      summary: `Connect an integration of auth mode ${authMode} with the submitted credentials (verified before anything is stored)`,
+      tag: 'auth',
+      params: keyParams,
+      query: directQuery,
+      ...(body ? { body } : {}),
+      responses: { 200: { description: 'The connection made', schema: directFlowBody } },
+      errors: [...FLOW_ERRORS, ...OUTCOME_ERRORS],
+    }), requireSession(deps), async (ctx) => {
       validate(directQuery, ctx.query, 'invalid_query_params');
-      const values = received(bodyOrEmpty(ctx.request));
+      const values = body ? validate(body, bodyOrEmpty(ctx.request), 'invalid_body') : {};
       // The attempt's id is chosen before the insert: the ciphertext is bound to it.
       const attemptId = randomUUID();
       const started = await createAttempt(ctx, authMode, { id: attemptId, callbackParamsEncrypted: deps.cipher.encrypt(JSON.stringify(values), ENCRYPTED.attemptCallbackParams, attemptId) });
@@ -172,12 +190,21 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     });
   }
 
-  direct('/api-auth/api-key/:key', 'API_KEY', (body) => validate(apiKeyBody, body, 'invalid_body'));
-  direct('/api-auth/basic/:key', 'BASIC', (body) => validate(basicBody, body, 'invalid_body'));
-  direct('/oauth2/auth/:key', 'OAUTH2_CC', (body) => validate(clientCredentialsBody, body, 'invalid_body'));
-  direct('/auth/unauthenticated/:key', 'NONE', () => ({}));
+  direct('/api-auth/api-key/:key', 'API_KEY', apiKeyBody);
+  direct('/api-auth/basic/:key', 'BASIC', basicBody);
+  direct('/oauth2/auth/:key', 'OAUTH2_CC', clientCredentialsBody);
+  direct('/auth/unauthenticated/:key', 'NONE', undefined);
 
-  router.get('/oauth/connect/:key', errorPageForBrowsers, requireSession(deps), async (ctx) => {
+  router.get('/oauth/connect/:key', doc({
+    summary: 'Start an OAuth flow in the browser: redirects to the provider (OAuth 2.0 or 1.0a; the popup of the Connect UI opens it)',
+    description: 'A browser (Accept: text/html) gets its errors as the callback page, which tells its opener; others get the error envelope.',
+    tag: 'auth',
+    params: keyParams,
+    query: oauthConnectQuery,
+    errorPage: 'browsers',
+    responses: { 302: { description: 'To the provider\'s authorization page', headers: { Location: 'The provider\'s authorization URL' } } },
+    errors: [...FLOW_ERRORS, 'integration_missing_client', 'provider_unreachable', 'provider_timeout'],
+  }), errorPageForBrowsers, requireSession(deps), async (ctx) => {
     const caller = ctx.state.caller;
     const { key } = validate(keyParams, ctx.params, 'invalid_uri_params');
     validate(oauthConnectQuery, ctx.query, 'invalid_query_params');
@@ -236,7 +263,14 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = renderCallbackPage(outcome);
   }
 
-  router.get('/oauth/callback', rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
+  router.get('/oauth/callback', doc({
+    summary: 'The OAuth redirect URI: takes the provider\'s answer, finishes the authorization, shows the callback page',
+    description: 'The page posts the outcome to `window.opener` and closes; failures answer the same page with their status.',
+    tag: 'auth',
+    errorPage: 'always',
+    responses: { 200: { description: 'The callback page (success)', contentType: 'text/html' } },
+    errors: ['authorization_failed', 'provider_unreachable', 'provider_timeout'],
+  }), rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
     const outcome = await handleCallback(ctx);
     // A provider that was unreachable or silent during the exchange answers 502/504, like the direct flows.
     const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
