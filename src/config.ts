@@ -162,6 +162,8 @@ const envSchema = z.object({
   ALLOW_PRIVATE_WEBHOOK_TARGETS: booleanFlag.optional(),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` lines, `pretty` lines for a person, or `auto`: pretty in dev mode on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** Extra Nango-format providers.yaml whose entries add to the catalog. */
   PROVIDERS_FILE: z.string().min(1).optional(),
   /** Directory for dev-mode state (embedded database, Temporal SQLite file, local key). */
@@ -223,6 +225,8 @@ export interface Config {
   /** Webhooks and provider hosts taken from connection config may be private (ALLOW_PRIVATE_NETWORK_TARGETS). */
   readonly allowPrivateNetworkTargets: boolean;
   readonly logLevel: string;
+  /** LOG_FORMAT: see {@link wantsPrettyLogs} in logger.ts. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly providersFile?: string;
   readonly dataDir: string;
   /** TRUST_PROXY: per-IP limits key on the last X-Forwarded-For entry instead of the socket's address. */
@@ -291,6 +295,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     webhookRetryForMs: e.WEBHOOK_RETRY_FOR,
     allowPrivateNetworkTargets: e.ALLOW_PRIVATE_NETWORK_TARGETS ?? e.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? mode === 'dev',
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     providersFile: e.PROVIDERS_FILE,
     dataDir: e.CUSTODIAN_DATA_DIR,
     trustProxy: e.TRUST_PROXY,

@@ -13,7 +13,7 @@ import { AuthWebsocket } from './api/websocket/auth-websocket';
 import { loadConfigOrExit, type Config } from './config';
 import { ensureDevEnvironment } from './environments/ensure-dev-environment';
 import { prepareDemoConnectLink, startDevDemoProvider, type DemoConnectLink } from './demo/dev-demo';
-import { createLogger, type Logger } from './logger';
+import { createLogger, createProcessLogger, type Logger } from './logger';
 import type { Catalog } from '../providers/load-catalog';
 import { apiDeps, loadConfiguredCatalog, workerActivities } from './start/services';
 import { migrateWorkflowIds } from './start/migrate-workflow-ids';
@@ -147,7 +147,7 @@ function announceGeneratedKey(config: Config, logger: Logger, secretKey: string)
 
 async function main(role: Role): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config);
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) return;
