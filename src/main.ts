@@ -1,5 +1,5 @@
 /**
- * Process entry: `tsx src/main.ts api|worker|dev`.
+ * Process entry: `node dist/src/main.js api|worker` (the image, after `npm run build`) or `tsx src/main.ts api|worker|dev`.
  * - api: the HTTP API. - worker: the Temporal worker. - dev: both in one process on embedded defaults
  *   (`npm run dev` starts the Temporal dev server first, then this).
  */
@@ -190,7 +190,7 @@ async function main(role: Role): Promise<void> {
 
 const role = process.argv[2];
 if (role !== 'api' && role !== 'worker' && role !== 'dev') {
-  process.stderr.write('usage: tsx src/main.ts api|worker|dev\n');
+  process.stderr.write('usage: main api|worker|dev (node dist/src/main.js, or tsx src/main.ts)\n');
   process.exit(2);
 }
 main(role).catch((error: unknown) => {
