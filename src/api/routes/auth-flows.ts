@@ -39,8 +39,8 @@ import type { ApiDeps, ApiState } from '../context';
 import { connectOAuth1 } from './oauth1-connect';
 import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page';
 import { validate } from '../validation';
-import { doc, type ErrorRef } from '../openapi/route-doc';
-import { directFlowBody } from '../schemas/responses';
+import { doc } from '../openapi/route-doc';
+import { FLOW_ERRORS, formFlowDoc } from '../openapi/flow-docs';
 import { translateError } from '../middleware/translate-error';
 import { bodyOrEmpty } from '../middleware/json-body';
 import { bindFlowToBrowser, clearFlowBinding, isBoundToBrowser } from '../flow-binding';
@@ -59,14 +59,6 @@ const clientCredentialsBody = z.object({ client_id: z.string().min(1).max(2048),
 const directQuery = z.object({ connect_session_token: z.string().optional() }).catchall(z.unknown());
 /** `params[…]` and `authorization_params[…]` are checked by their readers; `ws_client_id` is one of our UUIDs. */
 const oauthConnectQuery = directQuery.extend({ ws_client_id: z.string().min(1).max(64).optional(), user_scope: z.string().max(4096).optional() });
-
-/** What any flow may answer once the session is known: the integration, its mode and the connection config are checked. */
-const FLOW_ERRORS: readonly ErrorRef[] = [
-  'integration_not_allowed', 'unknown_provider_config', 'invalid_auth_mode', 'provider_not_in_catalog', 'missing_connection_config',
-  'invalid_connection_config', 'pinned_by_session', 'private_network_target', 'rate_limited', 'temporal_unavailable',
-];
-/** What a direct flow may answer once its workflow has run. */
-const OUTCOME_ERRORS: readonly ErrorRef[] = ['connection_test_failed', 'invalid_credentials', 'authorization_failed', 'authorization_pending', 'provider_unreachable', 'provider_timeout'];
 
 interface Started {
   integration: IntegrationEntity;
@@ -163,15 +155,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
 
   /** Direct flows: the submitted credentials are verified (or exchanged) before anything is stored. */
   function direct(path: string, authMode: string, body: z.ZodType<Record<string, unknown>> | undefined) {
-    router.post(path, doc({
-      summary: `Connect an integration of auth mode ${authMode} with the submitted credentials (verified before anything is stored)`,
-      tag: 'auth',
-      params: keyParams,
-      query: directQuery,
-      ...(body ? { body } : {}),
-      responses: { 200: { description: 'The connection made', schema: directFlowBody } },
-      errors: [...FLOW_ERRORS, ...OUTCOME_ERRORS],
-    }), requireSession(deps), async (ctx) => {
+    router.post(path, doc(formFlowDoc({ authMode, params: keyParams, query: directQuery, body })), requireSession(deps), async (ctx) => {
       validate(directQuery, ctx.query, 'invalid_query_params');
       const values = body ? validate(body, bodyOrEmpty(ctx.request), 'invalid_body') : {};
       // The attempt's id is chosen before the insert: the ciphertext is bound to it.
