@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { Nango } from '@nangohq/node';
 import type { Browser } from 'playwright-core';
+import { connectionBody, connectionLogsBody } from '../../src/api/schemas/responses';
 import { launchBrowser, screenshotter } from '../support/browser';
+import { http } from '../support/http';
 import { bannerConnectLink, devEnv, killDev, startDev, type DevEnv, type DevRun } from '../support/npm-run-dev';
 
 /** The demo provider's URL, as the banner prints it. */
@@ -16,7 +18,8 @@ describe('e2e: a first connection from the npm run dev banner (Chromium, demo pr
   let browser: Browser | undefined;
 
   before(async () => {
-    dev = await devEnv();
+    // No floor between the code exchange and the forced refresh below.
+    dev = await devEnv({ REFRESH_FLOOR: '0s' });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -29,7 +32,7 @@ describe('e2e: a first connection from the npm run dev banner (Chromium, demo pr
     dev?.cleanUp();
   });
 
-  it('opens the banner link, authorizes at the demo provider, sees success; GET /connections (@nangohq/node) lists the connection, whose token the demo /me accepts', async () => {
+  it('opens the banner link, authorizes at the demo provider, sees success; GET /connections (@nangohq/node) lists the connection, whose token the demo /me accepts; a refresh rotates it and shows in the connection\'s logs', async () => {
     const shot = screenshotter('first-connection');
     run = startDev(dev.vars);
     const secretKey = await run.ready;
@@ -65,5 +68,15 @@ describe('e2e: a first connection from the npm run dev banner (Chromium, demo pr
     const me = await fetch(`${demoUrl}/me`, { headers: { authorization: `Bearer ${String(token)}` } });
     expect(me.status).to.equal(200);
     expect(await me.json()).to.deep.include({ id: 'demo-user-1', name: 'Ada Demo' });
+
+    // A refresh through the connection workflow, at the demo's token endpoint (what happens every few minutes by itself).
+    const forced = await http(dev.apiUrl, 'GET', `/connections/${connectionId}?provider_config_key=demo&force_refresh=true`, { token: secretKey });
+    expect(forced.status).to.equal(200);
+    const refreshed = connectionBody.parse(forced.body);
+    expect(refreshed.credentials.access_token).to.be.a('string').and.not.equal(token);
+    expect(Date.parse(refreshed.credentials_expires_at!) - Date.now()).to.be.within(60_000, 5 * 60_000);
+    expect((await fetch(`${demoUrl}/me`, { headers: { authorization: `Bearer ${String(refreshed.credentials.access_token)}` } })).status).to.equal(200);
+    const logs = connectionLogsBody.parse((await http(dev.apiUrl, 'GET', `/connections/${connectionId}/logs?provider_config_key=demo`, { token: secretKey })).body);
+    expect(logs.data.map((l) => `${l.type}: ${l.message}`)).to.include('refresh: credentials refreshed');
   });
 });
