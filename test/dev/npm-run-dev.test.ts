@@ -69,6 +69,10 @@ describe('npm run dev (child process)', function () {
     const res = await http(`http://127.0.0.1:${env.PORT}`, 'GET', '/integrations/kept-across-restarts', { token: secretKey });
     expect(res.status).to.equal(200);
     expect(run.output()).to.not.contain('Demo:');
+    // Piped output stays JSON: the start-up warning about the demo integration, whose provider is now outside the catalog.
+    const warning = run.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.integration === 'demo');
+    expect(warning).to.deep.include({ level: 40, environment: 'dev', integration: 'demo', provider: 'custodian-demo' });
     const providers = await http(`http://127.0.0.1:${env.PORT}`, 'GET', '/providers', { token: secretKey });
     expect(providers.body.data.map((p: { name: string }) => p.name)).to.not.include('custodian-demo');
     run.child.kill('SIGTERM');
