@@ -13,6 +13,14 @@ export interface OAuth2Credentials {
   config_override?: Record<string, unknown>;
 }
 
+/**
+ * MCP_OAUTH2 and MCP_OAUTH2_GENERIC connections hold an OAuth 2.0 token set and are typed `OAUTH2`, as
+ * Nango returns them (so `nango.getToken()` answers the access token). Their strategy is therefore the
+ * entry's `auth_mode`'s, not the one `type` names; what they need to refresh (the registered client's id,
+ * the resource, a discovered token endpoint) is kept, non-secret, in the connection config.
+ */
+export type McpOAuth2Credentials = OAuth2Credentials;
+
 export interface OAuth2ClientCredentials {
   type: 'OAUTH2_CC';
   token: string;

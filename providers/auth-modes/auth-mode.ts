@@ -64,6 +64,11 @@ export interface BeginInput {
   readonly authorizationParams: Readonly<Record<string, string>>;
   /** Slack-style user scopes, sent as `user_scope`. */
   readonly userScope?: readonly string[];
+  /**
+   * The https URL at which Custodian serves this integration's OAuth Client ID Metadata Document (MCP
+   * modes use it as their `client_id`); absent when SERVER_URL is not a public https URL.
+   */
+  readonly clientMetadataUrl?: string;
 }
 
 /** Where to send the browser, and what to keep until the callback. */

@@ -4,6 +4,7 @@ import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
 import type { AuthModeStrategies, AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
+import { mcpOAuth2, mcpOAuth2Generic } from './mcp-oauth2';
 import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
@@ -29,7 +30,11 @@ export function strategyFor<M extends keyof AuthModeStrategies>(authMode: M): Au
  * The full strategy of each mode. Every mode registers here; generic code reaches a mode only through
  * authModeStrategy().
  */
-const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy<never>>> = {};
+const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy<never>>> = {
+  // Each strategy is typed by its own credentials; the registry forgets them (lookups re-narrow by `type`).
+  MCP_OAUTH2: mcpOAuth2 as unknown as AuthModeStrategy<never>,
+  MCP_OAUTH2_GENERIC: mcpOAuth2Generic as unknown as AuthModeStrategy<never>,
+};
 
 /** The strategy for `authMode`, or undefined for a mode without one. */
 export function authModeStrategy(authMode: string): AuthModeStrategy | undefined {
