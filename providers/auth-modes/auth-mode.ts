@@ -143,6 +143,11 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
    * (`connection_test_failed` for keys and passwords); otherwise the provider's own code.
    */
   readonly refusedAs?: string;
+  /**
+   * Custodian serves a Client ID Metadata Document for this mode's integrations, at the URL `begin`
+   * receives as `clientMetadataUrl` (MCP modes present it as their `client_id`).
+   */
+  readonly servesClientMetadata?: boolean;
 
   /** Redirect flows: where to send the browser (may call the provider first: a request token, discovery, registration). */
   begin?(input: BeginInput, call: CallContext): Promise<Redirect>;

@@ -34,6 +34,8 @@ export interface ChooseClientInput {
   readonly integration: IntegrationClient;
   readonly redirectUri: string;
   readonly clientMetadataUrl?: string;
+  /** Where the browser is sent: tells whether the authorization server can fetch our document at all. */
+  readonly authorizationEndpoint: string;
   readonly registrationEndpoint?: string;
   /** The authorization server says it accepts Client ID Metadata Documents (only `auto` asks). */
   readonly acceptsClientMetadata?: boolean;
@@ -66,11 +68,13 @@ export function registrationKey(registrationEndpoint: string): string {
 }
 
 const CLIENT_NAME = 'Custodian';
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 // Fields a catalog may not change: they bind the registration to our callback and to a public client.
 const OWN_METADATA = new Set(['redirect_uris', 'token_endpoint_auth_method', 'client_id', 'client_secret']);
 
 /** Picks (and, for `dynamic`, registers or reuses) the client for one authorization. */
-export async function chooseClient(input: ChooseClientInput): Promise<ClientChoice> {
+export async function chooseClient(given: ChooseClientInput): Promise<ClientChoice> {
+  const input = { ...given, clientMetadataUrl: reachableDocument(given.clientMetadataUrl, given.authorizationEndpoint) };
   const approach = input.approach === 'auto' ? automaticApproach(input) : input.approach;
   switch (approach) {
     case 'static':
@@ -83,6 +87,19 @@ export async function chooseClient(input: ChooseClientInput): Promise<ClientChoi
     default:
       return registeredClient(input);
   }
+}
+
+/**
+ * Our document's URL when the authorization server can fetch it: an https URL (the draft requires
+ * one), or, for tests and local development, a loopback URL when the authorization server is on
+ * loopback too. A `http://localhost` SERVER_URL is never offered to a server on the internet, which
+ * could not fetch it and would refuse the client.
+ */
+function reachableDocument(url: string | undefined, authorizationEndpoint: string): string | undefined {
+  if (url === undefined || !URL.canParse(url)) return undefined;
+  const document = new URL(url);
+  if (document.protocol === 'https:') return url;
+  return document.protocol === 'http:' && LOOPBACK_HOSTS.has(document.hostname) && LOOPBACK_HOSTS.has(new URL(authorizationEndpoint).hostname) ? url : undefined;
 }
 
 /** The client a stored connection refreshes with: the registration of `clientId` on the integration, else the integration's own, else a public client. */

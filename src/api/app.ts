@@ -8,6 +8,7 @@ import { requestTarget } from './middleware/request-target';
 import { connectSessionsRouter } from './routes/connect-sessions';
 import { connectUiRouter } from './routes/connect-ui';
 import { authFlowsRouter } from './routes/auth-flows';
+import { clientMetadataRouter } from './routes/client-metadata';
 import { connectionsRouter } from './routes/connections';
 import { environmentRouter } from './routes/environment';
 import { healthRouter } from './routes/health';
@@ -24,7 +25,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
   app.use(browserCors());
   app.use(requestTarget());
   // JSON bodies are read by the authentication middleware (after it), or per route on the few open ones.
-  for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), connectUiRouter(deps)]) {
+  for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), clientMetadataRouter(deps), connectUiRouter(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

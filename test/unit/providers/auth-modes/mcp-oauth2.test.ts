@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { authModeStrategy } from '../../../../providers/auth-modes';
 import type { AuthModeStrategy, BeginInput, CallContext, IntegrationClient, Redirect } from '../../../../providers/auth-modes/auth-mode';
 import { clientMetadataDocument } from '../../../../providers/auth-modes/mcp-client-metadata';
+import { chooseClient } from '../../../../providers/auth-modes/mcp-client-registration';
 import { mcpOAuth2, mcpOAuth2Generic } from '../../../../providers/auth-modes/mcp-oauth2';
 import { nangoEntrySchema, type ProviderEntry } from '../../../../providers/catalog-schema';
 import type { OAuth2Credentials } from '../../../../providers/credentials';
@@ -327,6 +328,27 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
       reset({ acceptsClientMetadata: false });
       const redirect = await mcpOAuth2Generic.begin!(beginInput(genericEntry, { clientMetadataUrl: documentUrl }), CALL);
       expect(new URL(redirect.url).searchParams.get('client_id')).to.equal(mcp.registrations[0]!.clientId);
+    });
+
+    it('are offered only where the authorization server can fetch them: https, or loopback on both sides', async () => {
+      const choose = (clientMetadataUrl: string, authorizationEndpoint: string) =>
+        chooseClient({
+          approach: 'auto',
+          integration: new Integration(),
+          redirectUri: REDIRECT_URI,
+          clientMetadataUrl,
+          authorizationEndpoint,
+          acceptsClientMetadata: true,
+          provider: 'Some MCP',
+          call: CALL,
+        });
+      expect((await choose('https://custodian.example/mcp/client-metadata/e/k.json', 'https://as.example/authorize')).client).to.deep.equal({
+        clientId: 'https://custodian.example/mcp/client-metadata/e/k.json',
+        authMethod: 'none',
+      });
+      // A local SERVER_URL is no client id for a server on the internet (it could not fetch it): no client at all here.
+      expect((await failureOf(choose('http://localhost:3003/mcp/client-metadata/e/k.json', 'https://as.example/authorize'))).code).to.equal('mcp_no_client');
+      expect((await choose('http://localhost:3003/mcp/client-metadata/e/k.json', 'http://127.0.0.1:9999/authorize')).client.clientId).to.equal('http://localhost:3003/mcp/client-metadata/e/k.json');
     });
 
     it('a MCP_OAUTH2 entry with client_registration cimd needs our document URL (mcp_no_client without one)', async () => {
