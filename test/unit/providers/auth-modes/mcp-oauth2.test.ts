@@ -256,6 +256,35 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
       expect(failure.message).to.contain('invalid_redirect_uri');
     });
 
+    it('treats a registration endpoint in trouble (503) as transient, storing nothing, and registers at the next attempt', async () => {
+      reset({ registrationError: { status: 503, error: 'temporarily_unavailable' } });
+      const failure = await failureOf(mcpOAuth2Generic.begin!(beginInput(genericEntry), CALL));
+      expect(failure).to.be.instanceOf(ProviderCallError);
+      expect(failure.code).to.equal('provider_server_error');
+      expect((failure as ProviderCallError).kind).to.equal('transient');
+      mcp.knobs.registrationError = null;
+      const redirect = await mcpOAuth2Generic.begin!(beginInput(genericEntry), CALL);
+      expect(mcp.registrations).to.have.length(1);
+      expect(redirect.integrationCustom).to.not.equal(undefined);
+    });
+
+    it('treats a token endpoint 5xx at refresh as transient, and the same refresh token works once it is back', async () => {
+      reset();
+      const { obtained, connectionConfig } = await connect(mcpOAuth2Generic, genericEntry);
+      provider.failNext(1, { status: 502 });
+      const input = { entry: genericEntry, credentials: obtained.credentials, connectionConfig, client: integration };
+      const failure = await failureOf(mcpOAuth2Generic.renew(input, CALL));
+      expect((failure as ProviderCallError).kind).to.equal('transient');
+      expect((await mcpOAuth2Generic.renew(input, CALL)).kind).to.equal('renewed');
+    });
+
+    it('keeps the verifier and every token out of the connection config it returns', async () => {
+      reset();
+      const { redirect, obtained, connectionConfig } = await connect(mcpOAuth2Generic, genericEntry);
+      const config = JSON.stringify([redirect.connectionConfig, connectionConfig, obtained.connectionConfig]);
+      for (const secret of [redirect.attemptSecrets['pkceVerifier']!, obtained.credentials.access_token, obtained.credentials.refresh_token!]) expect(config).to.not.contain(secret);
+    });
+
     it('aims the token at the discovered resource whatever authorization_params the caller passes', async () => {
       reset();
       const redirect = await mcpOAuth2Generic.begin!(beginInput(genericEntry, { authorizationParams: { resource: 'https://attacker.example', prompt: 'consent' } }), CALL);
