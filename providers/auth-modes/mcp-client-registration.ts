@@ -7,7 +7,8 @@
  * - `dynamic`: an RFC 7591 registration at the authorization server's registration endpoint, made once
  *   per integration and endpoint and reused: the registered client goes back to the caller as
  *   `integrationCustom` (kept encrypted on the integration) and comes back in `client.custom`. A new
- *   registration is made only when the callback URL it was made for has changed.
+ *   registration is made only when the callback URL or the token endpoint it was made for has changed;
+ *   its secret, if the server issued one, is only ever sent to that token endpoint.
  *
  * Registrations ask for a public client (`token_endpoint_auth_method: none`, PKCE protects the code), as
  * the MCP examples do; a server that issues a secret anyway gets it back on every token request.
@@ -25,8 +26,12 @@ export interface McpClient {
   readonly authMethod: ClientAuthMethod;
 }
 
-/** How the client is obtained; `auto` follows the spec's priority order (static, then CIMD, then registration). */
-export type RegistrationApproach = 'static' | 'cimd' | 'dynamic' | 'auto';
+/**
+ * How the client is obtained. `discovered`: for a server the end user named, the spec's order without
+ * pre-registration (CIMD, then registration): the integration's own client and secret are never
+ * presented to a server someone else chose.
+ */
+export type RegistrationApproach = 'static' | 'cimd' | 'dynamic' | 'discovered';
 
 /** Input of {@link chooseClient}. */
 export interface ChooseClientInput {
@@ -37,7 +42,9 @@ export interface ChooseClientInput {
   /** Where the browser is sent: tells whether the authorization server can fetch our document at all. */
   readonly authorizationEndpoint: string;
   readonly registrationEndpoint?: string;
-  /** The authorization server says it accepts Client ID Metadata Documents (only `auto` asks). */
+  /** The token endpoint the client will be used at: a registration's secret is only ever sent there. */
+  readonly tokenEndpoint: string;
+  /** The authorization server says it accepts Client ID Metadata Documents (only `discovered` asks). */
   readonly acceptsClientMetadata?: boolean;
   /** RFC 7591 metadata from the catalog (`grant_types`, `response_types`…), over our defaults. */
   readonly registrationParams?: Readonly<Record<string, string | readonly string[]>>;
@@ -60,6 +67,8 @@ interface StoredRegistration {
   readonly token_endpoint_auth_method: ClientAuthMethod;
   /** The callback URL the client was registered with. */
   readonly redirect_uri: string;
+  /** The token endpoint of the server that issued it, the only place its secret goes. */
+  readonly token_endpoint: string;
 }
 
 /** The custom-secrets key of the registration made at `registrationEndpoint` (one per authorization server). */
@@ -75,7 +84,7 @@ const OWN_METADATA = new Set(['redirect_uris', 'token_endpoint_auth_method', 'cl
 /** Picks (and, for `dynamic`, registers or reuses) the client for one authorization. */
 export async function chooseClient(given: ChooseClientInput): Promise<ClientChoice> {
   const input = { ...given, clientMetadataUrl: reachableDocument(given.clientMetadataUrl, given.authorizationEndpoint) };
-  const approach = input.approach === 'auto' ? automaticApproach(input) : input.approach;
+  const approach = input.approach === 'discovered' ? discoveredApproach(input) : input.approach;
   switch (approach) {
     case 'static':
       return { client: staticClient(input) };
@@ -102,28 +111,41 @@ function reachableDocument(url: string | undefined, authorizationEndpoint: strin
   return document.protocol === 'http:' && LOOPBACK_HOSTS.has(document.hostname) && LOOPBACK_HOSTS.has(new URL(authorizationEndpoint).hostname) ? url : undefined;
 }
 
-/** The client a stored connection refreshes with: the registration of `clientId` on the integration, else the integration's own, else a public client. */
-export function clientForRenewal(integration: IntegrationClient, clientId: string, authMethod: ClientAuthMethod | undefined): McpClient {
-  if (integration.clientId === clientId) {
+/** Where a renewal's client may come from. */
+export interface RenewalClientInput {
+  readonly clientId: string;
+  readonly authMethod: ClientAuthMethod | undefined;
+  /** The token endpoint about to be called: a registration's secret goes only to the one that issued it. */
+  readonly tokenEndpoint: string;
+  /** The catalog fixed the server (MCP_OAUTH2): the integration's own client may be used with it. */
+  readonly integrationClientAllowed: boolean;
+}
+
+/**
+ * The client a stored connection refreshes with: the integration's own (catalog servers only), else
+ * the registration of `clientId` made at this token endpoint's server, else a public client.
+ */
+export function clientForRenewal(integration: IntegrationClient, input: RenewalClientInput): McpClient {
+  const { clientId, authMethod } = input;
+  if (input.integrationClientAllowed && integration.clientId === clientId) {
     const secret = integration.clientSecret ?? undefined;
     return { clientId, ...(secret ? { clientSecret: secret } : {}), authMethod: authMethod ?? (secret ? 'client_secret_post' : 'none') };
   }
   for (const [key, value] of Object.entries(integration.custom)) {
     if (!key.startsWith('mcp_registration:')) continue;
     const stored = parseRegistration(value);
-    if (stored?.client_id === clientId) return fromStored(stored);
+    if (stored?.client_id === clientId && stored.token_endpoint === input.tokenEndpoint) return fromStored(stored);
   }
   // A public client (CIMD, or a registration since replaced): its id is all a refresh needs.
   return { clientId, authMethod: 'none' };
 }
 
-function automaticApproach(input: ChooseClientInput): Exclude<RegistrationApproach, 'auto'> {
-  if (input.integration.clientId !== null && input.integration.clientId !== '') return 'static';
+function discoveredApproach(input: ChooseClientInput): Exclude<RegistrationApproach, 'discovered'> {
   if (input.acceptsClientMetadata === true && input.clientMetadataUrl !== undefined) return 'cimd';
   if (input.registrationEndpoint !== undefined) return 'dynamic';
   throw new CustodianError(
     'mcp_no_client',
-    `${input.provider} accepts no client Custodian can present: set a client id on the integration${input.clientMetadataUrl === undefined ? ', or a public https SERVER_URL' : ''}`,
+    `${input.provider} offers no client registration${input.acceptsClientMetadata === true ? ' and SERVER_URL is no public https URL for a Client ID Metadata Document' : ' and accepts no Client ID Metadata Document'}; a pre-registered client needs an MCP_OAUTH2 entry naming the server`,
   );
 }
 
@@ -139,7 +161,7 @@ async function registeredClient(input: ChooseClientInput): Promise<ClientChoice>
   if (endpoint === undefined) throw new CustodianError('mcp_no_client', `${input.provider} has no client registration endpoint`);
   const key = registrationKey(endpoint);
   const stored = parseRegistration(input.integration.custom[key]);
-  if (stored && stored.redirect_uri === input.redirectUri) return { client: fromStored(stored) };
+  if (stored && stored.redirect_uri === input.redirectUri && stored.token_endpoint === input.tokenEndpoint) return { client: fromStored(stored) };
   const registration = await register(endpoint, input);
   return { client: fromStored(registration), integrationCustom: { [key]: JSON.stringify(registration) } };
 }
@@ -180,6 +202,7 @@ async function register(endpoint: string, input: ChooseClientInput): Promise<Sto
     ...(clientSecret ? { client_secret: clientSecret } : {}),
     token_endpoint_auth_method: authMethodOf(body?.['token_endpoint_auth_method'], clientSecret),
     redirect_uri: input.redirectUri,
+    token_endpoint: input.tokenEndpoint,
   };
 }
 
@@ -200,7 +223,7 @@ function fromStored(stored: StoredRegistration): McpClient {
 function parseRegistration(value: string | undefined): StoredRegistration | undefined {
   if (value === undefined) return undefined;
   const parsed = parseObject(value);
-  if (typeof parsed?.['client_id'] !== 'string' || typeof parsed['redirect_uri'] !== 'string') return undefined;
+  if (typeof parsed?.['client_id'] !== 'string' || typeof parsed['redirect_uri'] !== 'string' || typeof parsed['token_endpoint'] !== 'string') return undefined;
   return parsed as unknown as StoredRegistration;
 }
 

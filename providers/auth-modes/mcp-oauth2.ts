@@ -9,7 +9,8 @@
  *   server's canonical URI as `authorization_params.resource` (Nango's convention).
  * - MCP_OAUTH2_GENERIC: the end user names the MCP server (`connection_config.mcp_server_url`) and
  *   everything else is discovered from it (mcp-discovery.ts); every call it makes is to hosts the end
- *   user chose, so each goes through the private-network guard when ALLOW_PRIVATE_NETWORK_TARGETS is off.
+ *   user chose, so each goes through the private-network guard when ALLOW_PRIVATE_NETWORK_TARGETS is off,
+ *   and the integration's own client is never presented to them (CIMD or registration only).
  *
  * What a connection needs to refresh is kept in its connection config, none of it secret: the client id
  * (`mcp_client_id`) and how it authenticates (`mcp_client_auth`), the resource (`mcp_resource`) and, for
@@ -44,12 +45,14 @@ export const MCP_CONFIG = {
 /** The attempt secret holding a registered client's secret between `begin` and `complete`. */
 const CLIENT_SECRET_ATTEMPT_KEY = 'mcpClientSecret';
 const VERIFIER_ATTEMPT_KEY = 'pkceVerifier';
+const TOKEN_ENDPOINT_ATTEMPT_KEY = 'mcpTokenEndpoint';
 const DEFAULT_SCOPE_SEPARATOR = ' ';
 const CLIENT_AUTH_METHODS = new Set<string>(['client_secret_basic', 'client_secret_post', 'none'] satisfies ClientAuthMethod[]);
 
 /** Where one authorization goes, once the catalog was read or the server discovered. */
 interface Target {
   readonly authorizationUrl: string;
+  readonly tokenEndpoint: string;
   readonly resource?: string;
   readonly registrationEndpoint?: string;
   readonly acceptsClientMetadata: boolean;
@@ -62,6 +65,8 @@ interface Target {
 
 /** A token endpoint for a connection, with what to send it. */
 interface TokenEndpoint {
+  /** The token endpoint's URL (a registration is bound to it). */
+  readonly url: string;
   /** The entry to build token requests from: the catalog's, or one naming the discovered endpoint. */
   readonly entry: ProviderEntry;
   readonly resource?: string;
@@ -72,7 +77,10 @@ interface TokenEndpoint {
 interface McpMode {
   readonly authMode: 'MCP_OAUTH2' | 'MCP_OAUTH2_GENERIC';
   target(input: BeginInput, call: CallContext): Promise<Target>;
-  tokenEndpoint(entry: ProviderEntry, connectionConfig: ConnectionConfig, call: CallContext): Promise<TokenEndpoint>;
+  /** `pinned`: the endpoint `begin` chose, kept on the attempt (a connection config cannot redirect the code). */
+  tokenEndpoint(entry: ProviderEntry, connectionConfig: ConnectionConfig, call: CallContext, pinned?: string): Promise<TokenEndpoint>;
+  /** The integration's own client may be used: the catalog, not an end user, chose the server. */
+  readonly integrationClientAllowed: boolean;
   /** The registration endpoint a stored client may have been registered at (to find an imported connection's client). */
   registrationEndpoint(entry: ProviderEntry, connectionConfig: ConnectionConfig): string | undefined;
 }
@@ -84,6 +92,7 @@ const catalogMode: McpMode = {
     if (entry.authorization_url === undefined) throw new CustodianError('missing_authorization_url', 'The provider has no authorization_url');
     return Promise.resolve({
       authorizationUrl: interpolateUrl(entry.authorization_url, input),
+      tokenEndpoint: catalogTokenUrl(entry, input.connectionConfig),
       resource: catalogResource(entry, input.connectionConfig),
       registrationEndpoint: catalogRegistrationEndpoint(entry, input.connectionConfig),
       acceptsClientMetadata: entry.client_registration === 'cimd',
@@ -94,7 +103,13 @@ const catalogMode: McpMode = {
     });
   },
   tokenEndpoint: (entry, connectionConfig) =>
-    Promise.resolve({ entry, resource: textOf(connectionConfig[MCP_CONFIG.resource]) ?? catalogResource(entry, connectionConfig), userChosenHost: false }),
+    Promise.resolve({
+      url: catalogTokenUrl(entry, connectionConfig),
+      entry,
+      resource: textOf(connectionConfig[MCP_CONFIG.resource]) ?? catalogResource(entry, connectionConfig),
+      userChosenHost: false,
+    }),
+  integrationClientAllowed: true,
   registrationEndpoint: catalogRegistrationEndpoint,
 };
 
@@ -106,18 +121,19 @@ const genericMode: McpMode = {
     const as = discovery.authorizationServer;
     return {
       authorizationUrl: as.authorizationEndpoint,
+      tokenEndpoint: as.tokenEndpoint,
       resource: discovery.resource,
       registrationEndpoint: as.registrationEndpoint,
       acceptsClientMetadata: as.clientIdMetadataDocumentSupported,
-      approach: 'auto',
+      approach: 'discovered',
       // The integration's scopes when it has some; else what the server asked for (MCP "Scope Selection Strategy").
       scopes: input.scopes.length > 0 ? input.scopes : discovery.scopes,
       scopeSeparator: DEFAULT_SCOPE_SEPARATOR,
       connectionConfig: { [MCP_SERVER_URL_FIELD]: serverUrl, [MCP_CONFIG.issuer]: as.issuer, [MCP_CONFIG.tokenEndpoint]: as.tokenEndpoint },
     };
   },
-  tokenEndpoint: async (entry, connectionConfig, call) => {
-    let url = textOf(connectionConfig[MCP_CONFIG.tokenEndpoint]);
+  tokenEndpoint: async (entry, connectionConfig, call, pinned) => {
+    let url = pinned ?? textOf(connectionConfig[MCP_CONFIG.tokenEndpoint]);
     let resource = textOf(connectionConfig[MCP_CONFIG.resource]);
     const ctx = discoveryContext(entry, call);
     if (url === undefined) {
@@ -127,8 +143,9 @@ const genericMode: McpMode = {
       resource ??= discovery.resource;
     }
     const tokenUrl = checkedUrl(url, 'token endpoint', ctx);
-    return { entry: { ...entry, token_url: tokenUrl, refresh_url: undefined, token_params: undefined, refresh_params: undefined }, resource, userChosenHost: true };
+    return { url: tokenUrl, entry: { ...entry, token_url: tokenUrl, refresh_url: undefined, token_params: undefined, refresh_params: undefined }, resource, userChosenHost: true };
   },
+  integrationClientAllowed: false,
   registrationEndpoint: () => undefined,
 };
 
@@ -182,6 +199,7 @@ async function begin(mode: McpMode, input: BeginInput, call: CallContext): Promi
     clientMetadataUrl: input.clientMetadataUrl,
     authorizationEndpoint: target.authorizationUrl,
     registrationEndpoint: target.registrationEndpoint,
+    tokenEndpoint: target.tokenEndpoint,
     acceptsClientMetadata: target.acceptsClientMetadata,
     registrationParams: input.entry.registration_params,
     staticAuthMethod: staticAuthMethodOf(input.entry),
@@ -205,7 +223,12 @@ async function begin(mode: McpMode, input: BeginInput, call: CallContext): Promi
   if (target.resource !== undefined) params.set('resource', target.resource);
   return {
     url: appendQuery(target.authorizationUrl, params),
-    attemptSecrets: { [VERIFIER_ATTEMPT_KEY]: verifier, ...(client.clientSecret ? { [CLIENT_SECRET_ATTEMPT_KEY]: client.clientSecret } : {}) },
+    attemptSecrets: {
+      [VERIFIER_ATTEMPT_KEY]: verifier,
+      // Not secret, but the attempt is ours alone: the code and any client secret go where begin decided.
+      [TOKEN_ENDPOINT_ATTEMPT_KEY]: target.tokenEndpoint,
+      ...(client.clientSecret ? { [CLIENT_SECRET_ATTEMPT_KEY]: client.clientSecret } : {}),
+    },
     connectionConfig: { ...target.connectionConfig, ...clientConfig(client, target.resource) },
     ...(choice.integrationCustom ? { integrationCustom: choice.integrationCustom } : {}),
   };
@@ -231,7 +254,7 @@ async function complete(mode: McpMode, input: CompleteInput, call: CallContext):
   if (clientId === undefined || verifier === undefined) throw new CustodianError('authorization_failed', 'The attempt holds no MCP client or PKCE verifier');
   const secret = input.attemptSecrets[CLIENT_SECRET_ATTEMPT_KEY];
   const client: McpClient = { clientId, ...(secret ? { clientSecret: secret } : {}), authMethod: secret ? (authMethodIn(connectionConfig) ?? 'client_secret_post') : 'none' };
-  const endpoint = await mode.tokenEndpoint(input.entry, connectionConfig, call);
+  const endpoint = await mode.tokenEndpoint(input.entry, connectionConfig, call, input.attemptSecrets[TOKEN_ENDPOINT_ATTEMPT_KEY]);
   const tokens = await exchangeAuthorizationCode({
     ...tokenRequest(endpoint, client, connectionConfig, call),
     code,
@@ -248,8 +271,8 @@ async function complete(mode: McpMode, input: CompleteInput, call: CallContext):
 async function renew(mode: McpMode, input: RenewInput<OAuth2Credentials>, call: CallContext): Promise<RenewResult<OAuth2Credentials>> {
   const { credentials, connectionConfig } = input;
   if (!credentials.refresh_token) throw new ProviderCallError('missing_refresh_token', 'permanent', 'The token expired and the connection has no refresh token');
-  const client = renewalClient(mode, input);
   const endpoint = await mode.tokenEndpoint(input.entry, connectionConfig, call);
+  const client = renewalClient(mode, input, endpoint.url);
   const tokens = await refreshAccessToken({ ...tokenRequest(endpoint, client, connectionConfig, call), refreshToken: credentials.refresh_token });
   return {
     kind: 'renewed',
@@ -264,11 +287,12 @@ async function renew(mode: McpMode, input: RenewInput<OAuth2Credentials>, call: 
 }
 
 /** The client a connection refreshes with: the one it was authorized with, else (an import) the integration's registered or own client. */
-function renewalClient(mode: McpMode, input: RenewInput<OAuth2Credentials>): McpClient {
+function renewalClient(mode: McpMode, input: RenewInput<OAuth2Credentials>, tokenEndpoint: string): McpClient {
   const { connectionConfig, client } = input;
-  const clientId = textOf(connectionConfig[MCP_CONFIG.clientId]) ?? registeredClientId(client, mode.registrationEndpoint(input.entry, connectionConfig)) ?? textOf(client.clientId);
+  const own = mode.integrationClientAllowed ? textOf(client.clientId) : undefined;
+  const clientId = textOf(connectionConfig[MCP_CONFIG.clientId]) ?? registeredClientId(client, mode.registrationEndpoint(input.entry, connectionConfig)) ?? own;
   if (clientId === undefined) throw new ProviderCallError('integration_missing_client', 'permanent', 'The connection names no MCP client and the integration has none');
-  return clientForRenewal(client, clientId, authMethodIn(connectionConfig));
+  return clientForRenewal(client, { clientId, authMethod: authMethodIn(connectionConfig), tokenEndpoint, integrationClientAllowed: mode.integrationClientAllowed });
 }
 
 function registeredClientId(client: IntegrationClient, registrationEndpoint: string | undefined): string | undefined {
@@ -333,6 +357,11 @@ function serverUrlOf(entry: ProviderEntry, connectionConfig: ConnectionConfig): 
 function catalogResource(entry: ProviderEntry, connectionConfig: ConnectionConfig): string | undefined {
   const template = entry.authorization_params?.['resource'];
   return template === undefined ? undefined : interpolateParam(template, { entry, connectionConfig });
+}
+
+function catalogTokenUrl(entry: ProviderEntry, connectionConfig: ConnectionConfig): string {
+  if (entry.token_url === undefined) throw new CustodianError('missing_token_url', 'The provider has no token_url');
+  return interpolateUrl(entry.token_url, { entry, connectionConfig });
 }
 
 function catalogRegistrationEndpoint(entry: ProviderEntry, connectionConfig: ConnectionConfig): string | undefined {

@@ -321,8 +321,9 @@ class McpServerFake implements McpFake {
     return { status: 302, headers: { location: location.toString() } };
   }
 
-  private async token({ req, body }: FakeRouteRequest): Promise<FakeRouteAnswer> {
+  private async token({ req, body, call }: FakeRouteRequest): Promise<FakeRouteAnswer> {
     this.tokenRequests.push(body);
+    call.clientAuth = req.headers.authorization?.toLowerCase().startsWith('basic ') ? 'basic' : typeof body['client_secret'] === 'string' ? 'post' : 'none';
     for (const name of ['code', 'code_verifier', 'refresh_token', 'client_secret']) {
       if (typeof body[name] === 'string') this.provider.rememberSecrets(body[name]);
     }

@@ -227,6 +227,7 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
       expect(JSON.parse(integration.custom[`mcp_registration:${mcp.issuer}/register`]!)).to.include({ client_secret: secret, token_endpoint_auth_method: 'client_secret_basic' });
       expect(connectionConfig['mcp_client_auth']).to.equal('client_secret_basic');
       expect(mcp.tokenRequests[0]).to.not.have.property('client_secret');
+      expect(provider.calls.find((call) => call.path === '/as/token')?.clientAuth).to.equal('basic');
       // The refresh finds the secret on the integration (the attempt is gone by then).
       const renewed = await mcpOAuth2Generic.renew({ entry: genericEntry, credentials: obtained.credentials, connectionConfig, client: integration }, CALL);
       expect(renewed.kind).to.equal('renewed');
@@ -234,14 +235,51 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
       expect(refreshCall?.status).to.equal(200);
     });
 
-    it('uses the integration\'s own client when it has one (pre-registration) and registers nothing', async () => {
-      reset({ staticClient: { clientId: 'static-mcp-client', clientSecret: 'static-mcp-secret-7c1f', redirectUri: REDIRECT_URI } });
-      integration.clientId = 'static-mcp-client';
-      integration.clientSecret = 'static-mcp-secret-7c1f';
-      const { obtained } = await connect(mcpOAuth2Generic, genericEntry);
-      expect(mcp.registrations).to.have.length(0);
-      expect(mcp.tokenRequests[0]).to.deep.include({ client_id: 'static-mcp-client', client_secret: 'static-mcp-secret-7c1f' });
-      expect(obtained.credentials.access_token).to.be.a('string');
+    it('never presents the integration\'s own client and secret to a server the end user names (it registers instead)', async () => {
+      reset();
+      integration.clientId = 'operator-client';
+      integration.clientSecret = 'operator-secret-3b9e1d';
+      const { obtained, connectionConfig } = await connect(mcpOAuth2Generic, genericEntry);
+      expect(mcp.registrations).to.have.length(1);
+      expect(connectionConfig['mcp_client_id']).to.equal(mcp.registrations[0]!.clientId);
+      await mcpOAuth2Generic.renew({ entry: genericEntry, credentials: obtained.credentials, connectionConfig: { ...connectionConfig, mcp_client_id: 'operator-client' }, client: integration }, CALL).catch(() => undefined);
+      const sent = JSON.stringify([mcp.authorizeRequests, mcp.tokenRequests, provider.calls.map((call) => call.body)]);
+      expect(sent).to.not.contain('operator-secret-3b9e1d');
+    });
+
+    it('sends the code to the token endpoint begin chose, whatever the connection config says by the callback', async () => {
+      reset();
+      const other = await startFakeProvider();
+      try {
+        const elsewhere = mountMcp(other);
+        const input = beginInput(genericEntry);
+        const redirect = await mcpOAuth2Generic.begin!(input, CALL);
+        const received = await authorizeAt(redirect.url);
+        const connectionConfig = { ...input.connectionConfig, ...redirect.connectionConfig, mcp_token_endpoint: `${elsewhere.issuer}/token` };
+        await mcpOAuth2Generic.complete({ entry: genericEntry, client: integration, received, attemptSecrets: redirect.attemptSecrets, redirectUri: REDIRECT_URI, connectionConfig }, CALL);
+        expect(elsewhere.tokenRequests).to.have.length(0);
+        expect(mcp.tokenRequests).to.have.length(1);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('sends a registered client\'s secret only to the token endpoint of the server that issued it', async () => {
+      reset({ confidentialRegistrations: true });
+      const { obtained, connectionConfig } = await connect(mcpOAuth2Generic, genericEntry);
+      const secret = mcp.registrations[0]!.clientSecret!;
+      const other = await startFakeProvider();
+      try {
+        const elsewhere = mountMcp(other);
+        const moved = { ...connectionConfig, mcp_token_endpoint: `${elsewhere.issuer}/token` };
+        await failureOf(mcpOAuth2Generic.renew({ entry: genericEntry, credentials: obtained.credentials, connectionConfig: moved, client: integration }, CALL));
+        const [request] = other.calls.filter((call) => call.path === '/as/token');
+        expect(request).to.not.equal(undefined);
+        expect(JSON.stringify(request!.body)).to.not.contain(secret);
+        expect(request!.clientAuth).to.equal('none');
+      } finally {
+        await other.close();
+      }
     });
 
     it('offers no client and fails with mcp_no_client when the server has no registration endpoint and no CIMD support', async () => {
@@ -362,11 +400,12 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
     it('are offered only where the authorization server can fetch them: https, or loopback on both sides', async () => {
       const choose = (clientMetadataUrl: string, authorizationEndpoint: string) =>
         chooseClient({
-          approach: 'auto',
+          approach: 'discovered',
           integration: new Integration(),
           redirectUri: REDIRECT_URI,
           clientMetadataUrl,
           authorizationEndpoint,
+          tokenEndpoint: 'https://as.example/token',
           acceptsClientMetadata: true,
           provider: 'Some MCP',
           call: CALL,
