@@ -14,12 +14,17 @@ export interface OAuth2Credentials {
 }
 
 /**
- * MCP_OAUTH2 and MCP_OAUTH2_GENERIC connections hold an OAuth 2.0 token set and are typed `OAUTH2`, as
- * Nango returns them (so `nango.getToken()` answers the access token). Their strategy is therefore the
- * entry's `auth_mode`'s, not the one `type` names; what they need to refresh (the registered client's id,
- * the resource, a discovered token endpoint) is kept, non-secret, in the connection config.
+ * An MCP server's OAuth 2.1 token set (MCP_OAUTH2, MCP_OAUTH2_GENERIC): the OAUTH2 fields under the
+ * mode's own `type`. What a refresh needs besides (the registered client's id, the resource, a
+ * discovered token endpoint) is kept, non-secret, in the connection config.
  */
-export type McpOAuth2Credentials = OAuth2Credentials;
+export interface McpOAuth2Credentials {
+  type: 'MCP_OAUTH2' | 'MCP_OAUTH2_GENERIC';
+  access_token: string;
+  refresh_token?: string;
+  expires_at?: string;
+  raw: Record<string, unknown>;
+}
 
 export interface OAuth2ClientCredentials {
   type: 'OAUTH2_CC';
@@ -52,7 +57,7 @@ export interface NoCredentials {
   type: 'NONE';
 }
 
-export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials;
+export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials | McpOAuth2Credentials;
 
 /** The credentials shape whose `type` is `T`. */
 export type CredentialsOf<T extends Credentials['type']> = Extract<Credentials, { type: T }>;

@@ -22,12 +22,14 @@ import { z } from 'zod';
 import { ConnectionConfigError, CustodianError } from '../../src/errors';
 import type { ProviderEntry } from '../catalog-schema';
 import { MCP_SERVER_URL_FIELD } from '../catalog-schema';
-import type { OAuth2Credentials, TokenSet } from '../credentials';
+import type { McpOAuth2Credentials, TokenSet } from '../credentials';
 import { ProviderCallError } from '../calls/provider-call-error';
 import { interpolateHeaders, interpolateParam, interpolateUrl } from '../interpolate';
 import { urlProblem } from '../url-rules';
 import type { AuthModeStrategy, BeginInput, CallContext, CompleteInput, ConnectionConfig, IntegrationClient, Obtained, Redirect, RenewInput, RenewResult } from './auth-mode';
 import { mergeAuthorizationParams } from './authorization-params';
+import { expiryField, rawField } from './import-fields';
+import { missingLegacyField } from './oauth2';
 import { chooseClient, clientForRenewal, registrationKey, type McpClient, type RegistrationApproach } from './mcp-client-registration';
 import { checkedUrl, discoverMcpServer, type DiscoveryContext } from './mcp-discovery';
 import { exchangeAuthorizationCode, refreshAccessToken, type ClientAuthMethod } from './oauth2-token-request';
@@ -149,13 +151,15 @@ const genericMode: McpMode = {
   registrationEndpoint: () => undefined,
 };
 
-const importSchema = z.object({
-  type: z.literal('OAUTH2'),
-  access_token: z.string().min(1),
-  refresh_token: z.string().min(1).optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
-  raw: z.record(z.string(), z.unknown()).optional(),
-});
+function importSchemaOf(mode: McpMode) {
+  return z.object({
+    type: z.literal(mode.authMode),
+    access_token: z.string().min(1),
+    refresh_token: z.string().min(1).optional(),
+    expires_at: expiryField.optional(),
+    raw: rawField,
+  });
+}
 
 /** The MCP_OAUTH2 strategy: endpoints from the catalog. */
 export const mcpOAuth2 = mcpStrategy(catalogMode);
@@ -163,7 +167,8 @@ export const mcpOAuth2 = mcpStrategy(catalogMode);
 /** The MCP_OAUTH2_GENERIC strategy: endpoints discovered from the MCP server the end user names. */
 export const mcpOAuth2Generic = mcpStrategy(genericMode);
 
-function mcpStrategy(mode: McpMode): AuthModeStrategy<OAuth2Credentials> {
+function mcpStrategy(mode: McpMode): AuthModeStrategy<McpOAuth2Credentials> {
+  const importSchema = importSchemaOf(mode);
   return {
     authMode: mode.authMode,
     connect: { kind: 'redirect' },
@@ -176,6 +181,7 @@ function mcpStrategy(mode: McpMode): AuthModeStrategy<OAuth2Credentials> {
       const parsed = body as z.output<typeof importSchema>;
       return { ...parsed, raw: parsed.raw ?? {} };
     },
+    fromLegacyImport: (body, now) => fromLegacyImport(mode, body, now),
     checksImports: false,
     upkeep: (_entry, credentials) => ({ kind: 'refresh', beforeExpiry: Boolean(credentials.refresh_token) }),
     renew: (input, call) => renew(mode, input, call),
@@ -234,7 +240,7 @@ async function begin(mode: McpMode, input: BeginInput, call: CallContext): Promi
   };
 }
 
-async function complete(mode: McpMode, input: CompleteInput, call: CallContext): Promise<Obtained<OAuth2Credentials>> {
+async function complete(mode: McpMode, input: CompleteInput, call: CallContext): Promise<Obtained<McpOAuth2Credentials>> {
   const { received, connectionConfig } = input;
   const denied = textOf(received['error']);
   if (denied) {
@@ -262,13 +268,13 @@ async function complete(mode: McpMode, input: CompleteInput, call: CallContext):
     codeVerifier: verifier,
   });
   return {
-    credentials: credentialsOf(tokens),
+    credentials: credentialsOf(mode, tokens),
     expiresAt: tokens.expiresAt,
     connectionConfig: { ...pick(connectionConfig, Object.values(MCP_CONFIG)), ...tokens.connectionConfig },
   };
 }
 
-async function renew(mode: McpMode, input: RenewInput<OAuth2Credentials>, call: CallContext): Promise<RenewResult<OAuth2Credentials>> {
+async function renew(mode: McpMode, input: RenewInput<McpOAuth2Credentials>, call: CallContext): Promise<RenewResult<McpOAuth2Credentials>> {
   const { credentials, connectionConfig } = input;
   if (!credentials.refresh_token) throw new ProviderCallError('missing_refresh_token', 'permanent', 'The token expired and the connection has no refresh token');
   const endpoint = await mode.tokenEndpoint(input.entry, connectionConfig, call);
@@ -277,7 +283,7 @@ async function renew(mode: McpMode, input: RenewInput<OAuth2Credentials>, call: 
   return {
     kind: 'renewed',
     credentials: {
-      ...credentialsOf(tokens),
+      ...credentialsOf(mode, tokens),
       // A server that does not rotate refresh tokens omits it: keep the one we have (OAuth 2.1 §4.3.1 rotates for public clients).
       refresh_token: tokens.refreshToken ?? credentials.refresh_token,
     },
@@ -287,7 +293,7 @@ async function renew(mode: McpMode, input: RenewInput<OAuth2Credentials>, call: 
 }
 
 /** The client a connection refreshes with: the one it was authorized with, else (an import) the integration's registered or own client. */
-function renewalClient(mode: McpMode, input: RenewInput<OAuth2Credentials>, tokenEndpoint: string): McpClient {
+function renewalClient(mode: McpMode, input: RenewInput<McpOAuth2Credentials>, tokenEndpoint: string): McpClient {
   const { connectionConfig, client } = input;
   const own = mode.integrationClientAllowed ? textOf(client.clientId) : undefined;
   const clientId = textOf(connectionConfig[MCP_CONFIG.clientId]) ?? registeredClientId(client, mode.registrationEndpoint(input.entry, connectionConfig)) ?? own;
@@ -324,13 +330,33 @@ function tokenRequest(endpoint: TokenEndpoint, client: McpClient, connectionConf
   };
 }
 
-function credentialsOf(tokens: TokenSet): OAuth2Credentials {
+function credentialsOf(mode: McpMode, tokens: TokenSet): McpOAuth2Credentials {
   return {
-    type: 'OAUTH2',
+    type: mode.authMode,
     access_token: tokens.accessToken,
     ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken } : {}),
     ...(tokens.expiresAt ? { expires_at: tokens.expiresAt.toISOString() } : {}),
     raw: tokens.raw,
+  };
+}
+
+/** Longest accepted legacy `expires_in`: a century (a much larger one is past the last date JavaScript can represent). */
+const MAX_EXPIRES_IN_SECONDS = 100 * 365 * 24 * 3600;
+
+/** The legacy flat `POST /connection` body (`access_token`, `refresh_token`, `expires_at` or `expires_in`). */
+function fromLegacyImport(mode: McpMode, body: Readonly<Record<string, unknown>>, now: Date): McpOAuth2Credentials {
+  const accessToken = textOf(body['access_token']);
+  if (!accessToken) throw missingLegacyField('access_token', mode.authMode);
+  const expiresIn = typeof body['expires_in'] === 'number' && body['expires_in'] > 0 ? Math.min(body['expires_in'], MAX_EXPIRES_IN_SECONDS) : undefined;
+  const expiresAt = body['no_expiration'] === true ? undefined : (textOf(body['expires_at']) ?? (expiresIn ? new Date(now.getTime() + expiresIn * 1000).toISOString() : undefined));
+  const refreshToken = textOf(body['refresh_token']);
+  const raw = body['raw'];
+  return {
+    type: mode.authMode,
+    access_token: accessToken,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+    ...(expiresAt ? { expires_at: expiresAt } : {}),
+    raw: typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {},
   };
 }
 

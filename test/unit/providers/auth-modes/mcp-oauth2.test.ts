@@ -8,7 +8,7 @@ import { clientMetadataDocument } from '../../../../providers/auth-modes/mcp-cli
 import { chooseClient } from '../../../../providers/auth-modes/mcp-client-registration';
 import { mcpOAuth2, mcpOAuth2Generic } from '../../../../providers/auth-modes/mcp-oauth2';
 import { nangoEntrySchema, type ProviderEntry } from '../../../../providers/catalog-schema';
-import type { OAuth2Credentials } from '../../../../providers/credentials';
+import type { McpOAuth2Credentials } from '../../../../providers/credentials';
 import { ProviderCallError } from '../../../../providers/calls/provider-call-error';
 import { CustodianError } from '../../../../src/errors';
 import { startFakeProvider, type FakeProvider } from '../../../support/fake-provider';
@@ -84,7 +84,7 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
   }
 
   /** begin → the authorization server → complete, as the generic code will run them. */
-  async function connect(strategy: AuthModeStrategy<OAuth2Credentials>, entry: ProviderEntry, overrides: Partial<BeginInput> = {}) {
+  async function connect(strategy: AuthModeStrategy<McpOAuth2Credentials>, entry: ProviderEntry, overrides: Partial<BeginInput> = {}) {
     const input = beginInput(entry, overrides);
     const redirect = await strategy.begin!(input, CALL);
     integration.keep(redirect);
@@ -151,13 +151,13 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
       expect(moved.integrationCustom).to.not.equal(undefined);
     });
 
-    it('exchanges the code with the verifier and the resource, into OAUTH2-typed credentials that expire from `now`', async () => {
+    it('exchanges the code with the verifier and the resource, into credentials of the mode\'s type that expire from `now`', async () => {
       reset();
       const { obtained, connectionConfig } = await connect(mcpOAuth2Generic, genericEntry);
       const exchange = mcp.tokenRequests[0]!;
       expect(exchange).to.deep.include({ grant_type: 'authorization_code', client_id: mcp.registrations[0]!.clientId, redirect_uri: REDIRECT_URI, resource: mcp.resource });
       expect(exchange).to.not.have.property('client_secret');
-      expect(obtained.credentials.type).to.equal('OAUTH2');
+      expect(obtained.credentials.type).to.equal('MCP_OAUTH2_GENERIC');
       expect(mcp.isAccessTokenValid(obtained.credentials.access_token)).to.equal(true);
       expect(obtained.expiresAt?.toISOString()).to.equal(new Date(NOW.getTime() + 3600_000).toISOString());
       expect(obtained.credentials.expires_at).to.equal(obtained.expiresAt?.toISOString());
@@ -206,7 +206,7 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
     it('refreshes an imported connection that carries only the server URL and client id, discovering the token endpoint', async () => {
       reset();
       const { obtained, connectionConfig } = await connect(mcpOAuth2Generic, genericEntry);
-      const imported = mcpOAuth2Generic.fromImport({ type: 'OAUTH2', access_token: obtained.credentials.access_token, refresh_token: obtained.credentials.refresh_token }, NOW);
+      const imported = mcpOAuth2Generic.fromImport({ type: 'MCP_OAUTH2_GENERIC', access_token: obtained.credentials.access_token, refresh_token: obtained.credentials.refresh_token }, NOW);
       const paths = mcp.paths.length;
       const renewed = await mcpOAuth2Generic.renew(
         { entry: genericEntry, credentials: imported, connectionConfig: { mcp_server_url: mcp.serverUrl, mcp_client_id: connectionConfig['mcp_client_id'] }, client: integration },
@@ -468,14 +468,14 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
     it('refreshes an imported connection (no mcp_* config) with the integration\'s registered client', async () => {
       reset();
       const { obtained } = await connect(mcpOAuth2, catalogEntry);
-      const imported = mcpOAuth2.fromImport({ type: 'OAUTH2', access_token: obtained.credentials.access_token, refresh_token: obtained.credentials.refresh_token }, NOW);
+      const imported = mcpOAuth2.fromImport({ type: 'MCP_OAUTH2', access_token: obtained.credentials.access_token, refresh_token: obtained.credentials.refresh_token }, NOW);
       const renewed = await mcpOAuth2.renew({ entry: catalogEntry, credentials: imported, connectionConfig: {}, client: integration }, CALL);
       expect(renewed.kind).to.equal('renewed');
       expect(mcp.tokenRequests.at(-1)).to.deep.include({ client_id: mcp.registrations[0]!.clientId, resource: mcp.resource });
     });
 
     it('is refreshed before expiry only when it holds a refresh token, and without one the renewal is a permanent missing_refresh_token', async () => {
-      const credentials: OAuth2Credentials = { type: 'OAUTH2', access_token: 'at-without-refresh-0001', expires_at: NOW.toISOString(), raw: {} };
+      const credentials: McpOAuth2Credentials = { type: 'MCP_OAUTH2', access_token: 'at-without-refresh-0001', expires_at: NOW.toISOString(), raw: {} };
       expect(mcpOAuth2.upkeep(catalogEntry, credentials)).to.deep.equal({ kind: 'refresh', beforeExpiry: false });
       expect(mcpOAuth2.upkeep(catalogEntry, { ...credentials, refresh_token: 'rt-0001-0001' })).to.deep.equal({ kind: 'refresh', beforeExpiry: true });
       expect(mcpOAuth2.expiresAt(credentials)?.toISOString()).to.equal(NOW.toISOString());
@@ -484,10 +484,18 @@ describe('MCP OAuth 2.1 strategies against a fake MCP server', () => {
       expect(mcpOAuth2.secretsOf({ ...credentials, refresh_token: 'rt-0001-0001' })).to.deep.equal(['at-without-refresh-0001', 'rt-0001-0001']);
     });
 
-    it('imports OAUTH2-typed credentials only (as Nango returns MCP credentials)', () => {
-      expect(mcpOAuth2.importSchema.safeParse({ type: 'OAUTH2', access_token: 'a', expires_at: '2031-01-01T00:00:00Z' }).success).to.equal(true);
-      expect(mcpOAuth2.importSchema.safeParse({ type: 'MCP_OAUTH2', access_token: 'a' }).success).to.equal(false);
-      expect(mcpOAuth2.importSchema.safeParse({ type: 'OAUTH2' }).success).to.equal(false);
+    it('imports credentials of its own type, and the legacy flat body', () => {
+      expect(mcpOAuth2.importSchema.safeParse({ type: 'MCP_OAUTH2', access_token: 'a', expires_at: '2031-01-01T00:00:00Z' }).success).to.equal(true);
+      expect(mcpOAuth2.importSchema.safeParse({ type: 'OAUTH2', access_token: 'a' }).success).to.equal(false);
+      expect(mcpOAuth2Generic.importSchema.safeParse({ type: 'MCP_OAUTH2', access_token: 'a' }).success).to.equal(false);
+      expect(mcpOAuth2.importSchema.safeParse({ type: 'MCP_OAUTH2' }).success).to.equal(false);
+      expect(mcpOAuth2Generic.fromLegacyImport!({ access_token: 'legacy-at-0001', refresh_token: 'legacy-rt-0001', expires_in: 60 }, NOW)).to.deep.equal({
+        type: 'MCP_OAUTH2_GENERIC',
+        access_token: 'legacy-at-0001',
+        refresh_token: 'legacy-rt-0001',
+        expires_at: new Date(NOW.getTime() + 60_000).toISOString(),
+        raw: {},
+      });
     });
   });
 });
