@@ -8,6 +8,8 @@ import { http } from '../support/http';
 import { CookieJar } from '../support/cookie-jar';
 import { AuthAttemptEntity, ConnectionEntity, IntegrationEntity, type EnvironmentEntity } from '../../src/db/entities';
 import { customSecretsOf } from '../../src/integrations/integration-store';
+import { auditHistories } from '../support/history-audit';
+import { knownSecrets } from '../support/secret-registry';
 
 /** One browser for the file's flows: the callback must come from the browser that started the attempt. */
 const browser = new CookieJar();
@@ -28,7 +30,7 @@ describe('MCP authorization through the API (dev server)', function () {
       }),
     });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
-    for (const [uniqueKey, provider] of [['mcp', 'fake-mcp'], ['mcp-any', 'fake-mcp-generic'], ['mcp-cimd', 'fake-mcp-generic']]) {
+    for (const [uniqueKey, provider] of [['mcp', 'fake-mcp'], ['mcp-any', 'fake-mcp-generic'], ['mcp-cimd', 'fake-mcp-generic'], ['mcp-confidential', 'fake-mcp']]) {
       await rig.api.deps.integrations.create(environment.id, { uniqueKey: uniqueKey!, provider: provider!, displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: true });
     }
   });
@@ -160,6 +162,22 @@ describe('MCP authorization through the API (dev server)', function () {
     expect(await start.text()).to.include('mcp_pkce_unsupported');
     expect(seen.registrations()).to.have.length(0);
     expect(seen.authorize()).to.have.length(0);
+  });
+
+  it('no workflow history holds a secret: the registered client\'s secret, the verifier, the code or a token', async () => {
+    mcp.knobs.confidentialRegistrations = true;
+    const seen = since();
+    const { attempt } = await connect('mcp-confidential');
+    expect(attempt.status).to.equal('succeeded');
+    const refreshed = await getConnection('mcp-confidential', attempt.connectionId, '&force_refresh=true');
+    expect(refreshed.status).to.equal(200);
+    const secret = seen.registrations()[0]!.clientSecret!;
+    const [exchange] = seen.token();
+    // The audit looks for exactly what this flow sent and received.
+    expect(knownSecrets()).to.include.members([secret, exchange!['code_verifier'] as string, exchange!['code'] as string, refreshed.body.credentials.access_token as string]);
+    const audit = await auditHistories(env.client);
+    expect(audit.histories).to.be.greaterThan(0);
+    expect(audit.hits).to.deep.equal([]);
   });
 
   it('imports with POST /connections, refreshes the import with the resource, and @nangohq/node reads the credential shape', async () => {
