@@ -24,11 +24,13 @@ import type { ProviderEntry } from '../catalog-schema';
 import { MCP_SERVER_URL_FIELD } from '../catalog-schema';
 import type { McpOAuth2Credentials, TokenSet } from '../credentials';
 import { ProviderCallError } from '../calls/provider-call-error';
-import { interpolateHeaders, interpolateParam, interpolateUrl } from '../interpolate';
+import { interpolateParam, interpolateUrl } from '../interpolate';
 import { urlProblem } from '../url-rules';
 import type { AuthModeStrategy, BeginInput, CallContext, CompleteInput, ConnectionConfig, IntegrationClient, Obtained, Redirect, RenewInput, RenewResult } from './auth-mode';
 import { mergeAuthorizationParams } from './authorization-params';
-import { expiryField, rawField } from './import-fields';
+import { AuthorizationError } from './authorization-error';
+import { expiryField, rawField, secretStrings } from './import-fields';
+import { withProxyHeaders } from './outgoing-request';
 import { missingLegacyField } from './oauth2';
 import { chooseClient, clientForRenewal, registrationKey, type McpClient, type RegistrationApproach } from './mcp-client-registration';
 import { checkedUrl, discoverMcpServer, type DiscoveryContext } from './mcp-discovery';
@@ -186,13 +188,10 @@ function mcpStrategy(mode: McpMode): AuthModeStrategy<McpOAuth2Credentials> {
     upkeep: (_entry, credentials) => ({ kind: 'refresh', beforeExpiry: Boolean(credentials.refresh_token) }),
     renew: (input, call) => renew(mode, input, call),
     expiresAt: (credentials) => (credentials.expires_at ? new Date(credentials.expires_at) : null),
-    authorize: (request, { entry, credentials, connectionConfig }) => {
-      // The MCP spec: the token goes in `Authorization: Bearer` on every request; the entry may add headers (`accept`).
-      const declared = interpolateHeaders(entry.proxy?.headers ?? {}, { entry, connectionConfig, credentials: { accessToken: credentials.access_token, access_token: credentials.access_token } });
-      const lowered = Object.fromEntries(Object.entries(declared).map(([name, value]) => [name.toLowerCase(), value]));
-      return { ...request, headers: { ...request.headers, authorization: `Bearer ${credentials.access_token}`, ...lowered } };
-    },
-    secretsOf: (credentials) => [credentials.access_token, credentials.refresh_token].filter((value): value is string => typeof value === 'string' && value !== ''),
+    // The MCP spec: the token goes in `Authorization: Bearer` on every request; the entry may add headers (`accept`).
+    authorize: (request, { entry, credentials, connectionConfig }) =>
+      withProxyHeaders(request, entry, { credentials: { accessToken: credentials.access_token, access_token: credentials.access_token }, connectionConfig }, { authorization: `Bearer ${credentials.access_token}` }),
+    secretsOf: (credentials) => secretStrings(credentials.access_token, credentials.refresh_token),
   };
 }
 
@@ -245,19 +244,19 @@ async function complete(mode: McpMode, input: CompleteInput, call: CallContext):
   const denied = textOf(received['error']);
   if (denied) {
     const description = textOf(received['error_description']);
-    throw new CustodianError('authorization_denied', `The authorization server answered ${denied.slice(0, 64)}${description ? `: ${description.slice(0, 200)}` : ''}`);
+    throw new AuthorizationError('authorization_denied', `The authorization server answered ${denied.slice(0, 64)}${description ? `: ${description.slice(0, 200)}` : ''}`);
   }
   const code = textOf(received['code']);
-  if (!code) throw new CustodianError('missing_code', 'The callback carried no authorization code');
+  if (!code) throw new AuthorizationError('missing_code', 'The callback carried no authorization code');
   const issuer = textOf(connectionConfig[MCP_CONFIG.issuer]);
   const returnedIssuer = textOf(received['iss']);
   // RFC 9207: an authorization response naming another issuer is a mix-up attack's, not our server's.
   if (issuer !== undefined && returnedIssuer !== undefined && returnedIssuer !== issuer) {
-    throw new CustodianError('authorization_failed', 'The authorization response came from another authorization server');
+    throw new AuthorizationError('authorization_failed', 'The authorization response came from another authorization server');
   }
   const clientId = textOf(connectionConfig[MCP_CONFIG.clientId]);
   const verifier = input.attemptSecrets[VERIFIER_ATTEMPT_KEY];
-  if (clientId === undefined || verifier === undefined) throw new CustodianError('authorization_failed', 'The attempt holds no MCP client or PKCE verifier');
+  if (clientId === undefined || verifier === undefined) throw new AuthorizationError('authorization_failed', 'The attempt holds no MCP client or PKCE verifier');
   const secret = input.attemptSecrets[CLIENT_SECRET_ATTEMPT_KEY];
   const client: McpClient = { clientId, ...(secret ? { clientSecret: secret } : {}), authMethod: secret ? (authMethodIn(connectionConfig) ?? 'client_secret_post') : 'none' };
   const endpoint = await mode.tokenEndpoint(input.entry, connectionConfig, call, input.attemptSecrets[TOKEN_ENDPOINT_ATTEMPT_KEY]);
