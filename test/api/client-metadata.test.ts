@@ -65,4 +65,18 @@ describe('Client ID Metadata Documents (GET /mcp/client-metadata/:environmentId/
       expect(((await response.json()) as { error: { code: string } }).error.code, url).to.equal('invalid_uri_params');
     }
   });
+
+  it('is limited per client address (RATE_LIMIT_CLIENT_METADATA): past the limit, 429 rate_limited with Retry-After', async () => {
+    const limited = await startTestApi({ env: { RATE_LIMIT_CLIENT_METADATA: '2/1m' } });
+    try {
+      const url = `${limited.url}/mcp/client-metadata/00000000-0000-4000-8000-000000000000/x.json`;
+      expect([(await fetch(url)).status, (await fetch(url)).status]).to.deep.equal([404, 404]);
+      const refused = await fetch(url);
+      expect(refused.status).to.equal(429);
+      expect(Number(refused.headers.get('retry-after'))).to.be.greaterThan(0);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('rate_limited');
+    } finally {
+      await limited.close();
+    }
+  });
 });

@@ -11,6 +11,7 @@ import { clientMetadataDocument } from '../../../providers/auth-modes/mcp-client
 import { callbackUrlFor } from '../../authorization/callback-url';
 import { CLIENT_METADATA_ROUTE, CLIENT_METADATA_SUFFIX, clientMetadataUrlFor } from '../../authorization/client-metadata-url';
 import { NotFoundError } from '../../errors';
+import { rateLimitByAddress } from '../rate-limit';
 import type { ApiDeps, ApiState } from '../context';
 import { validate } from '../validation';
 
@@ -25,7 +26,7 @@ const CACHE_CONTROL = 'public, max-age=300';
 export function clientMetadataRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
 
-  router.get(CLIENT_METADATA_ROUTE, async (ctx) => {
+  router.get(CLIENT_METADATA_ROUTE, rateLimitByAddress(deps.config.rateLimits.clientMetadata, deps.config.trustProxy), async (ctx) => {
     const { environmentId, document } = validate(params, ctx.params, 'invalid_uri_params');
     const key = document.slice(0, -CLIENT_METADATA_SUFFIX.length);
     const environment = await deps.environments.findById(environmentId);
