@@ -170,6 +170,7 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     expect(got.body.credentials).to.deep.equal({ type: 'TBA', token_id: tbaToken.id, token_secret: tbaToken.secret });
     expect(got.body.connection_config).to.deep.equal({ accountId: '1234567-sb1' });
     expect(JSON.stringify(got.body)).to.not.include(consumer.secret);
+    expect((await nango.getConnection('netsuite', connectionId)).credentials).to.deep.equal(got.body.credentials);
 
     const imported = await http(rig.api.url, 'POST', '/connections', { token: rig.api.secretKey, body: { provider_config_key: 'netsuite', connection_id: 'tba-imported', connection_config: { accountId: '1234567-sb1' }, credentials: { type: 'TBA', token_id: tbaToken.id, token_secret: tbaToken.secret } } });
     expect(imported.status, JSON.stringify(imported.body)).to.equal(201);
@@ -185,6 +186,7 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     expect(got.body.credentials.session_token).to.be.a('string');
     expect(got.body.connection_config).to.deep.equal({ external_id: EXTERNAL_ID, region: 'eu-west-1', service: 'execute-api' });
     expect(JSON.stringify(got.body)).to.not.include(stsApiKey);
+    expect((await nango.getConnection('aws', connectionId)).credentials).to.deep.equal(got.body.credentials);
   });
 
   it('INSTALL_PLUGIN (Crisp): the install link returns with payload and website_id; the connection holds the plugin\'s BASIC credentials', async () => {
@@ -202,6 +204,7 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     const got = await http(rig.api.url, 'GET', `/connections/${row.connectionId}?provider_config_key=crisp`, { token: rig.api.secretKey });
     expect(got.body.credentials).to.deep.equal({ type: 'BASIC', username: 'plugin-id', password: pluginKey });
     expect(got.body.connection_config).to.deep.equal({ website_id: 'site-42' });
+    expect((await nango.getConnection('crisp', row.connectionId)).credentials).to.deep.equal({ type: 'BASIC', username: 'plugin-id', password: pluginKey });
   });
 
   it('no private key, secret, session or token of these modes is in any workflow history', async () => {

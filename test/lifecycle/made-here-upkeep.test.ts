@@ -8,8 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { jwt } from '../../providers/auth-modes/jwt';
 import { signature } from '../../providers/auth-modes/signature';
 import { stateQuery } from '../../workflows/connection-messages';
+import { mountFakeAws } from '../support/fake-modes/aws-sigv4';
 import { mountFakeBill, type FakeBillAccount } from '../support/fake-modes/bill';
 import { mountFakeJwt } from '../support/fake-modes/jwt';
+import { IntegrationStore } from '../../src/integrations/integration-store';
 import { registerSecrets } from '../support/secret-registry';
 import { connectionRow, refreshActivities, useLifecycleSuite } from './lifecycle-suite';
 
@@ -139,6 +141,42 @@ describe('upkeep of credentials made here (time skipping)', function () {
       const logins = fake.logins.length;
       await env.sleep('2 hours');
       expect(fake.logins.length, 'no logins once invalid').to.equal(logins);
+    });
+  });
+
+  describe('AWS_SIGV4 (temporary credentials of an hour, the role assumed again before they expire)', () => {
+    const ROLE = 'arn:aws:iam::123456789012:role/CustodianAccess';
+    const stsApiKey = `sts-${randomBytes(8).toString('hex')}`;
+    registerSecrets(() => [stsApiKey]);
+    const s = useLifecycleSuite({
+      entry: (url) => ({ display_name: 'Fake AWS', auth_mode: 'AWS_SIGV4', authorization_url: undefined, token_url: undefined, proxy: { base_url: url } }),
+    });
+
+    it('assumes the role again through the integration\'s STS every 45 minutes, with the stored external id and region', async () => {
+      const { rig, env } = s;
+      // The fake's expiry would be on the wall clock, which time skipping leaves behind: it states none, and the hour runs on the workflow's clock.
+      const fake = mountFakeAws(rig.provider, { stsApiKey, roles: { [ROLE]: 'ext-id-1234' }, service: 'execute-api', lifetimeSeconds: 3600, omitExpiry: true });
+      await new IntegrationStore(rig.db, rig.cipher).update(rig.integration, {
+        custom: { service: 'execute-api', stsMode: 'custom', stsEndpointUrl: `${rig.provider.url}/aws/sts`, stsAuthType: 'api_key' },
+        customSecrets: { stsApiKey },
+      });
+      const expiresAt = new Date(Date.now() + 3_600_000);
+      const { row } = await rig.connections.importConnection({
+        environmentId: rig.environment.id,
+        integrationId: rig.integration.id,
+        connectionId: 'aws',
+        credentials: { type: 'AWS_SIGV4', role_arn: ROLE, region: 'eu-west-1', service: 'execute-api', access_key_id: 'ASIAIMPORTED', secret_access_key: 'imported-secret', session_token: 'imported-token', expires_at: expiresAt.toISOString(), external_id: 'ext-id-1234', raw: {} },
+        expiresAt,
+      });
+      const { workflowId } = await rig.startWorkflow(row);
+      await env.sleep('3 hours');
+      expect((await env.client.workflow.getHandle(workflowId).query(stateQuery)).status).to.equal('active');
+      // Hour-long credentials renewed 15 minutes early: at 45 minutes, then every 45 minutes.
+      expect(fake.assumed.length).to.be.within(3, 5);
+      expect(fake.assumed.every((a) => a.accepted && a.externalId === 'ext-id-1234' && a.region === 'eu-west-1')).to.equal(true);
+      const stored = rig.connections.credentialsOf(await connectionRow(rig, row.id));
+      if (stored.type !== 'AWS_SIGV4') throw new Error('expected AWS_SIGV4 credentials');
+      expect(stored.access_key_id).to.equal([...fake.issued.keys()].at(-1));
     });
   });
 });

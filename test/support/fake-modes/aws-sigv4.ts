@@ -15,6 +15,11 @@ export interface FakeAwsOptions {
   readonly service: string;
   /** Seconds the issued credentials live. */
   readonly lifetimeSeconds: number;
+  /**
+   * Leave `expiresAt` out of the answer (the client then assumes STS's default hour from its own clock):
+   * for time-skipping tests, where the fake's wall clock and the workflow's clock part.
+   */
+  readonly omitExpiry?: boolean;
   readonly now?: () => Date;
 }
 
@@ -47,7 +52,8 @@ export function mountFakeAws(provider: FakeProvider, options: FakeAwsOptions): F
     state.issued.set(accessKeyId, issued);
     provider.rememberSecrets(issued.secret, issued.sessionToken);
     const expiresAt = Math.floor(((options.now?.() ?? new Date()).getTime() + options.lifetimeSeconds * 1000) / 1000);
-    return { status: 200, body: { credentials: { accessKeyId, secretAccessKey: issued.secret, sessionToken: issued.sessionToken, expiresAt } } };
+    const answer = { accessKeyId, secretAccessKey: issued.secret, sessionToken: issued.sessionToken, ...(options.omitExpiry ? {} : { expiresAt }) };
+    return { status: 200, body: { credentials: answer } };
   });
   for (const method of ['GET', 'POST']) {
     provider.mount(method, '/aws/api/echo', (request) => {
