@@ -11,7 +11,7 @@ import { urlProblem } from './url-rules';
 import { MAX_PROVIDER_TIMEOUT_MS } from './calls/provider-timeout';
 
 /** Auth modes Custodian implements. */
-export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE'] as const;
+export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE', 'APP', 'CUSTOM'] as const;
 
 /** One of {@link AUTH_MODES}. */
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -134,7 +134,11 @@ function entryShape<Q extends Quality>(quality: Q) {
     docs: quality.docs,
     auth_mode: z.enum(AUTH_MODES),
     authorization_url: urlTemplate.optional(),
-    token_url: urlTemplate.optional(),
+    // CUSTOM (a GitHub App with user authorization) has two token endpoints, which Nango writes as a map of
+    // mode → URL; it is read into `token_url` (the OAUTH2 one) and `app_token_url` (see splitTokenUrls).
+    token_url: z.union([urlTemplate, z.strictObject({ OAUTH2: urlTemplate, APP: urlTemplate })]).optional(),
+    // Ours, not Nango's: the APP token endpoint of a CUSTOM entry (the installation access token).
+    app_token_url: urlTemplate.optional(),
     refresh_url: urlTemplate.optional(),
     request_url: urlTemplate.optional(),
     // The authorization URL is a browser redirect: only connection config may flow into it, never a credential.
@@ -162,6 +166,9 @@ function entryShape<Q extends Quality>(quality: Q) {
 
 type EntryShape = z.output<ReturnType<typeof entryShape<typeof FILE_QUALITY>>>;
 
+/** An entry as loaded: one token URL per key (a CUSTOM entry's map split into `token_url` and `app_token_url`). */
+type LoadedEntry = Omit<EntryShape, 'token_url'> & { token_url?: string };
+
 /** URLs each auth mode cannot work without. */
 const REQUIRED_URLS: Readonly<Record<AuthMode, readonly ('authorization_url' | 'token_url' | 'request_url')[]>> = {
   OAUTH2: ['authorization_url', 'token_url'],
@@ -170,12 +177,15 @@ const REQUIRED_URLS: Readonly<Record<AuthMode, readonly ('authorization_url' | '
   API_KEY: [],
   BASIC: [],
   NONE: [],
+  APP: ['authorization_url', 'token_url'],
+  CUSTOM: ['authorization_url', 'token_url'],
 };
 
 function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   for (const key of REQUIRED_URLS[entry.auth_mode]) {
     if (entry[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required when auth_mode is ${entry.auth_mode}` });
   }
+  checkTokenUrls(entry, ctx);
   const verification = entry.proxy?.verification;
   if (!verification) return;
   const baseUrl = entry.proxy?.base_url;
@@ -189,15 +199,36 @@ function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   });
 }
 
+/** Only CUSTOM has two token endpoints: the map form (or `app_token_url`) there, one URL everywhere else. */
+function checkTokenUrls(entry: EntryShape, ctx: z.RefinementCtx): void {
+  const mapped = typeof entry.token_url === 'object';
+  if (entry.auth_mode !== 'CUSTOM') {
+    if (mapped) ctx.addIssue({ code: 'custom', path: ['token_url'], message: `must be a URL when auth_mode is ${entry.auth_mode}` });
+    if (entry.app_token_url !== undefined) ctx.addIssue({ code: 'custom', path: ['app_token_url'], message: 'is only for auth_mode CUSTOM' });
+    return;
+  }
+  if (mapped && entry.app_token_url !== undefined) ctx.addIssue({ code: 'custom', path: ['app_token_url'], message: 'is already given by token_url.APP' });
+  if (!mapped && entry.token_url !== undefined && entry.app_token_url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['token_url'], message: 'must map OAUTH2 and APP to their URLs when auth_mode is CUSTOM (or give app_token_url)' });
+  }
+}
+
+/** The map form of `token_url` as two keys, so every reader of `token_url` gets one URL. */
+function splitTokenUrls(entry: EntryShape): LoadedEntry {
+  const tokenUrl = entry.token_url;
+  if (typeof tokenUrl !== 'object') return entry as LoadedEntry;
+  return { ...entry, token_url: tokenUrl.OAUTH2, app_token_url: tokenUrl.APP };
+}
+
 /** Strict schema for Custodian's own catalog files (`providers/catalog/*.yaml`): docs, categories and field descriptions required. */
-export const providerEntrySchema = entryShape(CATALOG_QUALITY).superRefine(checkCrossFields);
+export const providerEntrySchema = entryShape(CATALOG_QUALITY).superRefine(checkCrossFields).transform(splitTokenUrls);
 
 /**
  * Schema for entries read from a Nango-format `providers.yaml` (Nango's own file or one a user writes):
  * same keys, but only what the auth mode needs is required. The lenient loader drops unknown keys and
  * fills `display_name` and field titles and types before applying it.
  */
-export const nangoEntrySchema = entryShape(FILE_QUALITY).superRefine(checkCrossFields);
+export const nangoEntrySchema = entryShape(FILE_QUALITY).superRefine(checkCrossFields).transform(splitTokenUrls);
 
 /** A validated provider entry (frozen once loaded). */
 export type ProviderEntry = DeepReadonly<z.output<typeof nangoEntrySchema>>;

@@ -44,7 +44,31 @@ export interface NoCredentials {
   type: 'NONE';
 }
 
-export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials;
+/** APP: a GitHub App installation access token, minted with the app's JWT (Nango's `AppCredentials`). */
+export interface AppCredentials {
+  type: 'APP';
+  /** The installation access token (`ghs_…`); empty until the first mint of an import. */
+  access_token: string;
+  expires_at?: string;
+  /** The installation token response as received (`token`, `expires_at`, `permissions`, `repository_selection`…). */
+  raw: Record<string, unknown>;
+  /** The app JWT this token was minted with (valid about ten minutes; Nango's `jwtToken`). */
+  jwtToken?: string;
+  /** Ours: the installation the token is for (imports carry it in credentials, as Nango's do). */
+  installation_id: string;
+}
+
+/** CUSTOM: a GitHub App installation plus the user who installed it (Nango's `CombinedOauth2AppCredentials`). */
+export interface CustomCredentials {
+  type: 'CUSTOM';
+  app: AppCredentials;
+  /** The user's OAuth token; null when none was obtained (an update without a code) or its refresh was refused. */
+  user: OAuth2Credentials | null;
+  /** Nango repeats the app credentials here. */
+  raw: Record<string, unknown>;
+}
+
+export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials | AppCredentials | CustomCredentials;
 
 /** The credentials shape whose `type` is `T`. */
 export type CredentialsOf<T extends Credentials['type']> = Extract<Credentials, { type: T }>;

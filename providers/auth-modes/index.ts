@@ -2,8 +2,10 @@
 import type { AuthMode } from '../catalog-schema';
 import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
+import { app } from './app';
 import type { AuthModeStrategies, AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
+import { custom } from './custom';
 import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
@@ -29,7 +31,7 @@ export function strategyFor<M extends keyof AuthModeStrategies>(authMode: M): Au
  * The full strategy of each mode. Every mode registers here; generic code reaches a mode only through
  * authModeStrategy().
  */
-const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy<never>>> = {};
+const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy<never>>> = { APP: app as unknown as AuthModeStrategy<never>, CUSTOM: custom as unknown as AuthModeStrategy<never> };
 
 /** The strategy for `authMode`, or undefined for a mode without one. */
 export function authModeStrategy(authMode: string): AuthModeStrategy | undefined {

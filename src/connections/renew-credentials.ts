@@ -4,7 +4,7 @@
  * Provider failures surface as ProviderCallError (transient or permanent).
  */
 import type { ProviderEntry } from '../../providers/catalog-schema';
-import { strategyFor } from '../../providers/auth-modes';
+import { strategyFor, strategyOfCredentials } from '../../providers/auth-modes';
 import { mintClientCredentialsToken, refreshAccessToken } from '../../providers/auth-modes/oauth2-token-request';
 import { oauth1AuthorizationHeader } from '../../providers/auth-modes/oauth1-signing';
 import { ProviderCallError } from '../../providers/calls/provider-call-error';
@@ -49,6 +49,9 @@ export function upkeepKind(entry: ProviderEntry, credentials: Credentials): Upke
       return entry.proxy?.verification && entry.signature_method !== 'RSA-SHA1' ? 'verify' : 'none';
     case 'NONE':
       return 'none';
+    case 'APP':
+    case 'CUSTOM':
+      return strategyOfCredentials(credentials)!.upkeep(entry, credentials).kind;
   }
 }
 
@@ -113,6 +116,12 @@ export async function renewCredentials(input: RenewInput): Promise<RenewResult> 
       return { kind: 'verified' };
     case 'NONE':
       return { kind: 'verified' };
+    case 'APP':
+    case 'CUSTOM': {
+      // Transitional: these modes exist only as strategies; the integration's mode-specific settings are not passed here yet.
+      const client = { clientId: input.clientId, clientSecret: input.clientSecret, scopes: input.scopes, custom: {} };
+      return strategyOfCredentials(credentials)!.renew({ entry, credentials, connectionConfig: input.connectionConfig, client }, { now: input.now, timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts, fetch: input.fetch });
+    }
   }
 }
 

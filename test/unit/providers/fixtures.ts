@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { strategyFor } from '../../../providers/auth-modes';
+import { beginInstallation } from '../../../providers/auth-modes/app-installation';
 import type { FieldSchema, ProviderEntry } from '../../../providers/catalog-schema';
 import type { DeepReadonly } from '../../../providers/deep-freeze';
 import { interpolateUrl } from '../../../providers/interpolate';
@@ -86,6 +87,14 @@ export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: strin
       }
       case 'NONE':
         return undefined;
+      case 'APP':
+      case 'CUSTOM': {
+        // The installation page from the integration's app link, then each token URL for a sample installation.
+        const client = { clientId: 'client', clientSecret: 'secret', scopes: [], custom: { app_link: 'https://github.example.com/apps/sample' } };
+        beginInstallation({ entry, client, redirectUri: redirect.redirectUri, state: 'state', scopes: [], connectionConfig, authorizationParams: {} });
+        for (const url of [entry.token_url, entry.app_token_url]) if (url !== undefined) interpolateUrl(url, { entry, connectionConfig: { ...connectionConfig, installation_id: '38631545' } });
+        return undefined;
+      }
     }
   } catch (error) {
     return `${(error as { code?: string }).code ?? 'error'} while building: ${(error as Error).message}`;
