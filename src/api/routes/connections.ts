@@ -164,7 +164,9 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       const now = new Date();
       let fresh: ConnectionEntity;
       try {
-        fresh = await service.readFresh({ environment, integration }, row, { forceRefresh: query.force_refresh === true, now });
+        // `refresh_github_app_jwt_token` asks for a new app JWT: renewing mints one, with a new installation token.
+        const forceRefresh = query.force_refresh === true || query.refresh_github_app_jwt_token === true;
+        fresh = await service.readFresh({ environment, integration }, row, { forceRefresh, now });
       } catch (error) {
         if (!(error instanceof InvalidCredentialsError)) throw error;
         const connection = presentConnection(error.connection, { integration, credentials: null, withRefreshToken: false, errorLogId: await errorLogId(error.connection) });
