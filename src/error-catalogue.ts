@@ -108,6 +108,7 @@ export const ERROR_CATALOGUE = {
   callback_not_bound: { status: 400, kind: 'request', message: 'This authorization was started in another browser', meaning: 'an OAuth callback from a browser without the attempt\'s binding cookie (callback page; the attempt stays pending)' },
   invalid_state: { status: 400, kind: 'request', message: 'This authorization link is invalid, expired or has already been used', meaning: 'an OAuth callback whose `state` is unknown, expired or already used (callback page)' },
   integration_missing_app: { status: 400, kind: 'request', message: 'The integration has no GitHub App id and private key', meaning: 'an APP or CUSTOM flow on an integration without its GitHub App\'s `app_id` and `private_key` (or `app_link`)' },
+  app_installation_not_accessible: { status: 400, kind: 'request', message: 'The installation is not one the authorizing user can access', meaning: 'a CUSTOM (GitHub App with user authorization) callback naming an installation that GitHub does not list for the user who authorized' },
   app_installation_missing: { status: 400, kind: 'request', message: 'The callback carried no installation_id', meaning: 'a GitHub App callback without `installation_id` (`setup_action=request`: an organisation owner has yet to approve the installation)' },
 
   // Dependencies

@@ -5,6 +5,10 @@
  * connection holds both halves (Nango's `CombinedOauth2AppCredentials`): the installation token (`app`,
  * minted again every hour) and the user's token (`user`, refreshed with its rotating refresh token).
  *
+ * The callback's `installation_id` is checked against the installations GitHub lists for the user
+ * (`GET /user/installations`): a browser cannot claim someone else's installation. An update without a
+ * code (`setup_action=update`) has no user to check it with and is taken as GitHub sent it, as Nango does.
+ *
  * Token URLs: `token_url` is the user's (OAuth 2.0), `app_token_url` the installation's (Nango's
  * `token_url: {OAUTH2, APP}` map, split at load).
  */
@@ -17,6 +21,7 @@ import type { AuthModeStrategy, CallContext, CompleteInput, IntegrationClient, O
 import { APP_SETTINGS, appCredentialsFields, beginInstallation, installationConfig, INSTALLATION_ID, presentApp, receivedInstallationId, unmintedApp, withBearer } from './app-installation';
 import { appSecrets, expiryOf, mintApp } from './app';
 import { exchangeAuthorizationCode, refreshAccessToken } from './oauth2-token-request';
+import { userCanAccessInstallation } from './user-installations';
 
 /**
  * The user's token is refreshed with the installation's when it would expire before the next
@@ -74,8 +79,12 @@ async function complete(input: CompleteInput, call: CallContext): Promise<Obtain
   const code = typeof received['code'] === 'string' && received['code'] !== '' ? received['code'] : undefined;
   // Without a code GitHub only reports a change to an installation someone authorized before (`setup_action=update`).
   if (code === undefined && received['setup_action'] !== 'update') throw new CustodianError('missing_code', 'The callback carried no authorization code');
+  // Minted first: it can be tried again, the code cannot.
   const app = await mintApp(input, installationId, call, input.entry.app_token_url);
   const user = code === undefined ? null : userCredentials(await exchangeAuthorizationCode({ ...userTokenRequest(input.entry, input.client, input.connectionConfig, call), code, redirectUri: input.redirectUri }));
+  if (user && !(await userCanAccessInstallation({ entry: input.entry, userToken: user.access_token, installationId, connectionConfig: input.connectionConfig }, call))) {
+    throw new CustodianError('app_installation_not_accessible', `GitHub does not list installation ${installationId} for the user who authorized (asked at the entry's proxy.base_url)`);
+  }
   const credentials: CustomCredentials = { type: 'CUSTOM', app, user, raw: app.raw };
   return { credentials, expiresAt: expiresAt(credentials), connectionConfig: installationConfig(input.client, app) };
 }

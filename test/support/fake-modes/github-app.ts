@@ -54,8 +54,12 @@ export interface FakeGithubApp {
   readonly jwtVerdicts: JwtVerdict[];
   /** Every JWT the token endpoint was shown, in order. */
   readonly presentedJwts: string[];
+  /** The installations page reports this installation id whatever GitHub would (a browser that forges the redirect). */
+  forgeInstallationId: string | null;
   /** Creates an installation and returns its id. */
   addInstallation(): string;
+  /** Lets the user of a user token access another installation as well (GitHub's `GET /user/installations`). */
+  grantUserAccess(userToken: string, installationId: string): void;
   /** Installation token calls, optionally of one installation. */
   tokenCalls(installationId?: string): FakeProviderCall[];
   /** User token endpoint calls, optionally of one grant type. */
@@ -110,6 +114,7 @@ export function mountGithubApp(provider: FakeProvider, knobs: Partial<FakeGithub
   provider.mount('GET', `/apps/${SLUG}/installations/new`, (request) => app.installationPage(request));
   provider.mount('POST', '/app/installations/:id/access_tokens', (request) => app.accessToken(request));
   provider.mount('POST', '/login/oauth/access_token', (request) => app.userToken(request));
+  provider.mount('GET', '/user/installations', (request) => app.userInstallations(request));
   registerSecrets(() => [app.privateKey, ...keyLines(app.privateKey), app.knobs.clientSecret, ...app.secrets, ...app.presentedJwts]);
   return app;
 }
@@ -126,6 +131,9 @@ class GithubAppFake implements FakeGithubApp {
   private readonly validUserTokens = new Set<string>();
   private readonly validRefreshTokens = new Set<string>();
   private readonly codes = new Map<string, { installationId: string }>();
+  /** User access and refresh tokens → the installations their user can access. */
+  private readonly userAccess = new Map<string, string[]>();
+  forgeInstallationId: string | null = null;
   private nextInstallation = 38_000_000 + Math.floor(Math.random() * 1_000_000);
 
   constructor(readonly provider: FakeProvider, readonly knobs: FakeGithubAppKnobs) {}
@@ -203,7 +211,7 @@ class GithubAppFake implements FakeGithubApp {
     if (this.knobs.setupAction !== 'request') {
       const installationId = this.knobs.installationId ?? this.addInstallation();
       this.installations.add(installationId);
-      location.searchParams.set('installation_id', installationId);
+      location.searchParams.set('installation_id', this.forgeInstallationId ?? installationId);
       if (userAuthorization) location.searchParams.set('code', this.issueCode(installationId));
     }
     location.searchParams.set('setup_action', this.knobs.setupAction);
@@ -246,20 +254,39 @@ class GithubAppFake implements FakeGithubApp {
       call.refreshTokenUsed = refreshToken;
       // GitHub's refresh tokens are single-use: the answer carries a new one.
       if (!this.validRefreshTokens.delete(refreshToken)) return { status: 200, body: { error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.' } };
-      return { status: 200, body: this.userTokenSet() };
+      return { status: 200, body: this.userTokenSet(this.userAccess.get(refreshToken) ?? []) };
     }
     const code = String(body['code'] ?? '');
-    if (!this.codes.delete(code)) return { status: 200, body: { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' } };
-    return { status: 200, body: this.userTokenSet() };
+    const issued = this.codes.get(code);
+    if (!issued || !this.codes.delete(code)) return { status: 200, body: { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' } };
+    return { status: 200, body: this.userTokenSet([issued.installationId]) };
   }
 
-  private userTokenSet(): Record<string, unknown> {
+  /** GitHub's `GET /user/installations` for a user token: the installations its user can access, paged. */
+  userInstallations({ req, url }: FakeRouteRequest): FakeRouteAnswer {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    if (!this.validUserTokens.has(token)) return { status: 401, body: { message: 'Bad credentials' } };
+    const perPage = Number(url.searchParams.get('per_page') ?? 30);
+    const page = Number(url.searchParams.get('page') ?? 1);
+    const all = this.userAccess.get(token) ?? [];
+    const installations = all.slice((page - 1) * perPage, page * perPage).map((id) => ({ id: Number(id), app_id: Number(this.appId) }));
+    return { status: 200, body: { total_count: all.length, installations } };
+  }
+
+  /** Lets the user of `userToken` access another installation as well (an organisation they belong to). */
+  grantUserAccess(userToken: string, installationId: string): void {
+    this.userAccess.get(userToken)?.push(installationId);
+  }
+
+  private userTokenSet(installations: string[]): Record<string, unknown> {
     const accessToken = `ghu_${randomBytes(18).toString('base64url')}`;
+    this.userAccess.set(accessToken, installations);
     this.validUserTokens.add(accessToken);
     this.secrets.push(accessToken);
     const lifetime = this.knobs.userTokenLifetimeSeconds;
     if (lifetime === null) return { access_token: accessToken, token_type: 'bearer', scope: '' };
     const refreshToken = `ghr_${randomBytes(30).toString('base64url')}`;
+    this.userAccess.set(refreshToken, installations);
     this.validRefreshTokens.add(refreshToken);
     this.secrets.push(refreshToken);
     return { access_token: accessToken, expires_in: lifetime, refresh_token: refreshToken, refresh_token_expires_in: 15_897_600, token_type: 'bearer', scope: '' };

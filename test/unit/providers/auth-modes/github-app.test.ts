@@ -6,6 +6,7 @@ import type { AppCredentials, CustomCredentials } from '../../../../providers/cr
 import { authModeStrategy } from '../../../../providers/auth-modes';
 import { app } from '../../../../providers/auth-modes/app';
 import { custom } from '../../../../providers/auth-modes/custom';
+import { userCanAccessInstallation } from '../../../../providers/auth-modes/user-installations';
 import { APP_JWT_BACKDATE_SECONDS, APP_JWT_LIFETIME_SECONDS, privateKeyProblem, signAppJwt } from '../../../../providers/auth-modes/github-app-jwt';
 import type { CallContext, IntegrationClient } from '../../../../providers/auth-modes/auth-mode';
 import { CustodianError } from '../../../../src/errors';
@@ -52,6 +53,16 @@ describe('GitHub App modes (APP, CUSTOM) against a fake GitHub', () => {
     expect(answer.status, 'installation page redirects').to.equal(302);
     const back = new URL(location ?? '');
     return { url: redirect.url, received: Object.fromEntries(back.searchParams), connectionConfig: { ...redirect.connectionConfig } };
+  }
+
+  /** The user's token for a callback's code, straight from the fake's token endpoint. */
+  async function exchangeUserCode(received: Record<string, string>): Promise<{ access_token: string }> {
+    const answer = await fetch(`${provider.url}/login/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: github.knobs.clientId, client_secret: github.knobs.clientSecret, code: received.code ?? '' }),
+    });
+    return (await answer.json()) as { access_token: string };
   }
 
   before(async () => {
@@ -261,6 +272,28 @@ describe('GitHub App modes (APP, CUSTOM) against a fake GitHub', () => {
       expect(exchange?.body).to.include({ code: received.code, redirect_uri: REDIRECT_URI, client_id: github.knobs.clientId });
       expect(custom.upkeep(customEntry, obtained.credentials)).to.deep.equal({ kind: 'refresh', beforeExpiry: true });
       expect(custom.secretsOf(obtained.credentials)).to.have.members([installation.access_token, installation.jwtToken, user?.access_token, user?.refresh_token]);
+    });
+
+    it('refuses a callback naming an installation GitHub does not list for the user who authorized', async () => {
+      const someoneElses = github.addInstallation();
+      github.forgeInstallationId = someoneElses;
+      const { received } = await install(custom, customEntry, customClient());
+      expect(received.installation_id).to.equal(someoneElses);
+      const error = await rejection(custom.complete({ entry: customEntry, client: customClient(), received, attemptSecrets: {}, redirectUri: REDIRECT_URI, connectionConfig: {} }, call()));
+      expectCode(error, 'app_installation_not_accessible');
+      expect(provider.calls.filter((c) => c.path === '/user/installations')).to.have.length(1);
+    });
+
+    it('finds the installation on a later page of the user\'s installations', async () => {
+      const { received } = await install(custom, customEntry, customClient());
+      // The user's token can see 150 other installations before this one (two pages of 100).
+      const user = await exchangeUserCode(received);
+      for (let i = 0; i < 150; i++) github.grantUserAccess(user.access_token, github.addInstallation());
+      const target = github.addInstallation();
+      github.grantUserAccess(user.access_token, target);
+      expect(await userCanAccessInstallation({ entry: customEntry, userToken: user.access_token, installationId: target, connectionConfig: {} }, call())).to.equal(true);
+      expect(await userCanAccessInstallation({ entry: customEntry, userToken: user.access_token, installationId: '1', connectionConfig: {} }, call())).to.equal(false);
+      expect(provider.calls.filter((c) => c.path === '/user/installations').map((c) => c.query.page)).to.deep.equal(['1', '2', '1', '2']);
     });
 
     it('completes an update of an installation (no code) with the installation token alone', async () => {
