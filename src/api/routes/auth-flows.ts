@@ -65,10 +65,13 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     }
   }
 
+  // Callback routes besides /oauth/callback that redirect modes come back to (a GitHub App's setup URL).
+  const callbackRoutes = [...new Set(allStrategies().flatMap((strategy) => (strategy.connect.kind === 'redirect' ? (strategy.connect.callbackRoutes ?? []) : [])))];
+
   router.get('/oauth/connect/:key', errorPageForBrowsers, requireSession(deps), async (ctx) => {
     validate(redirectQuery, ctx.query, 'invalid_query_params');
     const { attempt, url } = await service.beginRedirect(attemptRequest(ctx));
-    bindFlowToBrowser(ctx, attempt.id, deps.config.serverUrl, attempt.expiresAt);
+    bindFlowToBrowser(ctx, attempt.id, deps.config.serverUrl, attempt.expiresAt, callbackRoutes);
     ctx.redirect(url);
   });
 
@@ -95,12 +98,14 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = renderCallbackPage(outcome);
   }
 
-  router.get('/oauth/callback', rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
-    const outcome = await handleCallback(ctx);
-    // A provider that was unreachable or silent during the exchange answers 502/504, like the form flows.
-    const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
-    sendCallbackPage(ctx, outcome, status);
-  });
+  for (const path of ['/oauth/callback', ...callbackRoutes]) {
+    router.get(path, rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
+      const outcome = await handleCallback(ctx);
+      // A provider that was unreachable or silent during the exchange answers 502/504, like the form flows.
+      const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
+      sendCallbackPage(ctx, outcome, status);
+    });
+  }
 
   /**
    * One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing.
@@ -121,7 +126,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     } finally {
       // The browser's WebSocket hears the outcome too, whichever API instance holds it (also when waiting failed).
       if (result !== null && state !== '') {
-        clearFlowBinding(ctx, state, deps.config.serverUrl);
+        clearFlowBinding(ctx, state, deps.config.serverUrl, callbackRoutes);
         await deps.authOutcomes?.publish(state);
       }
     }
