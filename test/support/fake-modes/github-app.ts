@@ -92,6 +92,36 @@ function appKeyPair(): { privateKey: string; publicKey: KeyObject } {
   return keyPair;
 }
 
+/** An APP catalog entry whose installation page and token endpoint are a fake GitHub App's on `providerUrl`. */
+export function githubAppEntry(providerUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    display_name: 'Fake GitHub App',
+    categories: ['dev-tools'],
+    docs: 'https://example.com/fake-github-app',
+    auth_mode: 'APP',
+    authorization_url: '$' + '{connectionConfig.appPublicLink}/installations/new',
+    token_url: `${providerUrl}/app/installations/` + '$' + '{connectionConfig.installation_id}/access_tokens',
+    proxy: { base_url: providerUrl },
+    connection_config: {
+      appPublicLink: { type: 'string', title: 'App Public Link', description: 'The app page', format: 'uri', pattern: '^https?://.*$', automated: true },
+      installation_id: { type: 'string', title: 'Installation ID', description: 'The installation', pattern: '^[0-9]{1,20}$', automated: true },
+    },
+    ...overrides,
+  };
+}
+
+/** The CUSTOM entry of the same fake app: GitHub's user token endpoint and the installation token endpoint. */
+export function githubCustomEntry(providerUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const appEntry = githubAppEntry(providerUrl);
+  return {
+    ...appEntry,
+    display_name: 'Fake GitHub App OAuth',
+    auth_mode: 'CUSTOM',
+    token_url: { OAUTH2: `${providerUrl}/login/oauth/access_token`, APP: appEntry['token_url'] },
+    ...overrides,
+  };
+}
+
 /** The knobs' defaults. */
 export function defaultGithubAppKnobs(): FakeGithubAppKnobs {
   return {
@@ -171,31 +201,11 @@ class GithubAppFake implements FakeGithubApp {
   }
 
   appEntry(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    return {
-      display_name: 'Fake GitHub App',
-      categories: ['dev-tools'],
-      docs: 'https://example.com/fake-github-app',
-      auth_mode: 'APP',
-      authorization_url: '$' + '{connectionConfig.appPublicLink}/installations/new',
-      token_url: `${this.provider.url}/app/installations/` + '$' + '{connectionConfig.installation_id}/access_tokens',
-      proxy: { base_url: this.provider.url },
-      connection_config: {
-        appPublicLink: { type: 'string', title: 'App Public Link', description: 'The app page', format: 'uri', pattern: '^https?://.*$', automated: true },
-        installation_id: { type: 'string', title: 'Installation ID', description: 'The installation', pattern: '^[0-9]{1,20}$', automated: true },
-      },
-      ...overrides,
-    };
+    return githubAppEntry(this.provider.url, overrides);
   }
 
   customEntry(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    const appEntry = this.appEntry();
-    return {
-      ...appEntry,
-      display_name: 'Fake GitHub App OAuth',
-      auth_mode: 'CUSTOM',
-      token_url: { OAUTH2: `${this.provider.url}/login/oauth/access_token`, APP: appEntry['token_url'] },
-      ...overrides,
-    };
+    return githubCustomEntry(this.provider.url, overrides);
   }
 
   integrationSettings(): { custom: Record<string, string>; customSecrets: Record<string, string> } {
