@@ -364,6 +364,9 @@ function guidance(integration, provider) {
     case 'OAUTH2':
     case 'OAUTH1':
       return `You will sign in to ${name} in a new window and authorize access.`;
+    case 'APP':
+    case 'CUSTOM':
+      return `You will install ${name} in a new window and choose what it may access.`;
     case 'API_KEY':
       return `Enter the API key for ${name}. It is checked with ${name} before it is saved.`;
     case 'BASIC':
