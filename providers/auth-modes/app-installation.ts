@@ -8,10 +8,12 @@ import { z } from 'zod';
 import { CustodianError } from '../../src/errors';
 import { ProviderCallError } from '../calls/provider-call-error';
 import type { AppCredentials } from '../credentials';
-import { interpolateHeaders, interpolateUrl } from '../interpolate';
+import { interpolateUrl } from '../interpolate';
 import type { AuthorizeInput, BeginInput, IntegrationClient, OutgoingRequest, Redirect } from './auth-mode';
 import type { GithubApp } from './app-installation-token';
 import { privateKeyProblem } from './github-app-jwt';
+import { AuthorizationError } from './authorization-error';
+import { withProxyHeaders } from './outgoing-request';
 import { appendQuery } from './query-string';
 
 /** GitHub installation ids are numbers; nothing else may reach the token URL's path. */
@@ -50,9 +52,9 @@ export function beginInstallation(input: BeginInput): Redirect {
 export function receivedInstallationId(received: Readonly<Record<string, unknown>>): string {
   const id = received['installation_id'];
   if (typeof id === 'string' && INSTALLATION_ID.test(id)) return id;
-  if (id !== undefined) throw new CustodianError('app_installation_missing', 'The callback\'s installation_id is not a GitHub installation id');
+  if (id !== undefined) throw new AuthorizationError('app_installation_missing', 'The callback\'s installation_id is not a GitHub installation id');
   const pending = received['setup_action'] === 'request' ? ': the installation awaits an organisation owner\'s approval' : '';
-  throw new CustodianError('app_installation_missing', `The callback carried no installation_id${pending}`);
+  throw new AuthorizationError('app_installation_missing', `The callback carried no installation_id${pending}`);
 }
 
 /** The integration's GitHub App; its absence is a permanent refusal (nothing to retry until the integration is fixed). */
@@ -78,9 +80,7 @@ export function presentApp(client: IntegrationClient): Record<string, unknown> {
   return { app_id: client.custom[APP_SETTINGS.appId] ?? null, app_link: client.custom[APP_SETTINGS.appLink] ?? null, private_key: null };
 }
 
-/** The request with an installation (or user) token as bearer, after the entry's own `proxy.headers`. */
+/** The request with an installation token as bearer, unless the entry's `proxy.headers` name their own authorization. */
 export function withBearer(request: OutgoingRequest, input: Pick<AuthorizeInput, 'entry' | 'connectionConfig'>, token: string): OutgoingRequest {
-  const declared = interpolateHeaders(input.entry.proxy?.headers ?? {}, { entry: input.entry, connectionConfig: input.connectionConfig, credentials: { access_token: token } });
-  const lowerCased = Object.fromEntries(Object.entries(declared).map(([name, value]) => [name.toLowerCase(), value]));
-  return { ...request, headers: { authorization: `Bearer ${token}`, ...lowerCased, ...request.headers } };
+  return withProxyHeaders(request, input.entry, { credentials: { accessToken: token, access_token: token }, connectionConfig: input.connectionConfig }, { authorization: `Bearer ${token}` });
 }

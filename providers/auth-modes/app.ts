@@ -24,6 +24,7 @@ import {
   withBearer,
 } from './app-installation';
 import { mintInstallationToken } from './app-installation-token';
+import { dateOf, secretStrings } from './import-fields';
 
 const importSchema = z.object({ type: z.literal('APP'), app_id: z.string().min(1).max(255), installation_id: z.string().regex(INSTALLATION_ID, 'must be a GitHub installation id') });
 const integrationSchema = z.strictObject({ type: z.literal('APP'), ...appCredentialsFields });
@@ -78,10 +79,10 @@ export function mintApp(
 
 /** When an installation token stops working. */
 export function expiryOf(credentials: AppCredentials): Date | null {
-  return credentials.expires_at ? new Date(credentials.expires_at) : null;
+  return dateOf(credentials.expires_at);
 }
 
 /** The token and the JWT it was minted with. */
 export function appSecrets(credentials: AppCredentials): string[] {
-  return [credentials.access_token, credentials.jwtToken].filter((value): value is string => typeof value === 'string' && value !== '');
+  return secretStrings(credentials.access_token, credentials.jwtToken);
 }

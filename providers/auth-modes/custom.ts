@@ -13,13 +13,15 @@
  * `token_url: {OAUTH2, APP}` map, split at load).
  */
 import { z } from 'zod';
-import { CustodianError } from '../../src/errors';
 import { ProviderCallError } from '../calls/provider-call-error';
 import type { ProviderEntry } from '../catalog-schema';
 import type { AppCredentials, CustomCredentials, OAuth2Credentials, TokenSet } from '../credentials';
-import type { AuthModeStrategy, CallContext, CompleteInput, IntegrationClient, Obtained, RenewInput, RenewResult } from './auth-mode';
+import type { AuthModeStrategy, CallContext, CompleteInput, Obtained, RenewInput, RenewResult } from './auth-mode';
 import { APP_SETTINGS, appCredentialsFields, beginInstallation, installationConfig, INSTALLATION_ID, presentApp, receivedInstallationId, unmintedApp, withBearer } from './app-installation';
 import { appSecrets, expiryOf, mintApp } from './app';
+import { secretStrings } from './import-fields';
+import { AuthorizationError, requireClientForFlow, textOf } from './authorization-error';
+import { requireClientForRenewal } from './oauth2';
 import { exchangeAuthorizationCode, refreshAccessToken } from './oauth2-token-request';
 import { userCanAccessInstallation } from './user-installations';
 
@@ -68,22 +70,22 @@ export const custom: AuthModeStrategy<CustomCredentials> = {
   expiresAt,
   // The installation token acts for the app on the installation's repositories (what most API calls need).
   authorize: (request, input) => withBearer(request, input, input.credentials.app.access_token),
-  secretsOf: (credentials) => [...appSecrets(credentials.app), ...[credentials.user?.access_token, credentials.user?.refresh_token].filter((value): value is string => Boolean(value))],
+  secretsOf: (credentials) => [...appSecrets(credentials.app), ...secretStrings(credentials.user?.access_token, credentials.user?.refresh_token)],
 };
 
 async function complete(input: CompleteInput, call: CallContext): Promise<Obtained<CustomCredentials>> {
   const { received } = input;
-  const denied = typeof received['error'] === 'string' ? received['error'] : undefined;
-  if (denied) throw new CustodianError('authorization_denied', `GitHub answered ${denied.slice(0, 64)}`);
+  const denied = textOf(received['error']);
+  if (denied) throw new AuthorizationError('authorization_denied', `GitHub answered ${denied.slice(0, 64)}`);
   const installationId = receivedInstallationId(received);
-  const code = typeof received['code'] === 'string' && received['code'] !== '' ? received['code'] : undefined;
+  const code = textOf(received['code']);
   // Without a code GitHub only reports a change to an installation someone authorized before (`setup_action=update`).
-  if (code === undefined && received['setup_action'] !== 'update') throw new CustodianError('missing_code', 'The callback carried no authorization code');
+  if (code === undefined && received['setup_action'] !== 'update') throw new AuthorizationError('missing_code', 'The callback carried no authorization code');
   // Minted first: it can be tried again, the code cannot.
   const app = await mintApp(input, installationId, call, input.entry.app_token_url);
-  const user = code === undefined ? null : userCredentials(await exchangeAuthorizationCode({ ...userTokenRequest(input.entry, input.client, input.connectionConfig, call), code, redirectUri: input.redirectUri }));
+  const user = code === undefined ? null : userCredentials(await exchangeAuthorizationCode({ ...userTokenRequest(input, requireClientForFlow(input.client), call), code, redirectUri: input.redirectUri }));
   if (user && !(await userCanAccessInstallation({ entry: input.entry, userToken: user.access_token, installationId, connectionConfig: input.connectionConfig }, call))) {
-    throw new CustodianError('app_installation_not_accessible', `GitHub does not list installation ${installationId} for the user who authorized (asked at the entry's proxy.base_url)`);
+    throw new AuthorizationError('app_installation_not_accessible', `GitHub does not list installation ${installationId} for the user who authorized (asked at the entry's proxy.base_url)`);
   }
   const credentials: CustomCredentials = { type: 'CUSTOM', app, user, raw: app.raw };
   return { credentials, expiresAt: expiresAt(credentials), connectionConfig: installationConfig(input.client, app) };
@@ -106,7 +108,7 @@ async function renewedUser(input: RenewInput<CustomCredentials>, app: AppCredent
   const user = input.credentials.user;
   if (!user?.refresh_token || !userDue(user, app)) return user;
   try {
-    const tokens = await refreshAccessToken({ ...userTokenRequest(input.entry, input.client, input.connectionConfig, call), refreshToken: user.refresh_token });
+    const tokens = await refreshAccessToken({ ...userTokenRequest(input, requireClientForRenewal(input.client), call), refreshToken: user.refresh_token });
     // GitHub rotates refresh tokens; one that does not come back stays the one we have.
     return { ...userCredentials(tokens), refresh_token: tokens.refreshToken ?? user.refresh_token };
   } catch (error) {
@@ -128,9 +130,9 @@ function expiresAt(credentials: CustomCredentials): Date | null {
   return known.length === 0 ? null : new Date(Math.min(...known.map((date) => date.getTime())));
 }
 
-function userTokenRequest(entry: ProviderEntry, client: IntegrationClient, connectionConfig: Readonly<Record<string, unknown>>, call: CallContext) {
-  if (client.clientId === null || client.clientSecret === null) throw new ProviderCallError('integration_missing_client', 'permanent', 'The integration has no OAuth client id or secret');
-  return { entry, clientId: client.clientId, clientSecret: client.clientSecret, connectionConfig, ...call };
+/** What the user token endpoint (the entry's OAuth 2.0 `token_url`) is called with. */
+function userTokenRequest(input: { entry: ProviderEntry; connectionConfig: Readonly<Record<string, unknown>> }, client: { clientId: string; clientSecret: string }, call: CallContext) {
+  return { entry: input.entry, ...client, connectionConfig: input.connectionConfig, ...call };
 }
 
 function userCredentials(tokens: TokenSet): OAuth2Credentials {
