@@ -110,6 +110,10 @@ export const ERROR_CATALOGUE = {
   integration_missing_app: { status: 400, kind: 'request', message: 'The integration has no GitHub App id and private key', meaning: 'an APP or CUSTOM flow on an integration without its GitHub App\'s `app_id` and `private_key` (or `app_link`)' },
   app_installation_not_accessible: { status: 400, kind: 'request', message: 'The installation is not one the authorizing user can access', meaning: 'a CUSTOM (GitHub App with user authorization) callback naming an installation that GitHub does not list for the user who authorized' },
   app_installation_missing: { status: 400, kind: 'request', message: 'The callback carried no installation_id', meaning: 'a GitHub App callback without `installation_id` (`setup_action=request`: an organisation owner has yet to approve the installation)' },
+  mcp_discovery_failed: { status: 400, kind: 'request', message: 'The MCP server\'s authorization could not be discovered', meaning: 'the MCP server publishes no usable protected-resource (RFC 9728) or authorization-server metadata (RFC 8414, OpenID discovery)' },
+  mcp_pkce_unsupported: { status: 400, kind: 'request', message: 'The MCP authorization server does not support PKCE S256', meaning: 'the MCP authorization server\'s metadata lacks `S256` in `code_challenge_methods_supported` (the MCP spec forbids proceeding)' },
+  mcp_registration_failed: { status: 400, kind: 'request', message: 'The MCP authorization server refused the client registration', meaning: 'an RFC 7591 dynamic client registration was refused, or answered without a `client_id`' },
+  mcp_no_client: { status: 400, kind: 'request', message: 'No OAuth client can be used with this MCP authorization server', meaning: 'no client id on the integration, no Client ID Metadata Document the server accepts, and no registration endpoint' },
 
   // Dependencies
   provider_unreachable: { status: 502, kind: 'dependency', showsMessage: true, message: 'The provider could not be reached', meaning: 'the provider refused the connection, reset it or could not be resolved' },
