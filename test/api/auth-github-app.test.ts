@@ -122,6 +122,24 @@ describe('GitHub App connections through the API (APP, CUSTOM; dev server)', fun
     expect(attempt).to.include({ status: 'failed', errorCode: 'invalid_client', credentialsEncrypted: null });
   });
 
+  it('security: a /app-auth/connect callback from another browser is refused; the starting browser still connects', async () => {
+    const starter = new CookieJar();
+    const other = new CookieJar();
+    const start = await starter.fetch(`${rig.api.url}/oauth/connect/gh-app?connect_session_token=${await sessionToken('gh-app')}`, { redirect: 'manual' });
+    const cookies = start.headers.getSetCookie().filter((line) => line.startsWith('custodian_flow_'));
+    expect(cookies.map((line) => /Path=([^;]+)/.exec(line)?.[1])).to.deep.equal(['/oauth', '/app-auth/connect']);
+    const installPage = new URL(start.headers.get('location')!);
+    const callback = (await other.fetch(installPage, { redirect: 'manual' })).headers.get('location')!;
+    const refused = await other.fetch(callback);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.include('callback_not_bound');
+    const state = installPage.searchParams.get('state')!;
+    expect(await connectionOf(state)).to.equal(null);
+    const accepted = await starter.fetch(callback);
+    expect(accepted.status).to.equal(200);
+    expect((await connectionOf(state))?.connectionId).to.be.a('string');
+  });
+
   it('APP: an installation awaiting an owner\'s approval fails with app_installation_missing', async () => {
     github.knobs.setupAction = 'request';
     const { page, html } = await installThroughBrowser('gh-app');
