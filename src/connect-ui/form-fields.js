@@ -1,24 +1,25 @@
 /**
- * Pure helpers of the Connect UI (no DOM, no network): which fields a provider's form has, how a
- * value is checked and sent, and the URLs and bodies of the auth routes (API.md §4). Shared by the
- * browser (app.js) and the unit tests.
+ * Pure helpers of the Connect UI (no DOM, no network): how a provider is connected (its `connect`,
+ * which the server derives from the auth mode's strategy), which fields its form has and how each is
+ * shown, how a value is checked and sent, and the URLs and bodies of the auth routes (API.md §4).
+ * Nothing here knows an auth mode. Shared by the browser (app.js) and the unit tests.
  */
 
-/** What the end user types for each auth mode that takes credentials, with titles when the catalog has none. */
-const CREDENTIAL_FIELDS = {
-  API_KEY: [{ key: 'apiKey', title: 'API key', secret: true }],
-  BASIC: [
-    { key: 'username', title: 'Username', secret: false },
-    { key: 'password', title: 'Password', secret: true },
-  ],
-  OAUTH2_CC: [
-    { key: 'client_id', title: 'Client ID', secret: false },
-    { key: 'client_secret', title: 'Client secret', secret: true },
-  ],
-};
-
-/** Auth modes completed in a popup at the provider. */
-export const REDIRECT_AUTH_MODES = ['OAUTH2', 'OAUTH1'];
+/**
+ * How `provider` is connected: `{kind: 'redirect'}` (a popup on GET /oauth/connect/{key}) or
+ * `{kind: 'form', route, credentials}` (a form posted to `route`), or null when the server names
+ * neither (the page cannot connect it).
+ */
+export function connectStyleOf(provider) {
+  const connect = provider?.connect;
+  if (!connect || typeof connect !== 'object') return null;
+  if (connect.kind === 'redirect') return { kind: 'redirect' };
+  if (connect.kind === 'form' && typeof connect.route === 'string' && connect.route.startsWith('/') && connect.route.includes('{key}')) {
+    const credentials = connect.credentials && typeof connect.credentials === 'object' ? connect.credentials : {};
+    return { kind: 'form', route: connect.route, credentials };
+  }
+  return null;
+}
 
 /** Simple checks for the catalog's `format` values (the pattern, when present, is the stricter rule). */
 const FORMATS = {
@@ -32,13 +33,23 @@ function text(value) {
   return value === undefined || value === null ? '' : String(value);
 }
 
-function descriptor(group, key, schema, fallback) {
+/** The control a field is typed into: `textarea` (multi-line), else an input of `type` `password`, `url`, `email` or `text`. */
+function controlOf(field) {
+  if (field.multiline === true) return { control: 'textarea', inputType: null };
+  if (field.secret === true) return { control: 'input', inputType: 'password' };
+  return { control: 'input', inputType: INPUT_TYPES[field.format] ?? 'text' };
+}
+
+/** Formats with an input type of their own (the browser offers the right keyboard; the form still checks the value). */
+const INPUT_TYPES = { uri: 'url', email: 'email' };
+
+function descriptor(group, key, schema) {
   const field = schema ?? {};
   return {
     group,
     key,
     name: key,
-    title: text(field.title) || fallback.title || key,
+    title: text(field.title) || key,
     description: text(field.description),
     prefix: text(field.prefix),
     suffix: text(field.suffix),
@@ -47,7 +58,9 @@ function descriptor(group, key, schema, fallback) {
     format: typeof field.format === 'string' && FORMATS[field.format] ? field.format : null,
     required: field.optional !== true,
     hidden: field.hidden === true,
-    secret: field.secret === true || (field.secret === undefined && fallback.secret === true),
+    secret: field.secret === true,
+    multiline: field.multiline === true,
+    ...controlOf(field),
     defaultValue: field.default_value === undefined ? null : text(field.default_value),
     order: typeof field.order === 'number' ? field.order : null,
     pinned: false,
@@ -64,7 +77,7 @@ function sortByOrder(fields) {
 
 /**
  * The fields of an integration's form, in display order: `connection_config` fields (sent as
- * `params[k]`) then, for API_KEY / BASIC / OAUTH2_CC, the credentials. Fields filled in automatically
+ * `params[k]`) then, for a form, the credentials its `connect` names. Fields filled in automatically
  * from the token response (`automated`) are left out. Connection-config keys the session's
  * `integrations_config_defaults` pins are `pinned`: shown read-only with the pinned value and never
  * sent (the server applies the pin and refuses a different browser value).
@@ -74,11 +87,13 @@ export function buildFields(provider, options = {}) {
   const config = Object.entries(provider?.connection_config ?? {})
     .filter(([, schema]) => schema?.automated !== true)
     .map(([key, schema]) => {
-      const field = descriptor('params', key, schema, {});
+      const field = descriptor('params', key, schema);
       return Object.prototype.hasOwnProperty.call(preset, key) ? { ...field, pinned: true, pinnedValue: text(preset[key]) } : field;
     });
-  const credentialSchemas = provider?.credentials ?? {};
-  const credentials = (CREDENTIAL_FIELDS[provider?.auth_mode] ?? []).map((fallback) => descriptor('credentials', fallback.key, credentialSchemas[fallback.key], fallback));
+  const style = connectStyleOf(provider);
+  const credentials = Object.entries(style?.kind === 'form' ? style.credentials : {})
+    .filter(([, schema]) => schema?.automated !== true)
+    .map(([key, schema]) => descriptor('credentials', key, schema));
   return [...sortByOrder(config), ...sortByOrder(credentials)];
 }
 
@@ -157,22 +172,18 @@ export function oauthUrl(apiURL, providerConfigKey, sessionToken, params = {}, w
   return withQuery(apiURL, `/oauth/connect/${encodeURIComponent(providerConfigKey)}`, [['connect_session_token', sessionToken], ...ws, ...paramsQuery(params)]);
 }
 
-/** The direct (non-redirect) auth request for API_KEY / BASIC / OAUTH2_CC / NONE: `{url, body}`, or null for redirect modes. */
-export function directAuthRequest(apiURL, authMode, providerConfigKey, sessionToken, params = {}, credentials = {}) {
-  const key = encodeURIComponent(providerConfigKey);
-  const query = [['connect_session_token', sessionToken], ...paramsQuery(params)];
-  switch (authMode) {
-    case 'API_KEY':
-      return { url: withQuery(apiURL, `/api-auth/api-key/${key}`, query), body: { apiKey: credentials.apiKey ?? '' } };
-    case 'BASIC':
-      return { url: withQuery(apiURL, `/api-auth/basic/${key}`, query), body: { username: credentials.username ?? '', password: credentials.password ?? '' } };
-    case 'OAUTH2_CC':
-      return { url: withQuery(apiURL, `/oauth2/auth/${key}`, query), body: { client_id: credentials.client_id ?? '', client_secret: credentials.client_secret ?? '' } };
-    case 'NONE':
-      return { url: withQuery(apiURL, `/auth/unauthenticated/${key}`, query), body: {} };
-    default:
-      return null;
-  }
+/**
+ * The request of a form: `{url, body}` for `route` (`{key}` filled in with the integration's key), the
+ * session token and `params[…]` in the query, the credentials as the JSON body.
+ */
+export function formRequest(apiURL, route, providerConfigKey, sessionToken, params = {}, credentials = {}) {
+  const path = route.replaceAll('{key}', encodeURIComponent(providerConfigKey));
+  return { url: withQuery(apiURL, path, [['connect_session_token', sessionToken], ...paramsQuery(params)]), body: { ...credentials } };
+}
+
+/** The titles of the credential fields the end user sees (what a refusal is about). */
+export function credentialTitles(fields) {
+  return visibleFields(fields).filter((field) => field.group === 'credentials').map((field) => field.title);
 }
 
 /**
