@@ -15,7 +15,8 @@ import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from
 const API_KEY = 'sk-e2e-right-key-0123456789';
 const BASIC_USER = { username: 'ann', password: 's3cret pass' };
 /** A service account whose secret is a multi-line PEM private key (64-character lines, as PEM has them). */
-const PEM_BODY = randomBytes(144).toString('base64');
+// No "+": the fake provider form-decodes Basic credentials (as RFC 6749 client authentication has them), which turns "+" into a space.
+const PEM_BODY = randomBytes(144).toString('base64').replaceAll('+', 'x');
 const PEM_USER = {
   username: 'svc@acme.example',
   password: `-----BEGIN PRIVATE KEY-----\n${PEM_BODY.slice(0, 64)}\n${PEM_BODY.slice(64, 128)}\n${PEM_BODY.slice(128)}\n-----END PRIVATE KEY-----\n`,
