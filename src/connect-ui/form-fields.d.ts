@@ -19,7 +19,12 @@ export interface FieldSchema {
 }
 
 /** How a provider is connected (`GET /providers`' `connect`, derived by the server from the auth mode's strategy). */
-export type ConnectStyle = { kind: 'redirect' } | { kind: 'form'; route: string; credentials: Record<string, FieldSchema> };
+export type ConnectStyle =
+  | { kind: 'redirect' }
+  | { kind: 'form'; route: string; credentials: Record<string, FieldSchema>; sections?: Record<string, Record<string, FieldSchema>> };
+
+/** What a form posts: top-level values, and each section's values as an object. */
+export type CollectedCredentials = Record<string, string | Record<string, string>>;
 
 export interface ProviderLike {
   auth_mode?: string;
@@ -31,6 +36,8 @@ export interface ProviderLike {
 export interface FieldDescriptor {
   group: 'params' | 'credentials';
   key: string;
+  /** The body object a credential goes in (`assertionOption`), or null for the top of the body. */
+  section: string | null;
   name: string;
   title: string;
   description: string;
@@ -61,7 +68,7 @@ export declare function validateField(field: FieldDescriptor, raw: unknown): str
 export declare function collectValues(
   fields: FieldDescriptor[],
   values: Record<string, string | undefined>,
-): { errors: Record<string, string>; params: Record<string, string>; credentials: Record<string, string> };
+): { errors: Record<string, string>; params: Record<string, string>; credentials: CollectedCredentials };
 export declare function oauthUrl(apiURL: string, providerConfigKey: string, sessionToken: string, params?: Record<string, string>, wsClientId?: string | null): string;
 export declare function formRequest(
   apiURL: string,
@@ -69,8 +76,8 @@ export declare function formRequest(
   providerConfigKey: string,
   sessionToken: string,
   params?: Record<string, string>,
-  credentials?: Record<string, string>,
-): { url: string; body: Record<string, string> };
+  credentials?: CollectedCredentials,
+): { url: string; body: CollectedCredentials };
 export declare function credentialTitles(fields: FieldDescriptor[]): string[];
 export declare function describeApiError(body: unknown, fields?: FieldDescriptor[]): { code: string; message: string; fieldErrors: Record<string, string> };
 export declare function resolveTheme(defaultTheme: string, override: string | null | undefined, prefersDark: boolean): 'light' | 'dark';

@@ -7,7 +7,8 @@
 
 /**
  * How `provider` is connected: `{kind: 'redirect'}` (a popup on GET /oauth/connect/{key}) or
- * `{kind: 'form', route, credentials}` (a form posted to `route`), or null when the server names
+ * `{kind: 'form', route, credentials, sections}` (a form posted to `route`: `credentials` at the top of
+ * its body, each of `sections` as an object of its own), or null when the server names
  * neither (the page cannot connect it).
  */
 export function connectStyleOf(provider) {
@@ -15,8 +16,9 @@ export function connectStyleOf(provider) {
   if (!connect || typeof connect !== 'object') return null;
   if (connect.kind === 'redirect') return { kind: 'redirect' };
   if (connect.kind === 'form' && typeof connect.route === 'string' && connect.route.startsWith('/') && connect.route.includes('{key}')) {
-    const credentials = connect.credentials && typeof connect.credentials === 'object' ? connect.credentials : {};
-    return { kind: 'form', route: connect.route, credentials };
+    const credentials = isMap(connect.credentials) ? connect.credentials : {};
+    const sections = isMap(connect.sections) ? Object.fromEntries(Object.entries(connect.sections).filter(([, fields]) => isMap(fields))) : {};
+    return { kind: 'form', route: connect.route, credentials, sections };
   }
   return null;
 }
@@ -28,6 +30,10 @@ const FORMATS = {
   uuid: { test: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v), message: 'a UUID' },
   email: { test: (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), message: 'an email address' },
 };
+
+function isMap(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
 
 function text(value) {
   return value === undefined || value === null ? '' : String(value);
@@ -43,12 +49,14 @@ function controlOf(field) {
 /** Formats with an input type of their own (the browser offers the right keyboard; the form still checks the value). */
 const INPUT_TYPES = { uri: 'url', email: 'email' };
 
-function descriptor(group, key, schema) {
+function descriptor(group, key, schema, section = null) {
   const field = schema ?? {};
   return {
     group,
     key,
-    name: key,
+    /** The body object the value goes in (`assertionOption`), or null for the top of the body. */
+    section,
+    name: section === null ? key : `${section}.${key}`,
     title: text(field.title) || key,
     description: text(field.description),
     prefix: text(field.prefix),
@@ -91,10 +99,13 @@ export function buildFields(provider, options = {}) {
       return Object.prototype.hasOwnProperty.call(preset, key) ? { ...field, pinned: true, pinnedValue: text(preset[key]) } : field;
     });
   const style = connectStyleOf(provider);
-  const credentials = Object.entries(style?.kind === 'form' ? style.credentials : {})
-    .filter(([, schema]) => schema?.automated !== true)
-    .map(([key, schema]) => descriptor('credentials', key, schema));
-  return [...sortByOrder(config), ...sortByOrder(credentials)];
+  const form = style?.kind === 'form' ? style : { credentials: {}, sections: {} };
+  const typed = (fields, section) =>
+    Object.entries(fields)
+      .filter(([, schema]) => schema?.automated !== true)
+      .map(([key, schema]) => descriptor('credentials', key, schema, section));
+  const sections = Object.entries(form.sections).map(([section, fields]) => sortByOrder(typed(fields, section)));
+  return [...sortByOrder(config), ...sortByOrder(typed(form.credentials, null)), ...sections.flat()];
 }
 
 /** Fields the end user sees (hidden ones are sent with their default value). */
@@ -131,17 +142,24 @@ export function validateField(field, raw) {
   return null;
 }
 
-/** Checks every field; `values` maps field names to what was typed (hidden fields take their default). Returns `{errors, params, credentials}`. */
+/**
+ * Checks every field; `values` maps field names to what was typed (hidden fields take their default).
+ * Returns `{errors, params, credentials}`; a section's credentials are an object of their own in `credentials`.
+ */
 export function collectValues(fields, values) {
   const errors = {};
   const params = {};
   const credentials = {};
+  const put = (field, value) => {
+    if (field.group === 'params') params[field.key] = value;
+    else if (field.section === null) credentials[field.key] = value;
+    else (credentials[field.section] ??= {})[field.key] = value;
+  };
   for (const field of fields) {
-    const target = field.group === 'params' ? params : credentials;
     // The session's pin is the server's to apply: sending it would only invite a mismatch.
     if (field.pinned) continue;
     if (field.hidden) {
-      if (field.defaultValue !== null) target[field.key] = field.defaultValue;
+      if (field.defaultValue !== null) put(field, field.defaultValue);
       continue;
     }
     const error = validateField(field, values[field.name]);
@@ -150,8 +168,8 @@ export function collectValues(fields, values) {
       continue;
     }
     const value = normalizeValue(field, values[field.name]);
-    if (value !== '') target[field.key] = value;
-    else if (field.defaultValue !== null) target[field.key] = field.defaultValue;
+    if (value !== '') put(field, value);
+    else if (field.defaultValue !== null) put(field, field.defaultValue);
   }
   return { errors, params, credentials };
 }
@@ -197,7 +215,10 @@ export function describeApiError(body, fields = []) {
   const fieldErrors = {};
   for (const detail of Array.isArray(error.errors) ? error.errors : []) {
     const path = Array.isArray(detail?.path) ? detail.path : [];
-    const field = fields.find((f) => (f.group === 'params' ? path[0] === 'params' && path[1] === f.key : path.length === 1 && path[0] === f.key));
+    const field = fields.find((f) => {
+      if (f.group === 'params') return path[0] === 'params' && path[1] === f.key;
+      return f.section === null ? path.length === 1 && path[0] === f.key : path.length === 2 && path[0] === f.section && path[1] === f.key;
+    });
     if (field && !field.hidden) fieldErrors[field.name] = typeof detail.message === 'string' ? detail.message : message;
   }
   return { code, message, fieldErrors };

@@ -60,6 +60,7 @@ describe('minimal PROVIDERS_FILE entries, one per auth mode, through the API (de
         kind: 'form',
         route: '/api-auth/basic/{key}',
         credentials: { username: { type: 'string', title: 'Username' }, password: { type: 'string', title: 'Password', secret: true } },
+        sections: {},
       },
     });
     expect((await fetch(`${rig.api.url}/logos/my-basic.svg`)).status).to.equal(200);

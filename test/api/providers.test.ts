@@ -68,6 +68,7 @@ describe('providers API (API.md §3)', () => {
       kind: 'form',
       route: '/api-auth/basic/{key}',
       credentials: { username: bamboo.body.data.credentials.username, password: { ...bamboo.body.data.credentials.password, secret: true } },
+      sections: {},
     });
     const listed = await http(api.url, 'GET', '/providers', { token: api.secretKey });
     const kinds = new Set((listed.body.data as { connect: { kind: string } | null }[]).map((p) => p.connect?.kind ?? null));

@@ -124,6 +124,27 @@ describe('Connect UI form fields (src/connect-ui/form-fields.js)', () => {
     });
   });
 
+  it("a section's fields (an assertion's private key) are posted as an object of their own, and errors at their path find them", () => {
+    const fields = buildFields({
+      connect: {
+        kind: 'form',
+        route: '/auth/two-step/{key}',
+        credentials: { clientId: { type: 'string', title: 'Client ID' } },
+        sections: { assertionOption: { privateKey: { type: 'string', title: 'Private key', secret: true, multiline: true } } },
+      },
+    });
+    expect(fields.map((f) => [f.name, f.key, f.section, f.control])).to.deep.equal([
+      ['clientId', 'clientId', null, 'input'],
+      ['assertionOption.privateKey', 'privateKey', 'assertionOption', 'textarea'],
+    ]);
+    const pem = '-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----';
+    expect(collectValues(fields, { clientId: 'c-1', 'assertionOption.privateKey': pem }).credentials).to.deep.equal({ clientId: 'c-1', assertionOption: { privateKey: pem } });
+    expect(collectValues(fields, { clientId: 'c-1', 'assertionOption.privateKey': '' }).errors).to.deep.equal({ 'assertionOption.privateKey': 'Private key is required.' });
+    expect(credentialTitles(fields)).to.deep.equal(['Client ID', 'Private key']);
+    const described = describeApiError({ error: { code: 'invalid_body', message: 'bad', errors: [{ path: ['assertionOption', 'privateKey'], message: 'not a PEM key' }, { path: ['privateKey'], message: 'elsewhere' }] } }, fields);
+    expect(described.fieldErrors).to.deep.equal({ 'assertionOption.privateKey': 'not a PEM key' });
+  });
+
   it('reads how to connect from connect only: redirect, a form with its route, or nothing the page can use', () => {
     expect(connectStyleOf(provider('zendesk'))).to.deep.equal({ kind: 'redirect' });
     expect(connectStyleOf(provider('anthropic'))).to.deep.include({ kind: 'form', route: '/api-auth/api-key/{key}' });
@@ -148,7 +169,7 @@ describe('Connect UI form fields (src/connect-ui/form-fields.js)', () => {
       url: 'http://api.test/auth/two-step/a%2Fb?connect_session_token=tok',
       body: { privateKey: '-----BEGIN\nX\n-----END' },
     });
-    expect(connectStyleOf(present('open', { display_name: 'Open', auth_mode: 'NONE' }))).to.deep.equal({ kind: 'form', route: '/auth/unauthenticated/{key}', credentials: {} });
+    expect(connectStyleOf(present('open', { display_name: 'Open', auth_mode: 'NONE' }))).to.deep.equal({ kind: 'form', route: '/auth/unauthenticated/{key}', credentials: {}, sections: {} });
     expect(formRequest('http://api.test', '/auth/unauthenticated/{key}', 'k', 'tok')).to.deep.equal({ url: 'http://api.test/auth/unauthenticated/k?connect_session_token=tok', body: {} });
   });
 

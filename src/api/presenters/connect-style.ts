@@ -21,7 +21,14 @@ export type ConnectField = Readonly<Partial<FieldSchema>> & { readonly type: 'st
 
 export type ConnectView =
   | { readonly kind: 'redirect' }
-  | { readonly kind: 'form'; readonly route: string; readonly credentials: Readonly<Record<string, ConnectField>> };
+  | {
+      readonly kind: 'form';
+      readonly route: string;
+      /** Posted at the top of the body. */
+      readonly credentials: Readonly<Record<string, ConnectField>>;
+      /** Posted inside the body's object of that name (`{assertionOption: {privateKey}}`). */
+      readonly sections: Readonly<Record<string, Readonly<Record<string, ConnectField>>>>;
+    };
 
 /** Body metadata the catalog's field schema also has (anything else in `.meta()` is not shown). */
 const SHOWN_META = ['title', 'description', 'example', 'secret', 'multiline', 'order'] as const;
@@ -37,7 +44,7 @@ export function connectView(entry: ProviderEntry, style: ConnectStyle): ConnectV
   if (style.kind === 'redirect') return { kind: 'redirect' };
   const route = routeTemplate(style.routes[0]);
   if (route === null) return null;
-  return { kind: 'form', route, credentials: formCredentials(entry, style.body) };
+  return { kind: 'form', route, credentials: formCredentials(entry, style.body), sections: formSections(entry, style.body) };
 }
 
 /**
@@ -52,14 +59,32 @@ export function routeTemplate(route: string | undefined): string | null {
 }
 
 /**
- * The fields a form posts: those the body declares (in its order), then the catalog's other
- * `credentials` fields; the catalog's schema of a field wins over the body's metadata (and says
- * whether the field is optional). Fields the
- * catalog marks `automated` are not typed by anyone and are left out.
+ * The fields a form posts at the top of its body: those the body declares (in its order), then the
+ * catalog's other `credentials` fields; the catalog's schema of a field wins over the body's metadata
+ * (and says whether the field is optional). Fields the catalog marks `automated` are not typed by
+ * anyone and are left out.
  */
 export function formCredentials(entry: Pick<ProviderEntry, 'credentials'>, body: z.ZodType): Record<string, ConnectField> {
-  const catalog = entry.credentials ?? {};
-  const declared = declaredFields(body);
+  return mergeFields(declaredOf(body).fields, entry.credentials ?? {});
+}
+
+/**
+ * The fields a form posts inside an object of its body: a body property `fooBar` that is an object
+ * takes its fields from the entry's `foo_bar` field map, when the entry has one (TWO_STEP's
+ * `assertionOption`, the private key an assertion is signed with, from `assertion_option`).
+ */
+export function formSections(entry: ProviderEntry, body: z.ZodType): Record<string, Record<string, ConnectField>> {
+  const sections: Record<string, Record<string, ConnectField>> = {};
+  for (const key of declaredOf(body).objects) {
+    const fields = fieldMapAt(entry, key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`));
+    if (!fields) continue;
+    const merged = mergeFields({}, fields);
+    if (Object.keys(merged).length > 0) sections[key] = merged;
+  }
+  return sections;
+}
+
+function mergeFields(declared: Readonly<Record<string, ConnectField>>, catalog: Readonly<Record<string, Readonly<FieldSchema>>>): Record<string, ConnectField> {
   const fields: Record<string, ConnectField> = {};
   for (const key of new Set([...Object.keys(declared), ...Object.keys(catalog)])) {
     const own = catalog[key];
@@ -75,32 +100,49 @@ export function formCredentials(entry: Pick<ProviderEntry, 'credentials'>, body:
   return fields;
 }
 
-// A strategy's body is one object for the process: converted once.
-const declaredCache = new WeakMap<z.ZodType, Readonly<Record<string, ConnectField>>>();
-
-/** The string properties of an object body, with their `.meta()` and whether they may be left out. */
-function declaredFields(body: z.ZodType): Readonly<Record<string, ConnectField>> {
-  let fields = declaredCache.get(body);
-  if (!fields) {
-    fields = convert(body);
-    declaredCache.set(body, fields);
-  }
-  return fields;
+/** The entry's field map under `key` (every value a field schema with a title), or undefined. */
+function fieldMapAt(entry: ProviderEntry, key: string): Readonly<Record<string, Readonly<FieldSchema>>> | undefined {
+  const value = (entry as unknown as Record<string, unknown>)[key];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const isField = (field: unknown) => field !== null && typeof field === 'object' && typeof (field as { title?: unknown }).title === 'string';
+  return Object.values(value).every(isField) ? (value as Record<string, Readonly<FieldSchema>>) : undefined;
 }
 
-function convert(body: z.ZodType): Record<string, ConnectField> {
+/** What a body declares: its string properties (with their `.meta()` and whether they may be left out) and its object properties. */
+interface Declared {
+  readonly fields: Readonly<Record<string, ConnectField>>;
+  readonly objects: readonly string[];
+}
+
+// A strategy's body is one object for the process: converted once.
+const declaredCache = new WeakMap<z.ZodType, Declared>();
+
+function declaredOf(body: z.ZodType): Declared {
+  let declared = declaredCache.get(body);
+  if (!declared) {
+    declared = convert(body);
+    declaredCache.set(body, declared);
+  }
+  return declared;
+}
+
+function convert(body: z.ZodType): Declared {
   let schema: unknown;
   try {
     schema = z.toJSONSchema(body, { io: 'input', unrepresentable: 'any' });
   } catch {
-    return {};
+    return { fields: {}, objects: [] };
   }
   const { properties, required } = (schema ?? {}) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   const fields: Record<string, ConnectField> = {};
+  const objects: string[] = [];
   for (const [key, property] of Object.entries(properties ?? {})) {
+    // A fixed value (`type: 'TWO_STEP'`) is nobody's to type.
+    if ('const' in property || 'enum' in property) continue;
+    if (property['type'] === 'object') objects.push(key);
     if (property['type'] !== 'string') continue;
     const meta = Object.fromEntries(SHOWN_META.filter((name) => property[name] !== undefined).map((name) => [name, property[name]]));
     fields[key] = { type: 'string', title: key, ...meta, ...(required?.includes(key) ? {} : { optional: true }) } as ConnectField;
   }
-  return fields;
+  return { fields, objects };
 }

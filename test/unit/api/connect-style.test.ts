@@ -56,8 +56,30 @@ describe("The Connect UI's connect style (src/api/presenters/connect-style.ts)",
       kind: 'form',
       route: '/auth/two-step/{key}',
       credentials: { clientEmail: { type: 'string', title: 'Client email', format: 'email' }, privateKey },
+      sections: {},
     });
     expect(connectView(entry({}), { kind: 'redirect' }), 'a redirect (OAuth, an app installation) needs nothing else').to.deep.equal({ kind: 'redirect' });
+  });
+
+  it("a body object `fooBar` takes its fields from the entry's `foo_bar` field map; a fixed `type` is nobody's to type", () => {
+    const fieldValue = z.string().max(16_384);
+    const body = z.object({ type: z.literal('TWO_STEP').optional(), assertionOption: z.record(z.string(), fieldValue).optional(), extraObject: z.object({}).optional() }).catchall(fieldValue);
+    const privateKey = { type: 'string', title: 'Private key', description: 'The EC private key (PEM)', secret: true, multiline: true };
+    const view = connectView(
+      entry({
+        auth_mode: 'TWO_STEP',
+        credentials: { clientId: { type: 'string', title: 'Client ID' }, assertion: { type: 'string', title: '', automated: true } },
+        assertion_option: { privateKey },
+        extra_object: 'not a field map',
+      }),
+      { kind: 'form', routes: ['/auth/two-step/:key'], body },
+    );
+    expect(view).to.deep.equal({
+      kind: 'form',
+      route: '/auth/two-step/{key}',
+      credentials: { clientId: { type: 'string', title: 'Client ID' } },
+      sections: { assertionOption: { privateKey } },
+    });
   });
 
   it('turns the one parameter of a route into {key}; no route or several parameters is nothing the UI can post to', () => {
