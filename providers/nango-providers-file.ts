@@ -4,7 +4,7 @@
  * with the file, field and reason, and the rest are validated like our own catalog files except that
  * only what an auth mode needs is required (docs, categories and field descriptions may be left out;
  * `display_name` defaults to the entry's name, a field's `title` to its key and its `type` to string, and
- * a field whose example or pattern is a PEM block is `multiline`).
+ * a field whose example or pattern is a PEM block, or whose description says PEM, is `multiline`).
  */
 import { readFileSync } from 'node:fs';
 import { CatalogError } from '../src/errors';
@@ -90,14 +90,15 @@ function fillDefaults(name: string, entry: RawEntry): void {
       if (!isMap(field)) continue;
       field['type'] ??= 'string';
       field['title'] ??= key;
-      // Nango has no mark for values that span lines; a PEM block in the example or pattern is one.
-      if (field['multiline'] === undefined && [field['example'], field['pattern']].some(isPemLike)) field['multiline'] = true;
+      // Nango has no mark for values that span lines; a PEM block (in the example or pattern, or named by the description) is one.
+      if (field['multiline'] === undefined && isPemField(field)) field['multiline'] = true;
     }
   }
 }
 
-function isPemLike(value: unknown): boolean {
-  return typeof value === 'string' && value.includes('-----BEGIN ');
+function isPemField(field: Record<string, unknown>): boolean {
+  const text = (key: string) => (typeof field[key] === 'string' ? (field[key] as string) : '');
+  return text('example').includes('-----BEGIN ') || text('pattern').includes('-----BEGIN ') || /\bPEM\b/.test(text('description'));
 }
 
 /** Nango's inheritance: the alias target's keys, overridden by the entry's own (shallow, like Nango). */

@@ -107,6 +107,10 @@ describe('parseNangoProviders', () => {
     '      title: Private key',
     "      example: '-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----'",
     '      secret: true',
+    '    signingKey:',
+    '      type: string',
+    '      title: Signing key',
+    '      description: The EC private key (PEM format) used to sign the assertion',
     'orphan:',
     '  alias: nowhere',
     'two-step:',
@@ -130,8 +134,9 @@ describe('parseNangoProviders', () => {
     expect(() => build('evil')).to.throw(/must match/);
   });
 
-  it('marks a field whose example or pattern is a PEM block multi-line (Nango has no such mark), and no other', () => {
+  it('marks a field whose example or pattern is a PEM block, or whose description says PEM, multi-line (Nango has no such mark), and no other', () => {
     const credentials = result.entries.get('service-account')?.credentials;
+    expect(credentials?.['signingKey']?.multiline, 'said PEM').to.equal(true);
     expect(credentials?.['password']).to.include({ multiline: true, secret: true });
     expect(credentials?.['username']?.multiline).to.equal(undefined);
     expect(result.entries.get('base')?.connection_config?.['region']?.multiline).to.equal(undefined);
