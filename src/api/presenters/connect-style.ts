@@ -14,7 +14,6 @@ import { z } from 'zod';
 import { authModeStrategy } from '../../../providers/auth-modes';
 import type { ConnectStyle } from '../../../providers/auth-modes';
 import type { FieldSchema, ProviderEntry } from '../../../providers/catalog-schema';
-import { legacyConnectStyle } from './legacy-connect-styles';
 
 /** A field as the Connect UI renders it (the catalog's field schema). */
 export type ConnectField = Readonly<Partial<FieldSchema>> & { readonly type: 'string'; readonly title: string };
@@ -35,7 +34,7 @@ const SHOWN_META = ['title', 'description', 'example', 'secret', 'multiline', 'o
 
 /** The `connect` of `entry`, or null when its mode has no strategy. */
 export function presentConnect(entry: ProviderEntry): ConnectView | null {
-  const style = authModeStrategy(entry.auth_mode)?.connect ?? legacyConnectStyle(entry.auth_mode);
+  const style = authModeStrategy(entry.auth_mode)?.connect;
   return style ? connectView(entry, style) : null;
 }
 
@@ -142,7 +141,9 @@ function convert(body: z.ZodType): Declared {
     if (property['type'] === 'object') objects.push(key);
     if (property['type'] !== 'string') continue;
     const meta = Object.fromEntries(SHOWN_META.filter((name) => property[name] !== undefined).map((name) => [name, property[name]]));
-    fields[key] = { type: 'string', title: key, ...meta, ...(required?.includes(key) ? {} : { optional: true }) } as ConnectField;
+    // `.meta({optional: false})`: the form asks for a value the API could do without.
+    const optional = typeof property['optional'] === 'boolean' ? property['optional'] : !required?.includes(key);
+    fields[key] = { type: 'string', title: key, ...meta, ...(optional ? { optional: true } : {}) } as ConnectField;
   }
   return { fields, objects };
 }
