@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { CatalogError } from '../src/errors';
 import { AUTH_MODES, describeIssue, fieldPath, nangoEntrySchema, PROVIDER_NAME, type ProviderEntry } from './catalog-schema';
 import { deepFreeze } from './deep-freeze';
+import { looksLikePem } from './pem-field';
 import { isMap, parseYamlMap } from './yaml-map';
 
 /** An entry that could not be used, and why. */
@@ -91,14 +92,9 @@ function fillDefaults(name: string, entry: RawEntry): void {
       field['type'] ??= 'string';
       field['title'] ??= key;
       // Nango has no mark for values that span lines; a PEM block (in the example or pattern, or named by the description) is one.
-      if (field['multiline'] === undefined && isPemField(field)) field['multiline'] = true;
+      if (field['multiline'] === undefined && looksLikePem(field)) field['multiline'] = true;
     }
   }
-}
-
-function isPemField(field: Record<string, unknown>): boolean {
-  const text = (key: string) => (typeof field[key] === 'string' ? (field[key] as string) : '');
-  return text('example').includes('-----BEGIN ') || text('pattern').includes('-----BEGIN ') || /\bPEM\b/.test(text('description'));
 }
 
 /** Nango's inheritance: the alias target's keys, overridden by the entry's own (shallow, like Nango). */
