@@ -103,6 +103,8 @@ function fieldShape<Q extends Quality>(quality: Q) {
     default_value: scalarText.optional(),
     hidden: z.boolean().optional(),
     secret: z.boolean().optional(),
+    // Ours, not Nango's: a value that spans lines (a PEM private key, a certificate); the Connect UI shows a text area.
+    multiline: z.boolean().optional(),
     automated: z.boolean().optional(),
   });
 }

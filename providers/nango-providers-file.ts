@@ -3,12 +3,14 @@
  * keys Custodian does not support are dropped and reported, entries that still fail are rejected
  * with the file, field and reason, and the rest are validated like our own catalog files except that
  * only what an auth mode needs is required (docs, categories and field descriptions may be left out;
- * `display_name` defaults to the entry's name, a field's `title` to its key and its `type` to string).
+ * `display_name` defaults to the entry's name, a field's `title` to its key and its `type` to string, and
+ * a field whose example or pattern is a PEM block, or whose description says PEM, is `multiline`).
  */
 import { readFileSync } from 'node:fs';
 import { CatalogError } from '../src/errors';
 import { AUTH_MODES, describeIssue, fieldPath, nangoEntrySchema, PROVIDER_NAME, type ProviderEntry } from './catalog-schema';
 import { deepFreeze } from './deep-freeze';
+import { looksLikePem } from './pem-field';
 import { isMap, parseYamlMap } from './yaml-map';
 
 /** An entry that could not be used, and why. */
@@ -89,6 +91,8 @@ function fillDefaults(name: string, entry: RawEntry): void {
       if (!isMap(field)) continue;
       field['type'] ??= 'string';
       field['title'] ??= key;
+      // Nango has no mark for values that span lines; a PEM block (in the example or pattern, or named by the description) is one.
+      if (field['multiline'] === undefined && looksLikePem(field)) field['multiline'] = true;
     }
   }
 }

@@ -58,7 +58,7 @@ describe('e2e: a GitHub App installed from connect_link in Chromium (dev server)
     expect(created.status).to.equal(201);
     await page.goto(created.body.data.connect_link as string);
     await page.locator(`[data-screen="form"][data-integration="${key}"]`).waitFor();
-    expect(await page.locator('.guidance').textContent()).to.match(/You will install Acme GitHub.* in a new window/);
+    expect(await page.locator('.guidance').textContent()).to.match(/^You will sign in to Acme GitHub.* in a new window/);
     await shot(page, 'form');
     const popupOpened = page.waitForEvent('popup');
     await page.click('form button[type="submit"]');

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AUTH_MODES, type AuthMode } from '../../../providers/catalog-schema';
 import { loadCatalog } from '../../../providers/load-catalog';
+import { looksLikePem } from '../../../providers/pem-field';
 import { exerciseEntry, tempDir } from './fixtures';
 
 describe('loadCatalog (providers/catalog)', () => {
@@ -42,6 +43,21 @@ describe('loadCatalog (providers/catalog)', () => {
       return reason === undefined ? [] : [`${name}: ${reason}`];
     });
     expect(failures).to.deep.equal([]);
+  });
+
+  it('marks every field that takes a PEM block (a private key, a certificate) multiline, so the Connect UI shows a text area', () => {
+    const unmarked: string[] = [];
+    for (const { name, entry } of catalog.list()) {
+      for (const [group, fields] of Object.entries(entry as unknown as Record<string, unknown>)) {
+        if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) continue;
+        for (const [key, field] of Object.entries(fields as Record<string, unknown>)) {
+          if (field === null || typeof field !== 'object' || typeof (field as { title?: unknown }).title !== 'string') continue;
+          const schema = field as Record<string, unknown>;
+          if (looksLikePem(schema) && schema['multiline'] !== true) unmarked.push(`${name}: ${group}.${key}`);
+        }
+      }
+    }
+    expect(unmarked, 'add `multiline: true`').to.deep.equal([]);
   });
 
   it('gives the Google variants their own default scopes', () => {

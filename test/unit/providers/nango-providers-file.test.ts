@@ -95,6 +95,22 @@ describe('parseNangoProviders', () => {
     '    verification:',
     '      method: GET',
     '      endpoints: [/me]',
+    'service-account:',
+    '  display_name: Service account',
+    '  auth_mode: BASIC',
+    '  credentials:',
+    '    username:',
+    '      type: string',
+    '      title: Client email',
+    '    password:',
+    '      type: string',
+    '      title: Private key',
+    "      example: '-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----'",
+    '      secret: true',
+    '    signingKey:',
+    '      type: string',
+    '      title: Signing key',
+    '      description: The EC private key (PEM format) used to sign the assertion',
     'orphan:',
     '  alias: nowhere',
     'two-step:',
@@ -116,6 +132,14 @@ describe('parseNangoProviders', () => {
       authorizationCodeUrl({ entry, clientId: 'c', redirectUri: 'https://x.example/cb', scopes: [], state: 's', codeChallenge: 'c', connectionConfig: { region } });
     expect(build('eu').startsWith('https://eu.example.com/authorize?')).to.equal(true);
     expect(() => build('evil')).to.throw(/must match/);
+  });
+
+  it('marks a field whose example or pattern is a PEM block, or whose description says PEM, multi-line (Nango has no such mark), and no other', () => {
+    const credentials = result.entries.get('service-account')?.credentials;
+    expect(credentials?.['signingKey']?.multiline, 'said PEM').to.equal(true);
+    expect(credentials?.['password']).to.include({ multiline: true, secret: true });
+    expect(credentials?.['username']?.multiline).to.equal(undefined);
+    expect(result.entries.get('base')?.connection_config?.['region']?.multiline).to.equal(undefined);
   });
 
   it('drops unsupported keys and reports them per entry', () => {
