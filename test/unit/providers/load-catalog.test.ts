@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { AUTH_MODES, type AuthMode } from '../../../providers/catalog-schema';
 import { loadCatalog } from '../../../providers/load-catalog';
-import { exerciseEntry, tempDir } from './fixtures';
+import { tempDir } from './fixtures';
+import { exerciseEntry } from './first-step';
 
 describe('loadCatalog (providers/catalog)', () => {
   const catalog = loadCatalog();
@@ -36,11 +37,12 @@ describe('loadCatalog (providers/catalog)', () => {
     }
   });
 
-  it('builds every entry\'s authorization URL, token URL or verification request from sample values', () => {
-    const failures = catalog.list().flatMap(({ name, entry }) => {
-      const reason = exerciseEntry(entry);
-      return reason === undefined ? [] : [`${name}: ${reason}`];
-    });
+  it('takes every entry\'s first step from sample values: an authorization URL, a token or verification request, or a credential form', async () => {
+    const failures: string[] = [];
+    for (const { name, entry } of catalog.list()) {
+      const exercise = await exerciseEntry(entry);
+      if ('reason' in exercise) failures.push(`${name}: ${exercise.reason}`);
+    }
     expect(failures).to.deep.equal([]);
   });
 
@@ -113,10 +115,10 @@ describe('loadCatalog with an extra Nango-format file (PROVIDERS_FILE)', () => {
     'fake-api-eu:',
     '  alias: fake-api',
     '  display_name: Fake API (EU)',
-    'fake-jwt:',
-    '  display_name: Fake JWT',
+    'fake-future:',
+    '  display_name: Fake future mode',
     '  docs: https://example.com',
-    '  auth_mode: JWT',
+    '  auth_mode: FUTURE_MODE',
   ].join('\n');
 
   it('adds new entries, overrides same-named ones, resolves aliases and reports skipped ones', () => {
@@ -131,7 +133,7 @@ describe('loadCatalog with an extra Nango-format file (PROVIDERS_FILE)', () => {
       expect(catalog.get('fake-api')?.proxy?.base_url).to.equal('http://127.0.0.1:4010');
       expect(catalog.get('fake-api-eu')?.display_name).to.equal('Fake API (EU)');
       expect(catalog.get('fake-api-eu')?.proxy?.verification?.endpoints).to.deep.equal(['/me']);
-      expect(catalog.skipped).to.deep.equal([{ file: extraDir.file('providers.yaml'), name: 'fake-jwt', reason: 'auth_mode: unsupported (JWT)' }]);
+      expect(catalog.skipped).to.deep.equal([{ file: extraDir.file('providers.yaml'), name: 'fake-future', reason: 'auth_mode: FUTURE_MODE is not supported (yet)' }]);
     } finally {
       catalogDir.remove();
       extraDir.remove();
@@ -170,7 +172,7 @@ describe('loadCatalog with a PROVIDERS_FILE a user wrote', () => {
     '  authorization_url: https://auth.my-company.example/authorize',
   ].join('\n');
 
-  it('loads a minimal entry for every auth mode, usable as is, with display_name and field title defaulted', () => {
+  it('loads a minimal entry for every auth mode, usable as is, with display_name and field title defaulted', async () => {
     const files = tempDir({ 'providers.yaml': minimal });
     try {
       const catalog = loadCatalog({ extraFile: files.file('providers.yaml') });
@@ -178,7 +180,12 @@ describe('loadCatalog with a PROVIDERS_FILE a user wrote', () => {
       expect(mine.map(({ name, entry }) => [name, entry.auth_mode])).to.deep.equal([
         ['my-apikey', 'API_KEY'], ['my-basic', 'BASIC'], ['my-cc', 'OAUTH2_CC'], ['my-none', 'NONE'], ['my-oauth1', 'OAUTH1'], ['my-oauth2', 'OAUTH2'],
       ]);
-      expect(mine.map(({ name, entry }) => `${name}: ${exerciseEntry(entry) ?? 'usable'}`)).to.deep.equal(mine.map(({ name }) => `${name}: usable`));
+      const exercised: string[] = [];
+      for (const { name, entry } of mine) {
+        const exercise = await exerciseEntry(entry);
+        exercised.push(`${name}: ${'reason' in exercise ? exercise.reason : 'usable'}`);
+      }
+      expect(exercised).to.deep.equal(mine.map(({ name }) => `${name}: usable`));
       expect(catalog.get('my-oauth2')?.display_name).to.equal('My OAuth 2');
       expect(catalog.get('my-basic')?.display_name).to.equal('my-basic');
       expect(catalog.get('my-apikey')?.connection_config).to.deep.equal({ region: { type: 'string', title: 'region', optional: true } });
