@@ -17,16 +17,28 @@ export type { Exercise, FirstStep } from './step-samples';
 
 const MAX_FORM_ROUNDS = 8;
 
+/** Options of {@link exerciseEntry}. */
+export interface ExerciseOptions {
+  /** More sample values for a connection-config field (Nango's enum values). */
+  readonly extraCandidates?: (key: string) => readonly string[];
+  /** Where strategies come from (the registry by default). */
+  readonly strategyOf?: (authMode: string) => AuthModeStrategy | undefined;
+  /** Transitional: whether a mode without a strategy may use its old builders (default true). */
+  readonly legacy?: boolean;
+}
+
 /**
- * Takes the first step of `entry`'s auth mode. `extraCandidates(key)` offers more sample values for a
- * connection-config field (Nango's enum values). Strategies are called one at a time: while one runs,
+ * Takes the first step of `entry`'s auth mode. Strategies are called one at a time: while one runs,
  * the global fetch refuses, so a strategy that ignores `CallContext.fetch` is caught.
  */
-export async function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: string) => readonly string[] = () => []): Promise<Exercise> {
-  const connectionConfig = sampleValues(entry.connection_config, extraCandidates);
-  const strategy = authModeStrategy(entry.auth_mode);
-  // Transitional: the first five modes keep their old builders until they become strategies (the "Strategies:" commit).
-  if (!strategy) return (await legacyFirstStep(entry, connectionConfig)) ?? { reason: `no strategy for ${entry.auth_mode}`, via: 'none' };
+export async function exerciseEntry(entry: ProviderEntry, options: ExerciseOptions = {}): Promise<Exercise> {
+  const connectionConfig = sampleValues(entry.connection_config, options.extraCandidates);
+  const strategy = (options.strategyOf ?? authModeStrategy)(entry.auth_mode);
+  if (!strategy) {
+    // Transitional: the first five modes keep their old builders until they become strategies (the "Strategies:" commit).
+    const legacy = options.legacy === false ? undefined : await legacyFirstStep(entry, connectionConfig);
+    return legacy ?? { reason: `no strategy for ${entry.auth_mode}`, via: 'none' };
+  }
   return { ...(await withoutGlobalFetch(() => takeFirstStep(strategy, entry, connectionConfig))), via: 'strategy' };
 }
 
@@ -47,7 +59,7 @@ async function takeFirstStep(strategy: AuthModeStrategy, entry: ProviderEntry, c
   }
   const form = sampleForm(strategy.connect.body, entry);
   if (typeof form === 'string') return { reason: `form: ${form}` };
-  const submitted = [...Object.values(form).filter((value): value is string => typeof value === 'string'), SAMPLE.client.clientSecret];
+  const submitted = [...stringsIn(form), SAMPLE.client.clientSecret];
   const provider = recordingProvider(submitted);
   let failure: unknown;
   try {
@@ -68,8 +80,8 @@ function callContext(fetchImpl: typeof fetch): CallContext {
 }
 
 /**
- * A form `body` accepts, built from what it asks for: each missing value gets the entry's sample for that
- * credential (or a generic one), unknown keys are taken out. A string says why no form passes.
+ * A form `body` accepts, built from what it asks for: each missing value (nested objects included) gets
+ * the entry's sample for that credential, or a generic one. A string says why no form passes.
  */
 export function sampleForm(body: z.ZodType<Record<string, unknown>>, entry: ProviderEntry): Record<string, unknown> | string {
   const form: Record<string, unknown> = {};
@@ -78,9 +90,7 @@ export function sampleForm(body: z.ZodType<Record<string, unknown>>, entry: Prov
     if (result.success) return result.data;
     for (const issue of result.error.issues) {
       const path = issue.path.map(String);
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) delete (valueAt(form, path) as Record<string, unknown>)[key];
-      } else if (issue.code === 'invalid_type' && valueAt(form, path) === undefined && path.length > 0) {
+      if (issue.code === 'invalid_type' && valueAt(form, path) === undefined && path.length > 0) {
         const value = issue.expected === 'object' ? {} : issue.expected === 'string' ? sampleCredential(entry, path[path.length - 1]!) : undefined;
         if (value === undefined) return `${path.join('.')}: ${issue.message}`;
         setAt(form, path, value);
@@ -96,6 +106,12 @@ function sampleCredential(entry: ProviderEntry, key: string): string {
   const known = (SAMPLE.credentials as Readonly<Record<string, string>>)[key];
   const field = entry.credentials?.[key];
   return sampleValue(field, [known ?? `sample-${key}-4b7d`]);
+}
+
+/** Every string value of a form, nested ones included. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return typeof value === 'object' && value !== null ? Object.values(value).flatMap(stringsIn) : [];
 }
 
 function valueAt(target: Record<string, unknown>, path: readonly string[]): unknown {

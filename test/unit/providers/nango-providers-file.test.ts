@@ -66,7 +66,7 @@ async function exerciseNangoFile(): Promise<Outcome[]> {
       outcomes.push({ name, mode, reason, via: 'none' });
       continue;
     }
-    const exercise = await exerciseEntry(entry, (key) => rawEnum(raw, name, key));
+    const exercise = await exerciseEntry(entry, { extraCandidates: (key) => rawEnum(raw, name, key) });
     outcomes.push('reason' in exercise ? { name, mode, reason: exercise.reason, via: exercise.via } : { name, mode, step: exercise.step.kind, via: exercise.via });
   }
   return outcomes;
