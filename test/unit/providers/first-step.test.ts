@@ -35,7 +35,7 @@ function toyStrategy(parts: Pick<AuthModeStrategy, 'connect'> & Partial<Pick<Aut
   };
 }
 
-const only = (strategy: AuthModeStrategy) => ({ strategyOf: () => strategy, legacy: false });
+const only = (strategy: AuthModeStrategy) => ({ strategyOf: () => strategy });
 
 async function jsonOf(call: CallContext, url: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
   return (await (await call.fetch!(url, init)).json()) as Record<string, unknown>;
@@ -124,7 +124,7 @@ describe('exerciseEntry (the first step of an entry, through its strategy)', () 
   });
 
   it('names the mode that has no strategy', async () => {
-    expect(await exerciseEntry(entry, { strategyOf: () => undefined, legacy: false })).to.deep.equal({ reason: 'no strategy for OAUTH2', via: 'none' });
+    expect(await exerciseEntry(entry, { strategyOf: () => undefined })).to.deep.equal({ reason: 'no strategy for OAUTH2', via: 'none' });
   });
 
   it('says why no sample form passes a body schema it cannot fill', () => {

@@ -6,14 +6,30 @@
  * none, the credential form alone.
  */
 import type { z } from 'zod';
-import { authModeStrategy, type AuthModeStrategy, type CallContext } from '../../../providers/auth-modes';
+import { authModeStrategy, type AuthModeStrategy, type CallContext, type IntegrationClient } from '../../../providers/auth-modes';
 import type { ProviderEntry } from '../../../providers/catalog-schema';
 import { sampleValue, sampleValues } from './fixtures';
-import { legacyFirstStep } from './legacy-first-step';
-import { carriesAny, recordingProvider } from './recording-provider';
-import { describeError, SAMPLE, withoutGlobalFetch, type Exercise, type FirstStep } from './step-samples';
+import { carriesAny, recordingProvider, type RecordedRequest } from './recording-provider';
 
-export type { Exercise, FirstStep } from './step-samples';
+/** What an entry's auth mode starts with. */
+export type FirstStep =
+  | { readonly kind: 'authorization URL'; readonly url: string; readonly providerCalls: number }
+  | { readonly kind: 'provider request'; readonly request: RecordedRequest }
+  | { readonly kind: 'credential form' };
+
+/** The first step, or why it could not be taken; `via` says what built it. */
+export type Exercise = ({ readonly step: FirstStep } | { readonly reason: string }) & { readonly via: 'strategy' | 'none' };
+
+/** Values the end user or the integration holds, as the strategies receive them. */
+export const SAMPLE = {
+  client: { clientId: 'sample-client-id', clientSecret: 'sample-client-secret-5c1e', scopes: ['scope-a'], custom: {} } satisfies IntegrationClient,
+  redirectUri: 'https://custodian.example.com/oauth/callback',
+  state: 'sample-attempt-id',
+  now: new Date('2026-12-01T12:00:00Z'),
+  timeoutMs: 5_000,
+  // Sample credentials an end user types, by the names Nango's modes use.
+  credentials: { apiKey: 'sample-api-key-7f3a', username: 'sample-user', password: 'sample-password-9d2b', client_id: 'sample-form-client-id', client_secret: 'sample-form-secret-3e8c' },
+} as const;
 
 const MAX_FORM_ROUNDS = 8;
 
@@ -23,8 +39,6 @@ export interface ExerciseOptions {
   readonly extraCandidates?: (key: string) => readonly string[];
   /** Where strategies come from (the registry by default). */
   readonly strategyOf?: (authMode: string) => AuthModeStrategy | undefined;
-  /** Transitional: whether a mode without a strategy may use its old builders (default true). */
-  readonly legacy?: boolean;
 }
 
 /**
@@ -34,11 +48,7 @@ export interface ExerciseOptions {
 export async function exerciseEntry(entry: ProviderEntry, options: ExerciseOptions = {}): Promise<Exercise> {
   const connectionConfig = sampleValues(entry.connection_config, options.extraCandidates);
   const strategy = (options.strategyOf ?? authModeStrategy)(entry.auth_mode);
-  if (!strategy) {
-    // Transitional: the first five modes keep their old builders until they become strategies (the "Strategies:" commit).
-    const legacy = options.legacy === false ? undefined : await legacyFirstStep(entry, connectionConfig);
-    return legacy ?? { reason: `no strategy for ${entry.auth_mode}`, via: 'none' };
-  }
+  if (!strategy) return { reason: `no strategy for ${entry.auth_mode}`, via: 'none' };
   return { ...(await withoutGlobalFetch(() => takeFirstStep(strategy, entry, connectionConfig))), via: 'strategy' };
 }
 
@@ -121,4 +131,34 @@ function valueAt(target: Record<string, unknown>, path: readonly string[]): unkn
 function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   const parent = valueAt(target, path.slice(0, -1));
   if (typeof parent === 'object' && parent !== null) (parent as Record<string, unknown>)[path[path.length - 1]!] = value;
+}
+
+let guarding = false;
+
+/**
+ * Runs a step with the global fetch refusing, so a strategy that ignores `CallContext.fetch` fails instead
+ * of going out. One step at a time: the guard replaces a global.
+ */
+export async function withoutGlobalFetch<T>(run: () => Promise<T | { reason: string }>): Promise<T | { reason: string }> {
+  if (guarding) throw new Error('withoutGlobalFetch: steps must be taken one at a time');
+  guarding = true;
+  const original = globalThis.fetch;
+  let escaped = 0;
+  globalThis.fetch = (() => {
+    escaped += 1;
+    return Promise.reject(new Error('network call outside CallContext.fetch'));
+  }) as typeof fetch;
+  try {
+    const outcome = await run();
+    return escaped > 0 ? { reason: 'called the network outside CallContext.fetch' } : outcome;
+  } finally {
+    globalThis.fetch = original;
+    guarding = false;
+  }
+}
+
+/** `code: message` of a thrown error. */
+export function describeError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return `${typeof code === 'string' ? code : 'error'}: ${error instanceof Error ? error.message : String(error)}`;
 }
