@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { AUTH_MODES, type AuthMode } from '../../../providers/catalog-schema';
+import { interpolateUrl } from '../../../providers/interpolate';
 import { loadCatalog } from '../../../providers/load-catalog';
 import { tempDir } from './fixtures';
 import { exerciseEntry } from './first-step';
@@ -51,6 +52,21 @@ describe('loadCatalog (providers/catalog)', () => {
   it('gives the Google variants their own default scopes', () => {
     expect(catalog.get('google-calendar')?.default_scopes).to.deep.equal(['https://www.googleapis.com/auth/calendar.readonly']);
     expect(catalog.get('google-mail')?.default_scopes).to.deep.equal(['https://www.googleapis.com/auth/gmail.readonly']);
+  });
+
+  it('posts the client secret only to the provider\'s own hosts when connection config picks the token host (Zoho, Auth0, ServiceNow)', () => {
+    const tokenUrl = (name: string, connectionConfig: Record<string, string>) => {
+      const entry = catalog.get(name)!;
+      return interpolateUrl(entry.token_url!, { entry, connectionConfig });
+    };
+    expect(tokenUrl('zoho-crm', { extension: 'eu' })).to.equal('https://accounts.zoho.eu/oauth/v2/token');
+    // Without an extension the callback's accounts-server decides, and only a Zoho accounts server passes.
+    expect(tokenUrl('zoho-crm', { 'accounts-server': 'https://accounts.zoho.com.au' })).to.equal('https://accounts.zoho.com.au/oauth/v2/token');
+    expect(() => tokenUrl('zoho-crm', { 'accounts-server': 'https://attacker.example' })).to.throw(/must match/);
+    expect(() => tokenUrl('zoho-books', { extension: 'example.com' })).to.throw(/must match/);
+    expect(tokenUrl('auth0', { subdomain: 'acme.eu' })).to.equal('https://acme.eu.auth0.com/oauth/token');
+    expect(() => tokenUrl('auth0', { subdomain: 'attacker.example/x' })).to.throw(/must match/);
+    expect(() => tokenUrl('servicenow', { subdomain: 'attacker.example' })).to.throw(/must match/);
   });
 
   it('takes the Salesforce instance URL from the token response', () => {
