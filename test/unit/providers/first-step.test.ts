@@ -65,7 +65,7 @@ describe('exerciseEntry (the first step of an entry, through its strategy)', () 
     });
   });
 
-  it("takes a form strategy's first request, the form filled from its body schema (nested values, the entry's credential samples)", async () => {
+  it("takes a form strategy's first request, the form filled from its body schema (nested and optional values, the entry's credential samples, no key a strict body refuses)", async () => {
     const form = z.strictObject({ credentials: z.strictObject({ apiKey: z.string(), username: z.string() }), label: z.string().optional() });
     let received: CompleteInput['received'] | undefined;
     const verifying = toyStrategy({
@@ -79,7 +79,8 @@ describe('exerciseEntry (the first step of an entry, through its strategy)', () 
       },
     });
     const exercise = await exerciseEntry(entry, only(verifying));
-    expect(received).to.deep.equal({ credentials: { apiKey: 'tk_abc123', username: 'sample-user' } });
+    // The entry's apiKey field was offered at the top level too; the strict body refused it there.
+    expect(received).to.deep.equal({ credentials: { apiKey: 'tk_abc123', username: 'sample-user' }, label: 'sample-label-4b7d' });
     expect(exercise).to.deep.equal({
       step: { kind: 'provider request', request: { method: 'GET', url: 'https://acme.toy.example.com/me', headers: { 'x-api-key': 'tk_abc123' }, body: '' } },
       via: 'strategy',
@@ -99,7 +100,7 @@ describe('exerciseEntry (the first step of an entry, through its strategy)', () 
     expect(await exerciseEntry(entry, only(failing))).to.deep.equal({ reason: 'missing_connection_config: Missing value for connectionConfig.region', via: 'strategy' });
   });
 
-  it('refuses a first request that carries none of the submitted credentials (it could not tell a good key from a bad one)', async () => {
+  it('refuses a form strategy whose requests carry none of the submitted credentials (they could not tell a good key from a bad one)', async () => {
     const blind = toyStrategy({
       connect: { kind: 'form', routes: ['/auth/toy/:key'], body: z.object({ apiKey: z.string() }) },
       async complete(_input: CompleteInput, call: CallContext) {
@@ -107,7 +108,7 @@ describe('exerciseEntry (the first step of an entry, through its strategy)', () 
         return { credentials: { type: 'NONE' }, expiresAt: null, connectionConfig: {} };
       },
     });
-    expect(await exerciseEntry(entry, only(blind))).to.deep.equal({ reason: 'the first request carries none of the submitted credentials', via: 'strategy' });
+    expect(await exerciseEntry(entry, only(blind))).to.deep.equal({ reason: 'no request carries the submitted credentials', via: 'strategy' });
   });
 
   it('catches a strategy that calls the network without CallContext.fetch, and restores the global fetch', async () => {

@@ -5,9 +5,11 @@
  * `complete()` sends for sample credentials (a token request, a verification request), or, when it sends
  * none, the credential form alone.
  */
-import type { z } from 'zod';
+import { generateKeyPairSync } from 'node:crypto';
+import { ZodObject, type z } from 'zod';
 import { authModeStrategy, type AuthModeStrategy, type CallContext, type IntegrationClient } from '../../../providers/auth-modes';
-import type { ProviderEntry } from '../../../providers/catalog-schema';
+import type { FieldSchema, ProviderEntry } from '../../../providers/catalog-schema';
+import type { DeepReadonly } from '../../../providers/deep-freeze';
 import { sampleValue, sampleValues } from './fixtures';
 import { carriesAny, recordingProvider, type RecordedRequest } from './recording-provider';
 
@@ -79,8 +81,9 @@ async function takeFirstStep(strategy: AuthModeStrategy, entry: ProviderEntry, c
   }
   const first = provider.requests[0];
   if (first) {
-    // A request that carries nothing the end user typed could never tell a valid credential from a wrong one.
-    return carriesAny(first, submitted) ? { step: { kind: 'provider request', request: first } } : { reason: 'the first request carries none of the submitted credentials' };
+    // Requests that carry nothing the end user typed (a discovery document may come first) could never tell a valid credential from a wrong one.
+    const credentialed = provider.requests.some((request) => carriesAny(request, submitted));
+    return credentialed ? { step: { kind: 'provider request', request: first } } : { reason: 'no request carries the submitted credentials' };
   }
   return failure === undefined ? { step: { kind: 'credential form' } } : { reason: describeError(failure) };
 }
@@ -90,17 +93,31 @@ function callContext(fetchImpl: typeof fetch): CallContext {
 }
 
 /**
- * A form `body` accepts, built from what it asks for: each missing value (nested objects included) gets
- * the entry's sample for that credential, or a generic one. A string says why no form passes.
+ * A form `body` accepts, filled as an end user would fill the Connect UI: every credential field the entry
+ * declares and every string key the body names get a sample value (optional ones too: a header template
+ * may need them); then, until the body accepts the form, each missing value (nested objects included) is
+ * added and each key a strict body refuses is taken out. A string says why no form passes.
  */
 export function sampleForm(body: z.ZodType<Record<string, unknown>>, entry: ProviderEntry): Record<string, unknown> | string {
   const form: Record<string, unknown> = {};
+  for (const key of Object.keys(entry.credentials ?? {})) form[key] = sampleCredential(entry, key);
+  for (const [key, value] of Object.entries(body instanceof ZodObject ? (body.shape as Record<string, z.ZodType>) : {})) {
+    if (key in form) continue;
+    const sample = sampleCredential(entry, key);
+    // A body object fooBar takes the fields of the entry's foo_bar map, as the Connect UI renders it (TWO_STEP's assertion_option).
+    const fields = (entry as Readonly<Record<string, unknown>>)[snakeCase(key)] as Readonly<Record<string, FieldSchema>> | undefined;
+    if (value.safeParse(sample).success) form[key] = sample;
+    else if (fields !== undefined && typeof fields === 'object') form[key] = Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, sampleField(field, name)]));
+  }
   for (let round = 0; round < MAX_FORM_ROUNDS; round++) {
     const result = body.safeParse(form);
     if (result.success) return result.data;
     for (const issue of result.error.issues) {
       const path = issue.path.map(String);
-      if (issue.code === 'invalid_type' && valueAt(form, path) === undefined && path.length > 0) {
+      if (issue.code === 'unrecognized_keys') {
+        const parent = valueAt(form, path);
+        for (const key of issue.keys) if (typeof parent === 'object' && parent !== null) delete (parent as Record<string, unknown>)[key];
+      } else if (issue.code === 'invalid_type' && valueAt(form, path) === undefined && path.length > 0) {
         const value = issue.expected === 'object' ? {} : issue.expected === 'string' ? sampleCredential(entry, path[path.length - 1]!) : undefined;
         if (value === undefined) return `${path.join('.')}: ${issue.message}`;
         setAt(form, path, value);
@@ -113,9 +130,31 @@ export function sampleForm(body: z.ZodType<Record<string, unknown>>, entry: Prov
 }
 
 function sampleCredential(entry: ProviderEntry, key: string): string {
+  return sampleField(entry.credentials?.[key], key);
+}
+
+/** A sample for the field `key`; a private key field gets a real key, before its example: strategies sign with it. */
+function sampleField(field: DeepReadonly<FieldSchema> | undefined, key: string): string {
+  const pattern = field?.pattern === undefined ? undefined : new RegExp(`^(?:${field.pattern})$`);
+  if (/private.?key/i.test(key)) {
+    // Some entries expect the key as JSON carries it, its line breaks written as "\\n" (Google service accounts).
+    const pem = [samplePrivateKey(), samplePrivateKey().replace(/\n/g, '\\n')].find((candidate) => pattern?.test(candidate) ?? true);
+    if (pem !== undefined) return pem;
+  }
   const known = (SAMPLE.credentials as Readonly<Record<string, string>>)[key];
-  const field = entry.credentials?.[key];
-  return sampleValue(field, [known ?? `sample-${key}-4b7d`]);
+  return sampleValue(field, [...(known === undefined ? [] : [known]), `sample-${key}-4b7d`]);
+}
+
+let privateKey: string | undefined;
+
+/** An RSA private key (PKCS#8 PEM), made once. */
+function samplePrivateKey(): string {
+  privateKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return privateKey;
+}
+
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 }
 
 /** Every string value of a form, nested ones included. */

@@ -23,8 +23,9 @@ const AUTHORIZATION_SERVER = ['/.well-known/oauth-authorization-server', '/.well
 
 /**
  * A provider that takes `submitted` (the values an end user typed, the client secret…) as valid credentials:
- * an API request carrying one of them gets a 200, one carrying none a 401 with an OAuth protected-resource
- * challenge (RFC 9728 §5.1), as an MCP server answers.
+ * an API request carrying one of them gets a 200, and so does a GET carrying none (public information);
+ * any other request carrying none gets a 401 with an OAuth protected-resource challenge (RFC 9728 §5.1),
+ * as an MCP server answers.
  */
 export function recordingProvider(submitted: readonly string[]): RecordingProvider {
   const requests: RecordedRequest[] = [];
@@ -36,15 +37,22 @@ export function recordingProvider(submitted: readonly string[]): RecordingProvid
   return { fetch: fetchImpl as typeof fetch, requests };
 }
 
-/** Whether `request` carries one of `values`: as sent, form- or URL-encoded, or inside Basic credentials. */
+/**
+ * Whether `request` carries one of `values`: as sent, form- or URL-encoded, inside a base64 header
+ * credential (`Basic …`, Workday's `ID …`), or in the claims of a JWT it carries (a signed assertion).
+ */
 export function carriesAny(request: RecordedRequest, values: readonly string[]): boolean {
-  const basic = Object.values(request.headers).flatMap((value) => {
-    const match = /^basic\s+(\S+)$/i.exec(value);
+  const sent = [request.url, safeDecode(request.url), request.body, safeDecode(request.body.replace(/\+/g, ' ')), ...Object.values(request.headers)];
+  const encoded = Object.values(request.headers).flatMap((value) => {
+    const match = /^[A-Za-z-]+\s+([A-Za-z0-9+/=_-]{8,})$/.exec(value);
     return match?.[1] ? [Buffer.from(match[1], 'base64').toString('utf8')] : [];
   });
-  const text = [request.url, safeDecode(request.url), request.body, safeDecode(request.body.replace(/\+/g, ' ')), ...Object.values(request.headers), ...basic].join('\n');
+  const claims = sent.flatMap((text) => [...text.matchAll(JWT)].flatMap((match) => [match[1], match[2]].map((part) => Buffer.from(part ?? '', 'base64url').toString('utf8'))));
+  const text = [...sent, ...encoded, ...claims].join('\n');
   return values.some((value) => value !== '' && text.includes(value));
 }
+
+const JWT = /\b(eyJ[A-Za-z0-9_-]+)\.(eyJ[A-Za-z0-9_-]+)\.[A-Za-z0-9_-]*/g;
 
 function answer(request: RecordedRequest, submitted: readonly string[]): Response {
   const url = new URL(request.url);
@@ -65,7 +73,8 @@ function answer(request: RecordedRequest, submitted: readonly string[]): Respons
   if (form.has('grant_type') || url.searchParams.has('grant_type')) {
     return json({ access_token: 'recorded-access-token', token_type: 'Bearer', expires_in: 3600, refresh_token: 'recorded-refresh-token' });
   }
-  if (carriesAny(request, submitted)) return json({ ok: true });
+  // A GET without credentials reads public information (a discovery document); anything else needs them.
+  if (carriesAny(request, submitted) || request.method === 'GET') return json({ ok: true });
   return json({ error: 'unauthorized' }, 401, { 'www-authenticate': `Bearer resource_metadata="${url.origin}${PROTECTED_RESOURCE}"` });
 }
 
