@@ -34,6 +34,8 @@ export const SAMPLE = {
 } as const;
 
 const MAX_FORM_ROUNDS = 8;
+// RSA PKCS#8 and PKCS#1, EC PKCS#8 and SEC1 (see samplePrivateKeys).
+const PRIVATE_KEY_KINDS = 4;
 
 /** Options of {@link exerciseEntry}. */
 export interface ExerciseOptions {
@@ -69,7 +71,18 @@ async function takeFirstStep(strategy: AuthModeStrategy, entry: ProviderEntry, c
       return { reason: describeError(error) };
     }
   }
-  const form = sampleForm(strategy.connect.body, entry);
+  // Each kind of private key in turn (an ES256 signer refuses an RSA key), until one gets a request out.
+  let outcome: { step: FirstStep } | { reason: string } = { reason: 'no sample form' };
+  for (let keyKind = 0; keyKind < PRIVATE_KEY_KINDS; keyKind++) {
+    outcome = await submitForm(strategy, entry, connectionConfig, keyKind);
+    if ('step' in outcome || !usesPrivateKey(strategy, entry)) return outcome;
+  }
+  return outcome;
+}
+
+async function submitForm(strategy: AuthModeStrategy, entry: ProviderEntry, connectionConfig: Record<string, string>, keyKind: number): Promise<{ step: FirstStep } | { reason: string }> {
+  if (strategy.connect.kind !== 'form') return { reason: 'not a form strategy' };
+  const form = sampleForm(strategy.connect.body, entry, keyKind);
   if (typeof form === 'string') return { reason: `form: ${form}` };
   const submitted = [...stringsIn(form), SAMPLE.client.clientSecret];
   const provider = recordingProvider(submitted);
@@ -88,6 +101,11 @@ async function takeFirstStep(strategy: AuthModeStrategy, entry: ProviderEntry, c
   return failure === undefined ? { step: { kind: 'credential form' } } : { reason: describeError(failure) };
 }
 
+function usesPrivateKey(strategy: AuthModeStrategy, entry: ProviderEntry): boolean {
+  const form = strategy.connect.kind === 'form' ? sampleForm(strategy.connect.body, entry) : {};
+  return typeof form !== 'string' && stringsIn(form).some((value) => value.includes('PRIVATE KEY-----'));
+}
+
 function callContext(fetchImpl: typeof fetch): CallContext {
   return { now: SAMPLE.now, timeoutMs: SAMPLE.timeoutMs, refusePrivateUserHosts: false, fetch: fetchImpl };
 }
@@ -98,16 +116,18 @@ function callContext(fetchImpl: typeof fetch): CallContext {
  * may need them); then, until the body accepts the form, each missing value (nested objects included) is
  * added and each key a strict body refuses is taken out. A string says why no form passes.
  */
-export function sampleForm(body: z.ZodType<Record<string, unknown>>, entry: ProviderEntry): Record<string, unknown> | string {
+export function sampleForm(body: z.ZodType<Record<string, unknown>>, entry: ProviderEntry, keyKind = 0): Record<string, unknown> | string {
+  // A body may also ask for a connection-config field (AWS_SIGV4's role ARN); its example fits it best.
+  const sampleCredential = (key: string) => sampleField(entry.credentials?.[key] ?? entry.connection_config?.[key], key, keyKind);
   const form: Record<string, unknown> = {};
-  for (const key of Object.keys(entry.credentials ?? {})) form[key] = sampleCredential(entry, key);
+  for (const key of Object.keys(entry.credentials ?? {})) form[key] = sampleCredential(key);
   for (const [key, value] of Object.entries(body instanceof ZodObject ? (body.shape as Record<string, z.ZodType>) : {})) {
     if (key in form) continue;
-    const sample = sampleCredential(entry, key);
+    const sample = sampleCredential(key);
     // A body object fooBar takes the fields of the entry's foo_bar map, as the Connect UI renders it (TWO_STEP's assertion_option).
     const fields = (entry as Readonly<Record<string, unknown>>)[snakeCase(key)] as Readonly<Record<string, FieldSchema>> | undefined;
     if (value.safeParse(sample).success) form[key] = sample;
-    else if (fields !== undefined && typeof fields === 'object') form[key] = Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, sampleField(field, name)]));
+    else if (fields !== undefined && typeof fields === 'object') form[key] = Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, sampleField(field, name, keyKind)]));
   }
   for (let round = 0; round < MAX_FORM_ROUNDS; round++) {
     const result = body.safeParse(form);
@@ -118,7 +138,7 @@ export function sampleForm(body: z.ZodType<Record<string, unknown>>, entry: Prov
         const parent = valueAt(form, path);
         for (const key of issue.keys) if (typeof parent === 'object' && parent !== null) delete (parent as Record<string, unknown>)[key];
       } else if (issue.code === 'invalid_type' && valueAt(form, path) === undefined && path.length > 0) {
-        const value = issue.expected === 'object' ? {} : issue.expected === 'string' ? sampleCredential(entry, path[path.length - 1]!) : undefined;
+        const value = issue.expected === 'object' ? {} : issue.expected === 'string' ? sampleCredential(path[path.length - 1]!) : undefined;
         if (value === undefined) return `${path.join('.')}: ${issue.message}`;
         setAt(form, path, value);
       } else {
@@ -129,28 +149,35 @@ export function sampleForm(body: z.ZodType<Record<string, unknown>>, entry: Prov
   return 'no sample form passes its schema';
 }
 
-function sampleCredential(entry: ProviderEntry, key: string): string {
-  return sampleField(entry.credentials?.[key], key);
-}
-
-/** A sample for the field `key`; a private key field gets a real key, before its example: strategies sign with it. */
-function sampleField(field: DeepReadonly<FieldSchema> | undefined, key: string): string {
+/** A sample for the field `key`; a private key field gets a real key of the `keyKind`-th kind its pattern accepts: strategies sign with it. */
+function sampleField(field: DeepReadonly<FieldSchema> | undefined, key: string, keyKind: number): string {
   const pattern = field?.pattern === undefined ? undefined : new RegExp(`^(?:${field.pattern})$`);
   if (/private.?key/i.test(key)) {
-    // Some entries expect the key as JSON carries it, its line breaks written as "\\n" (Google service accounts).
-    const pem = [samplePrivateKey(), samplePrivateKey().replace(/\n/g, '\\n')].find((candidate) => pattern?.test(candidate) ?? true);
+    const accepted = samplePrivateKeys().filter((candidate) => pattern?.test(candidate) ?? true);
+    const pem = accepted[keyKind % Math.max(accepted.length, 1)];
     if (pem !== undefined) return pem;
   }
   const known = (SAMPLE.credentials as Readonly<Record<string, string>>)[key];
+  // Without a pattern a typed value is any text: the example shows its shape (an ARN, a URL…) best.
+  if (pattern === undefined) return known ?? (field?.example || undefined) ?? `sample-${key}-4b7d`;
   return sampleValue(field, [...(known === undefined ? [] : [known]), `sample-${key}-4b7d`]);
 }
 
-let privateKey: string | undefined;
+let privateKeys: string[] | undefined;
 
-/** An RSA private key (PKCS#8 PEM), made once. */
-function samplePrivateKey(): string {
-  privateKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  return privateKey;
+/**
+ * Private keys of each kind, made once: RSA (PKCS#8, PKCS#1) and EC P-256 (PKCS#8, SEC1), each also without
+ * its final line break and as JSON carries it, its line breaks written "\\n" (Google service account entries ask for that).
+ */
+function samplePrivateKeys(): string[] {
+  if (!privateKeys) {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    const pems = [rsa.export({ type: 'pkcs8', format: 'pem' }), rsa.export({ type: 'pkcs1', format: 'pem' }), ec.export({ type: 'pkcs8', format: 'pem' }), ec.export({ type: 'sec1', format: 'pem' })].map(String);
+    // Also without the final line break (a pattern may end at the END line) and JSON-escaped.
+    privateKeys = [...pems, ...pems.map((pem) => pem.trimEnd()), ...pems.map((pem) => pem.replace(/\n/g, '\\n'))];
+  }
+  return privateKeys;
 }
 
 function snakeCase(key: string): string {
