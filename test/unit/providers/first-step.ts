@@ -33,6 +33,25 @@ export const SAMPLE = {
   credentials: { apiKey: 'sample-api-key-7f3a', username: 'sample-user', password: 'sample-password-9d2b', client_id: 'sample-form-client-id', client_secret: 'sample-form-secret-3e8c' },
 } as const;
 
+/**
+ * The integration's side: its OAuth client and sample mode-specific settings, by the names the modes read
+ * (a GitHub App's id, link and key; AWS SigV4's service, region and STS access key).
+ */
+function sampleClient(): IntegrationClient {
+  return {
+    ...SAMPLE.client,
+    custom: {
+      app_id: '123456',
+      app_link: 'https://github.com/apps/custodian-sample',
+      private_key: samplePrivateKeys()[0]!,
+      service: 'execute-api',
+      defaultRegion: 'us-east-1',
+      awsAccessKeyId: 'AKIASAMPLE7F3A4B7D',
+      awsSecretAccessKey: 'sample-aws-secret-3e8c',
+    },
+  };
+}
+
 const MAX_FORM_ROUNDS = 8;
 // RSA PKCS#8 and PKCS#1, EC PKCS#8 and SEC1 (see samplePrivateKeys).
 const PRIVATE_KEY_KINDS = 4;
@@ -62,7 +81,7 @@ async function takeFirstStep(strategy: AuthModeStrategy, entry: ProviderEntry, c
     const provider = recordingProvider([SAMPLE.client.clientSecret]);
     try {
       const redirect = await strategy.begin(
-        { entry, client: SAMPLE.client, redirectUri: SAMPLE.redirectUri, state: SAMPLE.state, scopes: SAMPLE.client.scopes, connectionConfig, authorizationParams: {} },
+        { entry, client: sampleClient(), redirectUri: SAMPLE.redirectUri, state: SAMPLE.state, scopes: SAMPLE.client.scopes, connectionConfig, authorizationParams: {} },
         callContext(provider.fetch),
       );
       if (!URL.canParse(redirect.url)) return { reason: `begin() returned a URL that does not parse: ${redirect.url}` };
@@ -88,7 +107,7 @@ async function submitForm(strategy: AuthModeStrategy, entry: ProviderEntry, conn
   const provider = recordingProvider(submitted);
   let failure: unknown;
   try {
-    await strategy.complete({ entry, client: SAMPLE.client, received: form, attemptSecrets: {}, redirectUri: SAMPLE.redirectUri, connectionConfig }, callContext(provider.fetch));
+    await strategy.complete({ entry, client: sampleClient(), received: form, attemptSecrets: {}, redirectUri: SAMPLE.redirectUri, connectionConfig }, callContext(provider.fetch));
   } catch (error) {
     failure = error;
   }
