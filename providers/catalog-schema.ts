@@ -150,7 +150,8 @@ function entryShape<Q extends Quality>(quality: Q) {
     scope_separator: z.string().min(1).optional(),
     default_scopes: z.array(z.string().min(1)).optional(),
     authorization_method: z.enum(['body', 'header']).optional(),
-    body_format: z.enum(['form', 'json']).optional(),
+    // `query`: the grant's parameters in the token URL's query, no body (Kno Commerce, Transporeon); see checkCrossFields.
+    body_format: z.enum(['form', 'json', 'query']).optional(),
     token_request_auth_method: z.enum(['basic']).optional(),
     disable_pkce: z.boolean().optional(),
     token_expiration_buffer: z.number().int().nonnegative().optional(),
@@ -199,6 +200,10 @@ export const MCP_SERVER_URL_FIELD = 'mcp_server_url';
 function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   for (const key of REQUIRED_URLS[entry.auth_mode]) {
     if (entry[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required when auth_mode is ${entry.auth_mode}` });
+  }
+  if (entry.body_format === 'query' && (entry.auth_mode !== 'OAUTH2_CC' || entry.token_request_auth_method !== 'basic')) {
+    // A URL ends up in logs: only a client credentials grant authenticated in a header has nothing secret to put there.
+    ctx.addIssue({ code: 'custom', path: ['body_format'], message: 'query is only for OAUTH2_CC with token_request_auth_method: basic (no secret may go into a URL)' });
   }
   checkMcpFields(entry, ctx);
   checkTokenUrls(entry, ctx);
