@@ -11,7 +11,7 @@ import { urlProblem } from './url-rules';
 import { MAX_PROVIDER_TIMEOUT_MS } from './calls/provider-timeout';
 
 /** Auth modes Custodian implements. */
-export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC', 'JWT', 'SIGNATURE', 'BILL', 'TBA', 'INSTALL_PLUGIN', 'AWS_SIGV4'] as const;
+export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC', 'APP', 'CUSTOM', 'JWT', 'SIGNATURE', 'BILL', 'TBA', 'INSTALL_PLUGIN', 'AWS_SIGV4'] as const;
 
 /** One of {@link AUTH_MODES}. */
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -103,6 +103,8 @@ function fieldShape<Q extends Quality>(quality: Q) {
     default_value: scalarText.optional(),
     hidden: z.boolean().optional(),
     secret: z.boolean().optional(),
+    // Ours, not Nango's: a value that spans lines (a PEM private key, a certificate); the Connect UI shows a text area.
+    multiline: z.boolean().optional(),
     automated: z.boolean().optional(),
   });
 }
@@ -178,7 +180,11 @@ function entryShape<Q extends Quality>(quality: Q) {
     docs: quality.docs,
     auth_mode: z.enum(AUTH_MODES),
     authorization_url: urlTemplate.optional(),
-    token_url: urlTemplate.optional(),
+    // CUSTOM (a GitHub App with user authorization) has two token endpoints, which Nango writes as a map of
+    // mode → URL; it is read into `token_url` (the OAUTH2 one) and `app_token_url` (see splitTokenUrls).
+    token_url: z.union([urlTemplate, z.strictObject({ OAUTH2: urlTemplate, APP: urlTemplate })]).optional(),
+    // Ours, not Nango's: the APP token endpoint of a CUSTOM entry (the installation access token).
+    app_token_url: urlTemplate.optional(),
     refresh_url: urlTemplate.optional(),
     request_url: urlTemplate.optional(),
     // The authorization URL is a browser redirect: only connection config may flow into it, never a credential.
@@ -188,7 +194,8 @@ function entryShape<Q extends Quality>(quality: Q) {
     scope_separator: z.string().min(1).optional(),
     default_scopes: z.array(z.string().min(1)).optional(),
     authorization_method: z.enum(['body', 'header']).optional(),
-    body_format: z.enum(['form', 'json']).optional(),
+    // `query`: the grant's parameters in the token URL's query, no body (Kno Commerce, Transporeon); see checkCrossFields.
+    body_format: z.enum(['form', 'json', 'query']).optional(),
     token_request_auth_method: z.enum(['basic']).optional(),
     disable_pkce: z.boolean().optional(),
     token_expiration_buffer: z.number().int().nonnegative().optional(),
@@ -218,6 +225,9 @@ function entryShape<Q extends Quality>(quality: Q) {
 
 type EntryShape = z.output<ReturnType<typeof entryShape<typeof FILE_QUALITY>>>;
 
+/** An entry as loaded: one token URL per key (a CUSTOM entry's map split into `token_url` and `app_token_url`). */
+type LoadedEntry = Omit<EntryShape, 'token_url'> & { token_url?: string };
+
 /** URLs each auth mode cannot work without. */
 const REQUIRED_URLS: Readonly<Record<AuthMode, readonly ('authorization_url' | 'token_url' | 'request_url')[]>> = {
   OAUTH2: ['authorization_url', 'token_url'],
@@ -229,6 +239,8 @@ const REQUIRED_URLS: Readonly<Record<AuthMode, readonly ('authorization_url' | '
   MCP_OAUTH2: ['authorization_url', 'token_url'],
   // Everything is discovered from the MCP server the end user names (connection_config.mcp_server_url).
   MCP_OAUTH2_GENERIC: [],
+  APP: ['authorization_url', 'token_url'],
+  CUSTOM: ['authorization_url', 'token_url'],
   JWT: [],
   SIGNATURE: [],
   // Bill's login endpoint, which opens a session.
@@ -271,7 +283,12 @@ function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   for (const key of REQUIRED_URLS[entry.auth_mode]) {
     if (entry[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required when auth_mode is ${entry.auth_mode}` });
   }
+  if (entry.body_format === 'query' && (entry.auth_mode !== 'OAUTH2_CC' || entry.token_request_auth_method !== 'basic')) {
+    // A URL ends up in logs: only a client credentials grant authenticated in a header has nothing secret to put there.
+    ctx.addIssue({ code: 'custom', path: ['body_format'], message: 'query is only for OAUTH2_CC with token_request_auth_method: basic (no secret may go into a URL)' });
+  }
   checkMcpFields(entry, ctx);
+  checkTokenUrls(entry, ctx);
   MODE_CHECKS[entry.auth_mode]?.(entry, ctx);
   const verification = entry.proxy?.verification;
   if (!verification) return;
@@ -303,15 +320,36 @@ function checkMcpFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   }
 }
 
+/** Only CUSTOM has two token endpoints: the map form (or `app_token_url`) there, one URL everywhere else. */
+function checkTokenUrls(entry: EntryShape, ctx: z.RefinementCtx): void {
+  const mapped = typeof entry.token_url === 'object';
+  if (entry.auth_mode !== 'CUSTOM') {
+    if (mapped) ctx.addIssue({ code: 'custom', path: ['token_url'], message: `must be a URL when auth_mode is ${entry.auth_mode}` });
+    if (entry.app_token_url !== undefined) ctx.addIssue({ code: 'custom', path: ['app_token_url'], message: 'is only for auth_mode CUSTOM' });
+    return;
+  }
+  if (mapped && entry.app_token_url !== undefined) ctx.addIssue({ code: 'custom', path: ['app_token_url'], message: 'is already given by token_url.APP' });
+  if (!mapped && entry.token_url !== undefined && entry.app_token_url === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['token_url'], message: 'must map OAUTH2 and APP to their URLs when auth_mode is CUSTOM (or give app_token_url)' });
+  }
+}
+
+/** The map form of `token_url` as two keys, so every reader of `token_url` gets one URL. */
+function splitTokenUrls(entry: EntryShape): LoadedEntry {
+  const tokenUrl = entry.token_url;
+  if (typeof tokenUrl !== 'object') return entry as LoadedEntry;
+  return { ...entry, token_url: tokenUrl.OAUTH2, app_token_url: tokenUrl.APP };
+}
+
 /** Strict schema for Custodian's own catalog files (`providers/catalog/*.yaml`): docs, categories and field descriptions required. */
-export const providerEntrySchema = entryShape(CATALOG_QUALITY).superRefine(checkCrossFields);
+export const providerEntrySchema = entryShape(CATALOG_QUALITY).superRefine(checkCrossFields).transform(splitTokenUrls);
 
 /**
  * Schema for entries read from a Nango-format `providers.yaml` (Nango's own file or one a user writes):
  * same keys, but only what the auth mode needs is required. The lenient loader drops unknown keys and
  * fills `display_name` and field titles and types before applying it.
  */
-export const nangoEntrySchema = entryShape(FILE_QUALITY).superRefine(checkCrossFields);
+export const nangoEntrySchema = entryShape(FILE_QUALITY).superRefine(checkCrossFields).transform(splitTokenUrls);
 
 /** A validated provider entry (frozen once loaded). */
 export type ProviderEntry = DeepReadonly<z.output<typeof nangoEntrySchema>>;

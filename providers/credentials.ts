@@ -57,6 +57,30 @@ export interface NoCredentials {
   type: 'NONE';
 }
 
+/** APP: a GitHub App installation access token, minted with the app's JWT (Nango's `AppCredentials`). */
+export interface AppCredentials {
+  type: 'APP';
+  /** The installation access token (`ghs_…`); empty until the first mint of an import. */
+  access_token: string;
+  expires_at?: string;
+  /** The installation token response as received (`token`, `expires_at`, `permissions`, `repository_selection`…). */
+  raw: Record<string, unknown>;
+  /** The app JWT this token was minted with (valid about ten minutes; Nango's `jwtToken`). */
+  jwtToken?: string;
+  /** Ours: the installation the token is for (imports carry it in credentials, as Nango's do). */
+  installation_id: string;
+}
+
+/** CUSTOM: a GitHub App installation plus the user who installed it (Nango's `CombinedOauth2AppCredentials`). */
+export interface CustomCredentials {
+  type: 'CUSTOM';
+  app: AppCredentials;
+  /** The user's OAuth token; null when none was obtained (an update without a code) or its refresh was refused. */
+  user: OAuth2Credentials | null;
+  /** Nango repeats the app credentials here. */
+  raw: Record<string, unknown>;
+}
+
 /**
  * A JWT signed here from what the end user typed (a private key or secret, key and issuer ids…), kept
  * beside the token so it can be signed again; Nango's shape: the typed fields at the top level, `token`
@@ -122,6 +146,8 @@ export type Credentials =
   | BasicCredentials
   | NoCredentials
   | McpOAuth2Credentials
+  | AppCredentials
+  | CustomCredentials
   | JwtCredentials
   | SignatureCredentials
   | BillCredentials

@@ -45,6 +45,11 @@ export type ConnectStyle =
   | {
       readonly kind: 'redirect';
       /**
+       * More `GET` routes the provider may send the browser back to, handled exactly like `/oauth/callback`
+       * (a GitHub App's setup URL, `/app-auth/connect`, as Nango names it: an app set up for Nango works unchanged).
+       */
+      readonly callbackRoutes?: readonly string[];
+      /**
        * The callback query parameter carrying the attempt id when the provider cannot send it back as
        * `state` (Crisp's plugin install passes it through as `payload`).
        */
@@ -139,6 +144,32 @@ export interface AuthorizeInput<C extends Credentials = Credentials> {
   readonly now: Date;
 }
 
+/** What an integration stores of a mode's settings (POST / PATCH /integrations `credentials`). */
+export interface IntegrationSettings {
+  readonly clientId: string | null;
+  /** Plaintext; stored encrypted. */
+  readonly clientSecret: string | null;
+  /** Absent: the integration keeps its scopes (or gets the entry's `default_scopes`). */
+  readonly scopes?: readonly string[];
+  /** Mode-specific settings that are not secret (a GitHub App's id and link). */
+  readonly custom: Readonly<Record<string, string>>;
+  /** Mode-specific secrets (a GitHub App's private key); stored encrypted, never shown again. */
+  readonly customSecrets: Readonly<Record<string, string>>;
+}
+
+/**
+ * The `credentials` an integration of this mode takes, when they are not an OAuth client
+ * (`{type, client_id, client_secret, scopes}`, the default).
+ */
+export interface IntegrationCredentialsShape {
+  /** Schema of the body's `credentials`, with its `type` literal. */
+  readonly schema: z.ZodType<Record<string, unknown>>;
+  /** What the integration stores for credentials that passed `schema`. */
+  toSettings(credentials: Record<string, unknown>): IntegrationSettings;
+  /** What `include=credentials` shows: every setting but the secrets (shown as null). */
+  present(client: IntegrationClient): Record<string, unknown>;
+}
+
 /** What one auth mode does. `C` is its credentials shape. */
 export interface AuthModeStrategy<C extends Credentials = Credentials> {
   readonly authMode: AuthMode;
@@ -151,6 +182,11 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
    */
   readonly refusedAs?: string;
   /**
+   * The credentials `type` Nango's API answers for this mode, when it is not the mode itself (MCP
+   * connections are OAUTH2 there, and `@nangohq/node`'s getToken() reads the access token only of that type).
+   */
+  readonly presentedType?: string;
+  /**
    * Custodian serves a Client ID Metadata Document for this mode's integrations, at the URL `begin`
    * receives as `clientMetadataUrl` (MCP modes present it as their `client_id`).
    */
@@ -160,6 +196,9 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
   begin?(input: BeginInput, call: CallContext): Promise<Redirect>;
   /** Turns the callback or the form into credentials: a code exchange, a token request, a check of typed credentials. */
   complete(input: CompleteInput, call: CallContext): Promise<Obtained<C>>;
+
+  /** The integration credentials this mode takes, when they are not an OAuth client. */
+  readonly integrationCredentials?: IntegrationCredentialsShape;
 
   /** Schema of these credentials in a `POST /connections` import (with its `type` literal). */
   readonly importSchema: z.ZodType<Record<string, unknown>>;

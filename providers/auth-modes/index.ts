@@ -4,12 +4,14 @@
  */
 import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
+import { app } from './app';
 import type { AuthModeStrategy } from './auth-mode';
 import { awsSigV4 } from './aws-sigv4';
 import { basic } from './basic';
 import { bill } from './bill';
 import { installPlugin } from './install-plugin';
 import { jwt } from './jwt';
+import { custom } from './custom';
 import { mcpOAuth2, mcpOAuth2Generic } from './mcp-oauth2';
 import { none } from './none';
 import { oauth1 } from './oauth1';
@@ -21,7 +23,7 @@ import { tba } from './tba';
 export type * from './auth-mode';
 
 /** Every mode's strategy; each is registered under its own `authMode`. */
-const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, mcpOAuth2, mcpOAuth2Generic, jwt, signature, bill, tba, awsSigV4, installPlugin] as const;
+const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, mcpOAuth2, mcpOAuth2Generic, app, custom, jwt, signature, bill, tba, awsSigV4, installPlugin] as const;
 
 const REGISTRY: Readonly<Record<string, AuthModeStrategy>> = Object.freeze(
   Object.fromEntries(STRATEGIES.map((strategy) => [strategy.authMode, strategy as unknown as AuthModeStrategy])),

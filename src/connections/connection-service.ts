@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import type { Catalog } from '../../providers/load-catalog';
-import { strategyOfCredentials } from '../../providers/auth-modes';
+import { strategyOfCredentials, type RenewResult } from '../../providers/auth-modes';
 import { ProviderCallError } from '../../providers/calls/provider-call-error';
 import { providerTimeoutMs } from '../../providers/calls/provider-timeout';
 import type { Config } from '../config';
@@ -77,8 +77,12 @@ export class ConnectionService {
         errors: [{ code: 'invalid', message: `expected ${entry.auth_mode}`, path: ['credentials', 'type'] }],
       });
     }
-    await this.checkImported(scope, entry, fields.credentials, fields.connectionConfig ?? {});
-    const result = await this.deps.connections.importConnection({ ...fields, environmentId: scope.environment.id, integrationId: scope.integration.id });
+    const checked = await this.checkImported(scope, entry, fields.credentials, fields.connectionConfig ?? {});
+    // A check that renewed (a GitHub App installation minting its first token) gives the credentials to store.
+    const stored = checked?.kind === 'renewed'
+      ? { ...fields, credentials: checked.credentials, expiresAt: checked.expiresAt, connectionConfig: { ...fields.connectionConfig, ...checked.connectionConfig } }
+      : fields;
+    const result = await this.deps.connections.importConnection({ ...stored, environmentId: scope.environment.id, integrationId: scope.integration.id });
     await this.oplog.write({
       environmentId: scope.environment.id,
       connectionRowId: result.row.id,
@@ -141,12 +145,15 @@ export class ConnectionService {
     return row.expiresAt.getTime() - now.getTime() < marginMs;
   }
 
-  /** Credentials typed by a person (keys, passwords) are checked with the provider before they are stored; issued tokens are not. */
-  private async checkImported(scope: Scope, entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<void> {
+  /**
+   * Credentials typed by a person (keys, passwords) are checked with the provider before they are stored;
+   * issued tokens are not. Returns the check's result (renewed credentials replace the imported ones).
+   */
+  private async checkImported(scope: Scope, entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<RenewResult | undefined> {
     const strategy = strategyOfCredentials(credentials);
-    if (!strategy.checksImports) return;
+    if (!strategy.checksImports) return undefined;
     try {
-      await strategy.renew(
+      return await strategy.renew(
         { entry, credentials, connectionConfig, client: integrationClientOf(this.deps.cipher, scope.integration) },
         { now: new Date(), timeoutMs: providerTimeoutMs(entry, this.deps.config.providerTimeoutMs), refusePrivateUserHosts: !this.deps.config.allowPrivateNetworkTargets, fetch: this.deps.fetch },
       );

@@ -69,6 +69,9 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     }
   }
 
+  // Callback routes besides /oauth/callback that redirect modes come back to (a GitHub App's setup URL).
+  const callbackRoutes = [...new Set(allStrategies().flatMap((strategy) => (strategy.connect.kind === 'redirect' ? (strategy.connect.callbackRoutes ?? []) : [])))];
+
   router.get('/oauth/connect/:key', doc({
     summary: 'Start a redirect flow in the browser (OAuth 2.0, OAuth 1.0a): redirects to the provider (the popup of the Connect UI opens it)',
     description: 'A browser (Accept: text/html) gets its errors as the callback page, which tells its opener; others get the error envelope.',
@@ -81,7 +84,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
   }), errorPageForBrowsers, requireSession(deps), async (ctx) => {
     validate(redirectQuery, ctx.query, 'invalid_query_params');
     const { attempt, url } = await service.beginRedirect(attemptRequest(ctx));
-    bindFlowToBrowser(ctx, attempt.id, deps.config.serverUrl, attempt.expiresAt);
+    bindFlowToBrowser(ctx, attempt.id, deps.config.serverUrl, attempt.expiresAt, callbackRoutes);
     ctx.redirect(url);
   });
 
@@ -108,19 +111,23 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = renderCallbackPage(outcome);
   }
 
-  router.get('/oauth/callback', doc({
-    summary: 'The OAuth redirect URI: takes the provider\'s answer, finishes the authorization, shows the callback page',
-    description: 'The page posts the outcome to `window.opener` and closes; failures answer the same page with their status.',
-    tag: 'auth',
-    errorPage: 'always',
-    responses: { 200: { description: 'The callback page (success)', contentType: 'text/html' } },
-    errors: ['authorization_failed', 'provider_unreachable', 'provider_timeout'],
-  }), rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
-    const outcome = await handleCallback(ctx);
-    // A provider that was unreachable or silent during the exchange answers 502/504, like the form flows.
-    const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
-    sendCallbackPage(ctx, outcome, status);
-  });
+  for (const path of ['/oauth/callback', ...callbackRoutes]) {
+    router.get(path, doc({
+      summary: path === '/oauth/callback'
+        ? 'The OAuth redirect URI: takes the provider\'s answer, finishes the authorization, shows the callback page'
+        : 'A redirect mode\'s own callback (a GitHub App\'s setup URL), handled like /oauth/callback',
+      description: 'The page posts the outcome to `window.opener` and closes; failures answer the same page with their status.',
+      tag: 'auth',
+      errorPage: 'always',
+      responses: { 200: { description: 'The callback page (success)', contentType: 'text/html' } },
+      errors: ['authorization_failed', 'provider_unreachable', 'provider_timeout'],
+    }), rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
+      const outcome = await handleCallback(ctx);
+      // A provider that was unreachable or silent during the exchange answers 502/504, like the form flows.
+      const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
+      sendCallbackPage(ctx, outcome, status);
+    });
+  }
 
   /**
    * One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing.
@@ -141,7 +148,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     } finally {
       // The browser's WebSocket hears the outcome too, whichever API instance holds it (also when waiting failed).
       if (result !== null && state !== '') {
-        clearFlowBinding(ctx, state, deps.config.serverUrl);
+        clearFlowBinding(ctx, state, deps.config.serverUrl, callbackRoutes);
         await deps.authOutcomes?.publish(state);
       }
     }

@@ -5,6 +5,7 @@ import type { ProviderEntry } from '../../../providers/catalog-schema';
 import type { IntegrationEntity } from '../../db/entities';
 import { isUniqueViolation } from '../../db/unique-violation';
 import { catalogEntryOf } from '../../integrations/catalog-entry';
+import { authModeStrategy } from '../../../providers/auth-modes';
 import { NotFoundError, ValidationError } from '../../errors';
 import type { IntegrationFields } from '../../integrations/integration-store';
 import { requireSecretKey, requireSecretKeyOrSession } from '../auth/authenticate';
@@ -17,7 +18,8 @@ import { integrationBody, integrationListBody, successBody } from '../schemas/re
 
 const uniqueKey = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'may contain letters, digits and ~:.@ _-');
 const providerName = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -');
-const credentials = z.strictObject({
+/** An OAuth client, what most modes' integrations take (a mode with other settings declares its own shape). */
+const oauthClientCredentials = z.strictObject({
   // MCP modes too (beyond Nango's public API): a pre-registered MCP client (Asana's, an operator's own); TBA: NetSuite's consumer (Nango's API takes it).
   type: z.enum(['OAUTH1', 'OAUTH2', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC', 'TBA']),
   client_id: z.string().min(1).max(2048),
@@ -25,6 +27,8 @@ const credentials = z.strictObject({
   /** Comma-separated, as Nango takes them. */
   scopes: z.string().max(4096).optional(),
 });
+/** Checked against the provider's mode once the provider is known (see settingsOf). */
+const credentials = z.looseObject({ type: z.string().min(1).max(64) });
 const createBody = z.strictObject({
   provider: providerName,
   unique_key: uniqueKey,
@@ -39,6 +43,23 @@ const includeQuery = z.object({
     .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(','))))
     .pipe(z.array(z.enum(['credentials', 'webhook']))),
 });
+
+/** What the integration stores of a body's `credentials`: the mode's own shape, else an OAuth client. */
+function settingsOf(entry: ProviderEntry, given: Record<string, unknown>): Partial<IntegrationFields> {
+  const shape = authModeStrategy(entry.auth_mode)?.integrationCredentials;
+  if (shape) {
+    const settings = shape.toSettings(validate(z.object({ credentials: shape.schema }), { credentials: given }, 'invalid_body').credentials);
+    return {
+      clientId: settings.clientId,
+      clientSecret: settings.clientSecret,
+      ...(settings.scopes !== undefined ? { scopes: [...settings.scopes] } : {}),
+      custom: { ...settings.custom },
+      customSecrets: { ...settings.customSecrets },
+    };
+  }
+  const oauth = validate(z.object({ credentials: oauthClientCredentials }), { credentials: given }, 'invalid_body').credentials;
+  return { clientId: oauth.client_id, clientSecret: oauth.client_secret, ...(oauth.scopes !== undefined ? { scopes: splitScopes(oauth.scopes) } : {}) };
+}
 
 function splitScopes(scopes: string): string[] {
   return scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -57,6 +78,11 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     serverUrl: config.serverUrl,
     entry: catalog.get(integration.provider),
     withCredentials: include.includes('credentials') ? (i) => integrations.clientSecretOf(i) : undefined,
+    // A mode with its own integration settings shows them its way (never its secrets).
+    modeCredentials: (i) => {
+      const shape = authModeStrategy(catalog.get(i.provider)?.auth_mode ?? '')?.integrationCredentials;
+      return shape?.present(integrations.clientOf(i));
+    },
     withWebhook: include.includes('webhook'),
   });
 
@@ -109,17 +135,20 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     responses: { 200: { description: 'The integration', schema: integrationBody } },
   }), requireSecretKey(deps), async (ctx) => {
     const body = validate(createBody, ctx.request.body, 'invalid_body');
-    checkCredentialType(body.provider, requestedEntry(body.provider), body.credentials?.type);
+    const entry = requestedEntry(body.provider);
+    checkCredentialType(body.provider, entry, body.credentials?.type);
+    const settings = body.credentials ? settingsOf(entry, body.credentials) : {};
     const environmentId = ctx.state.caller.environment.id;
     if (await integrations.find(environmentId, body.unique_key)) throw duplicateKey(body.unique_key);
     const fields: IntegrationFields = {
       uniqueKey: body.unique_key,
       provider: body.provider,
       displayName: body.display_name ?? null,
-      clientId: body.credentials?.client_id ?? null,
-      clientSecret: body.credentials ? body.credentials.client_secret : null,
-      scopes: body.credentials?.scopes !== undefined ? splitScopes(body.credentials.scopes) : [...(catalog.get(body.provider)?.default_scopes ?? [])],
+      clientId: null,
+      clientSecret: null,
       forwardWebhooks: body.forward_webhooks ?? true,
+      ...settings,
+      scopes: settings.scopes ?? [...(entry.default_scopes ?? [])],
     };
     try {
       ctx.body = { data: present(await integrations.create(environmentId, fields)) };
@@ -155,11 +184,7 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     if (body.provider !== undefined) changes.provider = body.provider;
     if (body.display_name !== undefined) changes.displayName = body.display_name;
     if (body.forward_webhooks !== undefined) changes.forwardWebhooks = body.forward_webhooks;
-    if (body.credentials) {
-      changes.clientId = body.credentials.client_id;
-      changes.clientSecret = body.credentials.client_secret;
-      if (body.credentials.scopes !== undefined) changes.scopes = splitScopes(body.credentials.scopes);
-    }
+    if (body.credentials) Object.assign(changes, settingsOf(entry, body.credentials));
     try {
       ctx.body = { data: present(await integrations.update(integration, changes)) };
     } catch (error) {

@@ -1,18 +1,9 @@
 /** Helpers shared by the provider tests: temporary catalog directories, caught errors, sample values. */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { apiKeyVerificationRequest } from '../../../providers/auth-modes/api-key';
-import { basicVerificationRequest } from '../../../providers/auth-modes/basic';
-import { oauth1AuthorizationUrl } from '../../../providers/auth-modes/oauth1';
-import { authorizationCodeUrl } from '../../../providers/auth-modes/oauth2';
-import type { FieldSchema, ProviderEntry } from '../../../providers/catalog-schema';
+import type { FieldSchema } from '../../../providers/catalog-schema';
 import type { DeepReadonly } from '../../../providers/deep-freeze';
-import { interpolateUrl } from '../../../providers/interpolate';
-import { authModeStrategy } from '../../../providers/auth-modes';
-import { fieldsReadByToken } from '../../../providers/auth-modes/jwt-token';
-import type { Credentials } from '../../../providers/credentials';
 
 /** A temporary directory holding the given files; call `remove()` when done. */
 export function tempDir(files: Record<string, string>): { dir: string; file: (name: string) => string; remove: () => void } {
@@ -57,106 +48,4 @@ export function sampleValues(
   extraCandidates: (key: string) => readonly string[] = () => [],
 ): Record<string, string> {
   return Object.fromEntries(Object.entries(fields ?? {}).map(([key, field]) => [key, sampleValue(field, extraCandidates(key))]));
-}
-
-const SAMPLE_API_KEY = 'sample-api-key-7f3a';
-
-/**
- * Builds what the entry's auth mode needs, from sample values: the authorization URL (OAUTH2, OAUTH1),
- * the token URL (OAUTH2_CC) or the verification request (API_KEY, BASIC). Returns why it failed, or undefined.
- */
-export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: string) => readonly string[] = () => []): string | undefined {
-  const connectionConfig = sampleValues(entry.connection_config, extraCandidates);
-  const redirect = { clientId: 'client', redirectUri: 'https://custodian.example.com/oauth/callback', state: 'state', codeChallenge: 'challenge' };
-  try {
-    switch (entry.auth_mode) {
-      case 'OAUTH2':
-        authorizationCodeUrl({ entry, ...redirect, scopes: ['scope-a'], connectionConfig });
-        return undefined;
-      case 'OAUTH1':
-        oauth1AuthorizationUrl({ entry, requestToken: 'request-token', connectionConfig });
-        return undefined;
-      case 'OAUTH2_CC':
-        interpolateUrl(entry.token_url ?? '', { entry, connectionConfig });
-        return undefined;
-      case 'API_KEY': {
-        const credentials = { ...sampleValues(entry.credentials), apiKey: SAMPLE_API_KEY };
-        const request = apiKeyVerificationRequest({ entry, credentials, connectionConfig });
-        // A verification request that does not carry the key would refuse every valid key.
-        if (request && !Object.values(request.headers).some((value) => value.includes(SAMPLE_API_KEY))) return 'verification request does not carry the API key';
-        return undefined;
-      }
-      case 'BASIC': {
-        const credentials = { username: 'sample-user', password: 'sample-password', ...sampleValues(entry.credentials) };
-        basicVerificationRequest({ entry, credentials, connectionConfig });
-        return undefined;
-      }
-      case 'NONE':
-        return undefined;
-      case 'JWT':
-      case 'SIGNATURE':
-      case 'BILL':
-      case 'TBA':
-      case 'AWS_SIGV4':
-      case 'INSTALL_PLUGIN':
-        return exerciseByAuthorizing(entry, connectionConfig);
-    }
-  } catch (error) {
-    return `${(error as { code?: string }).code ?? 'error'} while building: ${(error as Error).message}`;
-  }
-}
-
-const SAMPLE_CLIENT = { clientId: 'sample-consumer', clientSecret: 'sample-consumer-secret', scopes: [], custom: {} };
-
-/**
- * Modes whose credentials are made or signed here: sample credentials (a fresh key for a JWT entry),
- * then the request a proxy call would send. Fails when the request does not carry the credential.
- */
-function exerciseByAuthorizing(entry: ProviderEntry, connectionConfig: Record<string, string>): string | undefined {
-  const strategy = authModeStrategy(entry.auth_mode);
-  if (!strategy) return `no strategy for ${entry.auth_mode}`;
-  const now = new Date();
-  const credentials = sampleCredentials(entry, now);
-  if (entry.auth_mode === 'BILL') interpolateUrl(entry.token_url ?? '', { entry, connectionConfig });
-  const url = new URL(entry.proxy?.base_url !== undefined ? interpolateUrl(entry.proxy.base_url, { entry, connectionConfig }) : 'https://api.example.com');
-  const request = strategy.authorize({ method: 'GET', url, headers: {} }, { entry, credentials, connectionConfig, client: SAMPLE_CLIENT, now });
-  const carried = Object.values(request.headers).some((value) => /^(Bearer|Ghost) [\w-]+\.[\w-]+\.[\w-]+$|^UsernameToken |^OAuth realm=|^sample-session$|^AWS4-HMAC-SHA256 Credential=|^Basic /.test(value));
-  return carried ? undefined : 'the request does not carry the credentials';
-}
-
-function sampleCredentials(entry: ProviderEntry, now: Date): Credentials {
-  const typed = sampleValues(entry.credentials);
-  switch (entry.auth_mode) {
-    case 'JWT':
-      return { type: 'JWT', ...typed, ...sampleSigningKey(entry), expires_at: now.toISOString() };
-    case 'SIGNATURE':
-      return { type: 'SIGNATURE', username: 'sample-user', password: 'sample-secret' };
-    case 'BILL':
-      return { type: 'BILL', username: 'ap@example.com', password: 'sample-password', organization_id: '00801', dev_key: 'sample-dev-key', session_id: 'sample-session', raw: {} };
-    case 'AWS_SIGV4':
-      return { type: 'AWS_SIGV4', role_arn: 'arn:aws:iam::123456789012:role/Sample', region: 'us-east-1', service: 's3', access_key_id: 'ASIASAMPLE', secret_access_key: 'sample-secret', session_token: 'sample-token', raw: {} };
-    case 'INSTALL_PLUGIN':
-      return { type: 'BASIC', username: 'sample-plugin', password: 'sample-plugin-key' };
-    default:
-      return { type: 'TBA', token_id: 'sample-token', token_secret: 'sample-token-secret' };
-  }
-}
-
-const sampleKeys = new Map<string, string>();
-
-/** A key of the entry's family under the field its signing key template reads (`{ id, secret }` when it reads both). */
-function sampleSigningKey(entry: ProviderEntry): Record<string, unknown> {
-  const [field = 'privateKey', parts] = [...fieldsReadByToken(entry)].find(([name]) => entry.token?.signing_key?.includes(`credentials.${name}`)) ?? [];
-  const alg = entry.token?.header?.alg ?? 'HS256';
-  const key = sampleKeys.get(alg) ?? generatedKey(alg, entry.signature?.hmac_secret_encoding);
-  sampleKeys.set(alg, key);
-  if (parts?.has('secret')) return { [field]: { id: 'a1b2c3d4e5f6a7b8c9d0e1f2', secret: key } };
-  return { [field]: key };
-}
-
-function generatedKey(alg: string, encoding: string | undefined): string {
-  if (alg.startsWith('HS')) return encoding === 'utf8' ? randomBytes(48).toString('base64') : randomBytes(64).toString('hex');
-  const curves: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
-  const pair = alg.startsWith('ES') ? generateKeyPairSync('ec', { namedCurve: curves[alg] ?? 'prime256v1' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
