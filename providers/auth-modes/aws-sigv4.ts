@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConnectionConfigError } from '../../src/errors';
 import type { AwsSigV4Credentials } from '../credentials';
 import type { AuthModeStrategy, CallContext, ConnectionConfig, IntegrationClient, Obtained } from './auth-mode';
+import { awsSigV4IntegrationCredentials } from './aws-sigv4-settings';
 import { signSigV4 } from './aws-sigv4-signing';
 import { assumeRole, AWS_REGION, awsSigV4SettingsOf } from './aws-sts';
 import { dateOf, expiryField, rawField, secretStrings } from './import-fields';
@@ -45,6 +46,7 @@ export const awsSigV4: AuthModeStrategy<AwsSigV4Credentials> = {
   connect: { kind: 'form', routes: ['/auth/aws-sigv4/:key'], body: formBody },
   completing: 'assuming the role',
   refusedAs: 'connection_test_failed',
+  integrationCredentials: awsSigV4IntegrationCredentials,
 
   async complete(input, call) {
     const body = formBody.parse(input.received);

@@ -19,6 +19,14 @@ const APP_LINK = 'app_link';
 const USERNAME = 'username';
 const PASSWORD = 'password';
 
+/** The integration's credentials (`POST /integrations`): Nango's install-plugin settings, snake_case as our other integration credentials are. */
+const integrationSchema = z.strictObject({
+  type: z.literal('INSTALL_PLUGIN'),
+  app_link: z.url({ protocol: /^https?$/ }),
+  username: z.string().min(1).max(255),
+  password: z.string().min(1).max(4096),
+});
+
 /** Never a `POST /connections` shape: these connections exist only by an installation (Nango imports none either). */
 const importSchema = z
   .strictObject({ type: z.literal('INSTALL_PLUGIN') })
@@ -30,6 +38,14 @@ export const installPlugin: AuthModeStrategy<BasicCredentials> = {
   connect: { kind: 'redirect', stateParameter: 'payload' },
   completing: 'checking the plugin credentials',
   refusedAs: 'connection_test_failed',
+  integrationCredentials: {
+    schema: integrationSchema,
+    toSettings: (credentials) => {
+      const { app_link: appLink, username, password } = integrationSchema.parse(credentials);
+      return { clientId: null, clientSecret: null, custom: { [APP_LINK]: appLink, [USERNAME]: username }, customSecrets: { [PASSWORD]: password } };
+    },
+    present: (client) => ({ type: 'INSTALL_PLUGIN', app_link: client.custom[APP_LINK] ?? null, username: client.custom[USERNAME] ?? null, password: null }),
+  },
 
   async begin(input) {
     const link = input.client.custom[APP_LINK];

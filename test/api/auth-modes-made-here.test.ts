@@ -77,8 +77,14 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     await create('ghost', 'fake-ghost');
     await create('emarsys', 'fake-emarsys');
     await create('bill', 'fake-bill');
-    await create('aws', 'fake-aws', { custom: { service: 'execute-api', defaultRegion: 'eu-west-1', stsMode: 'custom', stsEndpointUrl: `${provider.url}/aws/sts`, stsAuthType: 'api_key' }, customSecrets: { stsApiKey } });
-    await create('crisp', 'fake-crisp', { custom: { app_link: `${provider.url}/plugin/install`, username: 'plugin-id' }, customSecrets: { password: pluginKey } });
+    // AWS SigV4 and plugin-install settings go through POST /integrations as the modes declare them.
+    const aws = await http(rig.api.url, 'POST', '/integrations', {
+      token: rig.api.secretKey,
+      body: { provider: 'fake-aws', unique_key: 'aws', credentials: { type: 'AWS_SIGV4', service: 'execute-api', defaultRegion: 'eu-west-1', stsMode: 'custom', stsEndpointUrl: `${provider.url}/aws/sts`, stsAuthType: 'api_key', stsApiKey } },
+    });
+    expect(aws.status, JSON.stringify(aws.body)).to.equal(200);
+    const crisp = await http(rig.api.url, 'POST', '/integrations', { token: rig.api.secretKey, body: { provider: 'fake-crisp', unique_key: 'crisp', credentials: { type: 'INSTALL_PLUGIN', app_link: `${provider.url}/plugin/install`, username: 'plugin-id', password: pluginKey } } });
+    expect(crisp.status, JSON.stringify(crisp.body)).to.equal(200);
     // A TBA integration's client is the NetSuite integration record's consumer, set through the API as Nango takes it.
     const tba = await http(rig.api.url, 'POST', '/integrations', { token: rig.api.secretKey, body: { provider: 'fake-netsuite', unique_key: 'netsuite', credentials: { type: 'TBA', client_id: consumer.key, client_secret: consumer.secret } } });
     expect(tba.status).to.equal(200);
@@ -187,6 +193,17 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     expect(got.body.connection_config).to.deep.equal({ external_id: EXTERNAL_ID, region: 'eu-west-1', service: 'execute-api' });
     expect(JSON.stringify(got.body)).to.not.include(stsApiKey);
     expect((await nango.getConnection('aws', connectionId)).credentials).to.deep.equal(got.body.credentials);
+  });
+
+  it('AWS_SIGV4 and INSTALL_PLUGIN integration settings are shown without their secrets; incomplete ones are refused', async () => {
+    const aws = await http(rig.api.url, 'GET', '/integrations/aws?include=credentials', { token: rig.api.secretKey });
+    expect(aws.body.data.credentials).to.deep.include({ type: 'AWS_SIGV4', service: 'execute-api', stsMode: 'custom', stsApiKey: null, awsSecretAccessKey: null });
+    const crisp = await http(rig.api.url, 'GET', '/integrations/crisp?include=credentials', { token: rig.api.secretKey });
+    expect(crisp.body.data.credentials).to.deep.equal({ type: 'INSTALL_PLUGIN', app_link: `${rig.provider.url}/plugin/install`, username: 'plugin-id', password: null });
+    expect(JSON.stringify([aws.body, crisp.body])).to.not.include(stsApiKey).and.not.include(pluginKey);
+    const incomplete = await http(rig.api.url, 'POST', '/integrations', { token: rig.api.secretKey, body: { provider: 'fake-aws', unique_key: 'aws-2', credentials: { type: 'AWS_SIGV4', service: 'execute-api' } } });
+    expect(incomplete.status).to.equal(400);
+    expect(incomplete.body.error.code).to.equal('invalid_body');
   });
 
   it('INSTALL_PLUGIN (Crisp): the install link returns with payload and website_id; the connection holds the plugin\'s BASIC credentials', async () => {
