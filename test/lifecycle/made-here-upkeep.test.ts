@@ -61,6 +61,8 @@ describe('upkeep of credentials made here (time skipping)', function () {
 
       const stored = rig.connections.credentialsOf(await connectionRow(rig, row.id));
       if (stored.type !== 'JWT') throw new Error('expected JWT credentials');
+      // The teardown's history audit looks for the token the workflow signed last.
+      registerSecrets(() => jwt.secretsOf(stored));
       const claims = claimsOf(stored.token);
       expect(claims.exp - claims.iat).to.equal(300);
       expect(Math.floor(Date.parse(stored.expires_at!) / 1000)).to.equal(claims.exp);
@@ -102,6 +104,7 @@ describe('upkeep of credentials made here (time skipping)', function () {
       expect(rig.provider.calls).to.deep.equal([]);
       const stored = rig.connections.credentialsOf(await connectionRow(rig, row.id));
       if (stored.type !== 'SIGNATURE') throw new Error('expected SIGNATURE credentials');
+      registerSecrets(() => signature.secretsOf(stored));
       const state = await handle.query(stateQuery);
       expect(stored.token).to.include(`Created="${state.lastRefreshAt}"`);
       expect(Date.parse(stored.expires_at!)).to.equal(Date.parse(state.lastRefreshAt!) + FIVE_MINUTES_MS);
