@@ -23,7 +23,7 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const formBody = z.object({
   type: z.literal('AWS_SIGV4').optional(),
   role_arn: z.string().regex(ROLE_ARN, 'must be an IAM role ARN'),
-  region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1').optional(),
+  region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1').optional().meta({ title: 'AWS Region', description: 'The region of the role\'s resources, when it differs from the integration\'s default region.', example: 'us-east-1' }),
 });
 
 /** A `POST /connections` import: Nango's AWS_SIGV4 credentials (temporary credentials already obtained). */

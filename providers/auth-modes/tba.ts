@@ -26,8 +26,8 @@ const ACCOUNT_ID = 'accountId';
 const formBody = z.object({
   token_id: z.string().min(1),
   token_secret: z.string().min(1),
-  oauth_client_id_override: z.string().min(1).optional(),
-  oauth_client_secret_override: z.string().min(1).optional(),
+  oauth_client_id_override: z.string().min(1).optional().meta({ title: 'Consumer Key (optional)', description: 'Only when this connection uses another NetSuite integration record than the integration\'s.' }),
+  oauth_client_secret_override: z.string().min(1).optional().meta({ title: 'Consumer Secret (optional)', description: 'The consumer secret of that integration record.', secret: true }),
 });
 
 /** A `POST /connections` import: Nango's TBA credentials. */
