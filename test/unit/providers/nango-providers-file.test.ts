@@ -97,10 +97,10 @@ describe('parseNangoProviders', () => {
     '      endpoints: [/me]',
     'orphan:',
     '  alias: nowhere',
-    'two-step:',
-    '  display_name: Two step',
+    'bill:',
+    '  display_name: Bill',
     '  docs: https://example.com/docs',
-    '  auth_mode: TWO_STEP',
+    '  auth_mode: BILL',
   ].join('\n');
   const result = parseNangoProviders(text, 'inline.yaml');
 
@@ -134,7 +134,7 @@ describe('parseNangoProviders', () => {
   it('rejects unknown aliases and unsupported auth modes with a reason', () => {
     expect(result.rejected).to.deep.equal([
       { file: 'inline.yaml', name: 'orphan', reason: 'alias: unknown provider nowhere' },
-      { file: 'inline.yaml', name: 'two-step', reason: 'auth_mode: unsupported (TWO_STEP)' },
+      { file: 'inline.yaml', name: 'bill', reason: 'auth_mode: unsupported (BILL)' },
     ]);
   });
 
