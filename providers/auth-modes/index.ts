@@ -1,6 +1,6 @@
 /** Picks the auth-mode strategy for a catalog entry's `auth_mode`. */
 import type { AuthMode } from '../catalog-schema';
-import type { Credentials } from '../credentials';
+import type { Credentials, CredentialsOf } from '../credentials';
 import { apiKey } from './api-key';
 import type { AuthModeStrategies, AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
@@ -8,6 +8,7 @@ import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
 import { oauth2ClientCredentials } from './oauth2-client-credentials';
+import { twoStep } from './two-step';
 
 export type * from './auth-mode';
 
@@ -29,7 +30,9 @@ export function strategyFor<M extends keyof AuthModeStrategies>(authMode: M): Au
  * The full strategy of each mode. Every mode registers here; generic code reaches a mode only through
  * authModeStrategy().
  */
-const REGISTRY: Partial<Record<AuthMode, AuthModeStrategy<never>>> = {};
+const REGISTRY: { readonly [M in AuthMode]?: AuthModeStrategy<CredentialsOf<M>> } = {
+  TWO_STEP: twoStep,
+};
 
 /** The strategy for `authMode`, or undefined for a mode without one. */
 export function authModeStrategy(authMode: string): AuthModeStrategy | undefined {

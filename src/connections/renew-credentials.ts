@@ -5,6 +5,7 @@
  */
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import { strategyFor } from '../../providers/auth-modes';
+import { twoStep } from '../../providers/auth-modes/two-step';
 import { mintClientCredentialsToken, refreshAccessToken } from '../../providers/auth-modes/oauth2-token-request';
 import { oauth1AuthorizationHeader } from '../../providers/auth-modes/oauth1-signing';
 import { ProviderCallError } from '../../providers/calls/provider-call-error';
@@ -49,6 +50,8 @@ export function upkeepKind(entry: ProviderEntry, credentials: Credentials): Upke
       return entry.proxy?.verification && entry.signature_method !== 'RSA-SHA1' ? 'verify' : 'none';
     case 'NONE':
       return 'none';
+    case 'TWO_STEP':
+      return twoStep.upkeep(entry, credentials).kind;
   }
 }
 
@@ -113,6 +116,12 @@ export async function renewCredentials(input: RenewInput): Promise<RenewResult> 
       return { kind: 'verified' };
     case 'NONE':
       return { kind: 'verified' };
+    case 'TWO_STEP':
+      // Transitional: the full strategy does its own upkeep (the generic code will call it for every mode).
+      return twoStep.renew(
+        { entry, credentials, connectionConfig: input.connectionConfig, client: { clientId: input.clientId, clientSecret: input.clientSecret, scopes: input.scopes, custom: {} } },
+        { now: input.now, timeoutMs: input.timeoutMs, refusePrivateUserHosts: input.refusePrivateUserHosts, fetch: input.fetch },
+      );
   }
 }
 
