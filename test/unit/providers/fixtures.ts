@@ -5,7 +5,7 @@ import path from 'node:path';
 import { strategyFor } from '../../../providers/auth-modes';
 import type { FieldSchema, ProviderEntry } from '../../../providers/catalog-schema';
 import type { DeepReadonly } from '../../../providers/deep-freeze';
-import { interpolateUrl } from '../../../providers/interpolate';
+import { interpolateTokenUrl, interpolateUrl } from '../../../providers/interpolate';
 
 /** A temporary directory holding the given files; call `remove()` when done. */
 export function tempDir(files: Record<string, string>): { dir: string; file: (name: string) => string; remove: () => void } {
@@ -56,7 +56,7 @@ const SAMPLE_API_KEY = 'sample-api-key-7f3a';
 
 /**
  * Builds what the entry's auth mode needs, from sample values: the authorization URL (OAUTH2, OAUTH1),
- * the token URL (OAUTH2_CC) or the verification request (API_KEY, BASIC). Returns why it failed, or undefined.
+ * the token URL (OAUTH2_CC, TWO_STEP) or the verification request (API_KEY, BASIC). Returns why it failed, or undefined.
  */
 export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: string) => readonly string[] = () => []): string | undefined {
   const connectionConfig = sampleValues(entry.connection_config, extraCandidates);
@@ -85,6 +85,9 @@ export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: strin
         return undefined;
       }
       case 'NONE':
+        return undefined;
+      case 'TWO_STEP':
+        interpolateTokenUrl(entry.token_url ?? '', { entry, connectionConfig, credentials: sampleValues(entry.credentials) });
         return undefined;
     }
   } catch (error) {

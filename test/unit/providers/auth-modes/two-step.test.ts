@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../../../src/errors';
 import { authModeStrategy } from '../../../../providers/auth-modes';
@@ -7,10 +8,13 @@ import { twoStep } from '../../../../providers/auth-modes/two-step';
 import { ProviderCallError } from '../../../../providers/calls/provider-call-error';
 import { nangoEntrySchema, type ProviderEntry } from '../../../../providers/catalog-schema';
 import type { TwoStepCredentials } from '../../../../providers/credentials';
+import { interpolateTokenUrl } from '../../../../providers/interpolate';
+import { loadCatalog } from '../../../../providers/load-catalog';
 import { loadNangoProvidersFile } from '../../../../providers/nango-providers-file';
 import { parseYamlMap } from '../../../../providers/yaml-map';
 import { startFakeProvider, type FakeProvider } from '../../../support/fake-provider';
 import { mountTwoStep, type TwoStepFake } from '../../../support/fake-modes/two-step';
+import { sampleValues } from '../fixtures';
 
 // Far from the wall clock: an expiry computed from Date.now() instead of the call's `now` shows up.
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -404,4 +408,58 @@ describe("Nango's TWO_STEP entries through the lenient loader", () => {
     expect(loaded.length / names.length, JSON.stringify(rejected.filter((r) => names.includes(r.name)))).to.be.at.least(0.98);
     for (const name of loaded) expect(entries.get(name)?.auth_mode).to.equal('TWO_STEP');
   });
+});
+
+describe('TWO_STEP entries of providers/catalog', () => {
+  const catalog = loadCatalog();
+  const entries = catalog.list().filter(({ entry }) => entry.auth_mode === 'TWO_STEP');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  it('include the promised providers', () => {
+    const names = entries.map(({ name }) => name);
+    for (const name of ['google-service-account', 'salesforce-jwt', 'servicenow-jwt', 'workday-cc', 'netsuite-client-credentials']) expect(names).to.include(name);
+    expect(names.length).to.be.at.least(10);
+  });
+
+  /** A token answer shaped by the entry's `token_response` paths (JSON, or XML for XML bodies). */
+  function answerFor(entry: ProviderEntry, token: string): Response {
+    const paths = entry.token_response!;
+    const body: Record<string, unknown> = {};
+    const put = (path: string, value: unknown) => {
+      const keys = path.split('.');
+      let node = body;
+      for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+      node[keys[keys.length - 1]!] = value;
+    };
+    put(paths.token, token);
+    if (paths.token_expiration) put(paths.token_expiration, paths.token_expiration_strategy === 'expireIn' ? 3600 : new Date(NOW.getTime() + HOUR_MS).toISOString());
+    if (entry.body_format === 'xml') {
+      const xml = (node: unknown): string => (typeof node === 'object' && node !== null ? Object.entries(node).map(([k, v]) => `<${k}>${xml(v)}</${k}>`).join('') : String(node));
+      return new Response(xml(body), { status: 200, headers: { 'content-type': 'application/xml' } });
+    }
+    return Response.json(body);
+  }
+
+  for (const { name, entry } of entries) {
+    it(`${name}: builds its token request from sample values and reads the token from an answer of its shape`, async () => {
+      const sample = (fields: ProviderEntry['credentials']) => Object.fromEntries(Object.entries(sampleValues(fields)).map(([key, value]) => [key, /privatekey/i.test(key) ? pem : value]));
+      const received: Record<string, unknown> = { ...sample(entry.credentials), assertionOption: sample(entry.assertion_option) };
+      for (const [key, field] of Object.entries(entry.credentials ?? {})) if (field.automated) delete received[key];
+      const requests: { url: string; init: RequestInit }[] = [];
+      const token = `token-of-${name}`;
+      const call: CallContext = { now: NOW, timeoutMs: 10_000, fetch: async (url, init) => (requests.push({ url: String(url), init: init ?? {} }), answerFor(entry, token)) };
+      const connectionConfig = sampleValues(entry.connection_config);
+      const obtained = await twoStep.complete({ entry, client: CLIENT, received, attemptSecrets: {}, redirectUri: '', connectionConfig }, call);
+      expect(requests).to.have.length(1 + (entry.additional_steps?.length ?? 0));
+      expect(new URL(requests[0]!.url).origin).to.equal(new URL(interpolateTokenUrl(entry.token_url!, { entry, connectionConfig, credentials: sample(entry.credentials) })).origin);
+      expect(obtained.credentials.token).to.equal(token);
+      const body = typeof requests[0]!.init.body === 'string' ? requests[0]!.init.body : '';
+      const jwt = /(?:assertion|client_assertion)=([\w-]+\.[\w-]+\.[\w-]+)/.exec(body)?.[1];
+      if (entry.signature !== undefined || entry.assertion?.type === 'jwt') {
+        const header = JSON.parse(Buffer.from(jwt!.split('.')[0]!, 'base64url').toString()) as { alg: string };
+        expect(header.alg).to.match(/^(RS|PS)256$/);
+      }
+    });
+  }
 });
