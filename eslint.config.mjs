@@ -46,6 +46,31 @@ export default tseslint.config(
     },
   },
   {
+    // The provider catalog and auth modes stand alone: nothing under providers/ reaches into the
+    // application, except the error kernel (typed errors and their catalogue).
+    files: ['providers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^(\\.\\./)+src/(?!errors$|error-catalogue$)',
+          message: 'providers/ may import only src/errors and src/error-catalogue from src/.',
+        }],
+      }],
+    },
+  },
+  {
+    // The application talks to workflows through their messages modules (names, inputs, ids), never their code.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^(\\.\\./)+workflows/(?!.*-messages$|connection-identity$)',
+          message: 'src/ may import only the messages modules of workflows/ (and connection-identity).',
+        }],
+      }],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -9,15 +9,17 @@ import type { Catalog } from '../providers/load-catalog';
 import { ProviderCallError } from '../providers/calls/provider-call-error';
 import { providerTimeoutMs } from '../providers/calls/provider-timeout';
 import { callbackUrlFor } from '../src/authorization/callback-url';
-import { AuthorizationError, obtainCredentials } from '../src/authorization/obtain-credentials';
+import { authModeStrategy } from '../providers/auth-modes';
+import { AuthorizationError } from '../providers/auth-modes/authorization-error';
+import { AttemptStore } from '../src/authorization/attempt-store';
+import { statusOf } from '../src/error-catalogue';
+import { CustodianError } from '../src/errors';
 import { pinConflict, pinsFor } from '../src/authorization/session-pins';
 import type { Config } from '../src/config';
 import { ConnectionStore, type EndUser } from '../src/connections/connection-store';
 import { ConnectionWorkflows } from '../src/connections/connection-workflows';
-import type { Credentials } from '../src/connections/credentials';
 import type { Cipher } from '../src/crypto/cipher';
-import { ENCRYPTED } from '../src/crypto/encrypted-columns';
-import { clientSecretOf } from '../src/integrations/integration-store';
+import { integrationClientOf } from '../src/integrations/integration-store';
 import { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../src/db/entities';
 import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
 import { OperationLog } from '../src/operation-log/operation-log';
@@ -42,6 +44,8 @@ export type ObtainResult = { ok: true } | { ok: false; errorCode: string; errorM
 export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
   const attempts = () => deps.db.getRepository(AuthAttemptEntity);
   const connections = new ConnectionStore(deps.db, deps.cipher);
+  // The attempt cap is the API's business; the workflow never creates attempts.
+  const attemptStore = new AttemptStore(deps.db, deps.cipher, Number.POSITIVE_INFINITY);
   const oplog = new OperationLog(deps.db);
 
   async function load(attemptId: string) {
@@ -58,49 +62,35 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
     oplog.write({ environmentId: attempt.environmentId, authAttemptId: attempt.id, connectionRowId, type: 'authorization', level, message, context });
 
   return {
-    /** Exchanges or verifies what the attempt received; the credentials are kept, encrypted, on the attempt row. */
+    /** Completes what the attempt received into credentials (exchange, token request, check); they are kept, encrypted, on the attempt row. */
     async obtainCredentials({ attemptId, nowMs }: { attemptId: string; nowMs: number }): Promise<ObtainResult> {
       const { attempt, environment, integration, session } = await load(attemptId);
       if (attempt.credentialsEncrypted !== null || attempt.operation !== null) return { ok: true };
       const entry = deps.catalog.get(integration.provider);
       if (!entry) return { ok: false, errorCode: PROVIDER_NOT_IN_CATALOG, errorMessage: providerNotInCatalogMessage(integration) };
-      const received = attempt.callbackParamsEncrypted ? (JSON.parse(deps.cipher.decrypt(attempt.callbackParamsEncrypted, ENCRYPTED.attemptCallbackParams, attempt.id)) as Record<string, unknown>) : {};
-      const redirected = attempt.authMode === 'OAUTH2' || attempt.authMode === 'OAUTH1';
-      await log(attempt, 'info', redirected ? `callback received; exchanging the ${attempt.authMode === 'OAUTH1' ? 'verifier' : 'code'}` : 'checking the credentials');
+      const strategy = authModeStrategy(attempt.authMode);
+      if (!strategy) return { ok: false, errorCode: 'invalid_auth_mode', errorMessage: `Authorization for ${attempt.authMode} is not available` };
+      await log(attempt, 'info', strategy.connect.kind === 'redirect' ? `callback received; ${strategy.completing}` : strategy.completing);
       const stopHeartbeat = heartbeatWhileRunning();
       try {
-        const obtained = await obtainCredentials({
-          entry,
-          authMode: attempt.authMode,
-          received,
-          pkceVerifier: attempt.pkceVerifierEncrypted ? deps.cipher.decrypt(attempt.pkceVerifierEncrypted, ENCRYPTED.attemptPkceVerifier, attempt.id) : null,
-          requestTokenSecret: attempt.requestTokenSecretEncrypted ? deps.cipher.decrypt(attempt.requestTokenSecretEncrypted, ENCRYPTED.attemptRequestTokenSecret, attempt.id) : null,
-          redirectUri: callbackUrlFor(environment, deps.config),
-          clientId: integration.clientId,
-          clientSecret: clientSecretOf(deps.cipher, integration),
-          scopes: integration.scopes,
-          connectionConfig: attempt.connectionConfig,
-          now: new Date(nowMs),
-          timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
-          refusePrivateUserHosts: !deps.config.allowPrivateNetworkTargets,
-          fetch: deps.fetch,
-        });
+        const obtained = await strategy.complete(
+          {
+            entry,
+            client: integrationClientOf(deps.cipher, integration),
+            received: attemptStore.receivedOf(attempt),
+            attemptSecrets: attemptStore.secretsOf(attempt),
+            redirectUri: callbackUrlFor(environment, deps.config),
+            connectionConfig: attempt.connectionConfig,
+          },
+          { now: new Date(nowMs), timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs), refusePrivateUserHosts: !deps.config.allowPrivateNetworkTargets, fetch: deps.fetch },
+        );
         // Callback values (`redirect_uri_metadata`, e.g. QuickBooks' realmId, which anyone can append to the
         // callback URL) and token-response metadata may not contradict what the session pinned.
         const pinned = pinConflict(pinsFor(session?.integrationsConfigDefaults ?? null, integration.uniqueKey).connection_config, obtained.connectionConfig);
         if (pinned !== null) throw new AuthorizationError('pinned_by_session', `connection_config.${pinned} is set by the connect session; the authorization returned another value`);
-        await attempts().update(
-          { id: attempt.id },
-          {
-            credentialsEncrypted: deps.cipher.encrypt(JSON.stringify({ credentials: obtained.credentials, expiresAt: obtained.expiresAt?.toISOString() ?? null }), ENCRYPTED.attemptCredentials, attempt.id),
-            connectionConfig: { ...attempt.connectionConfig, ...obtained.connectionConfig } as never,
-            // The code and PKCE verifier (OAuth 1.0a: the verifier and request token secret) have served their purpose.
-            callbackParamsEncrypted: null,
-            pkceVerifierEncrypted: null,
-            requestTokenSecretEncrypted: null,
-          },
-        );
-        await log(attempt, 'info', redirected ? `${attempt.authMode === 'OAUTH1' ? 'verifier' : 'code'} exchanged` : 'credentials verified');
+        // What served to obtain them (code, verifier, request token secret, typed values) is wiped with it.
+        await attemptStore.recordObtained(attempt, obtained);
+        await log(attempt, 'info', 'credentials obtained');
         return { ok: true };
       } catch (error) {
         if (error instanceof ProviderCallError && error.kind === 'transient') {
@@ -108,10 +98,8 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
           // An exchange whose answer was lost is not sent again: the code (or verifier) is single-use. The workflow fails the attempt.
           throw providerFailure(error, { retryLostAnswers: false });
         }
-        if (error instanceof ProviderCallError || error instanceof AuthorizationError) {
-          const errorCode = error instanceof ProviderCallError && (attempt.authMode === 'API_KEY' || attempt.authMode === 'BASIC') ? 'connection_test_failed' : error.code;
-          return { ok: false, errorCode, errorMessage: error.message };
-        }
+        if (error instanceof ProviderCallError) return { ok: false, errorCode: strategy.refusedAs ?? error.code, errorMessage: error.message };
+        if (error instanceof CustodianError && statusOf(error.code) === 400) return { ok: false, errorCode: error.code, errorMessage: error.message };
         throw error;
       } finally {
         stopHeartbeat();
@@ -122,18 +110,19 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
     async storeConnection({ attemptId }: { attemptId: string }): Promise<{ operation: 'creation' | 'override'; deliveryIds: string[] }> {
       const { attempt, environment, integration, session } = await load(attemptId);
       if (attempt.operation !== null) return { operation: attempt.operation as 'creation' | 'override', deliveryIds: [] };
-      if (attempt.credentialsEncrypted === null) throw ApplicationFailure.nonRetryable('No credentials were obtained for this attempt', 'missing_credentials');
-      const { credentials, expiresAt } = JSON.parse(deps.cipher.decrypt(attempt.credentialsEncrypted, ENCRYPTED.attemptCredentials, attempt.id)) as { credentials: Credentials; expiresAt: string | null };
+      const obtained = attemptStore.obtainedOf(attempt);
+      if (obtained === null) throw ApplicationFailure.nonRetryable('No credentials were obtained for this attempt', 'missing_credentials');
+      const { credentials, expiresAt } = obtained;
       const { row, operation } = await connections.importConnection({
         environmentId: attempt.environmentId,
         integrationId: attempt.integrationId,
         connectionId: attempt.connectionId,
         credentials,
-        expiresAt: expiresAt === null ? null : new Date(expiresAt),
+        expiresAt,
         connectionConfig: attempt.connectionConfig,
         ...(session ? { tags: session.tags, endUser: (session.endUser as EndUser | null) ?? undefined, webhookUrlOverride: session.webhookUrlOverride ?? undefined } : {}),
       });
-      await attempts().update({ id: attempt.id }, { connectionRowId: row.id, operation, status: 'succeeded', credentialsEncrypted: null });
+      await attemptStore.recordSucceeded(attempt.id, row.id, operation);
       await log(attempt, 'info', operation === 'creation' ? 'connection created' : 'connection credentials replaced', { operation }, row.id);
       const deliveryIds = await recordConnectionEvent(deps.db, { kind: operation, environment, integration, connection: row, authMode: credentials.type });
       return { operation, deliveryIds };
@@ -150,10 +139,7 @@ export function createAuthorizationActivities(deps: AuthorizationActivityDeps) {
     /** Records the failure; a failed reconnect of an existing connection is webhooked. */
     async failAttempt({ attemptId, errorCode, errorMessage }: { attemptId: string; errorCode: string; errorMessage: string }): Promise<string[]> {
       // The secrets go first, before anything else that might fail (the rows the webhook needs).
-      await attempts().update(
-        { id: attemptId },
-        { status: 'failed', errorCode: errorCode.slice(0, 64), errorMessage: errorMessage.slice(0, 1000), callbackParamsEncrypted: null, pkceVerifierEncrypted: null, requestTokenSecretEncrypted: null, credentialsEncrypted: null },
-      );
+      await attemptStore.recordFailed(attemptId, errorCode, errorMessage);
       const { attempt, environment, integration, session } = await load(attemptId);
       await log(attempt, 'error', `authorization failed: ${errorMessage}`, { code: errorCode });
       const existing = session?.connectionRowId ? await connections.findByRowId(session.connectionRowId) : undefined;

@@ -11,9 +11,9 @@ import type { Config } from '../src/config';
 import { CredentialStore } from '../src/connections/credential-store';
 import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
 import { refreshMarginMs } from '../src/connections/refresh-margin';
-import { renewCredentials, upkeepKind } from '../src/connections/renew-credentials';
+import { strategyOfCredentials, type RenewResult } from '../providers/auth-modes';
 import type { Cipher } from '../src/crypto/cipher';
-import { clientSecretOf } from '../src/integrations/integration-store';
+import { integrationClientOf } from '../src/integrations/integration-store';
 import { EnvironmentEntity, IntegrationEntity, type ConnectionEntity } from '../src/db/entities';
 import type { Logger } from '../src/logger';
 import { OperationLog } from '../src/operation-log/operation-log';
@@ -76,7 +76,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
 
   const durationOf = (attempt: Attempt) => Math.round(performance.now() - attempt.started);
 
-  async function onRenewed(attempt: Attempt, renewed: Awaited<ReturnType<typeof renewCredentials>>): Promise<RefreshOutcome> {
+  async function onRenewed(attempt: Attempt, renewed: RenewResult): Promise<RefreshOutcome> {
     const { loaded, type, now } = attempt;
     const { row } = loaded;
     const durationMs = durationOf(attempt);
@@ -134,12 +134,14 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const { row, environment, integration } = loaded;
       const entry = entryOf(integration);
       const credentials = store.credentialsOf(row);
+      const upkeep = strategyOfCredentials(credentials).upkeep(entry, credentials);
       const endUser = row.endUser as { id?: unknown; display_name?: unknown; email?: unknown } | null;
       return {
         status: row.status,
         expiresAt: row.expiresAt?.toISOString() ?? null,
-        upkeep: upkeepKind(entry, credentials),
-        hasRefreshToken: credentials.type === 'OAUTH2' && Boolean(credentials.refresh_token),
+        upkeep: upkeep.kind,
+        // Named for what it was when only OAuth 2.0 had it: whether the upkeep can run before expiry.
+        hasRefreshToken: upkeep.beforeExpiry,
         marginMs: refreshMarginMs(entry, deps.config.refreshMarginMs),
         verifyIntervalMs: deps.config.verifyIntervalMs,
         refreshFloorMs: deps.config.refreshFloorMs,
@@ -166,7 +168,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const { row, integration } = loaded;
       const entry = entryOf(integration);
       const credentials = store.credentialsOf(row);
-      const upkeep = upkeepKind(entry, credentials);
+      const strategy = strategyOfCredentials(credentials);
+      const upkeep = strategy.upkeep(entry, credentials).kind;
       const attempt: Attempt = {
         loaded,
         type: upkeep === 'verify' ? 'verification' : 'refresh',
@@ -182,18 +185,10 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       if (upkeep === 'refresh') await store.markRefreshSent(row.id, new Date());
       const stopHeartbeat = heartbeatWhileRunning();
       try {
-        const renewed = await renewCredentials({
-          entry,
-          credentials,
-          connectionConfig: row.connectionConfig,
-          clientId: integration.clientId,
-          clientSecret: clientSecretOf(deps.cipher, integration),
-          scopes: integration.scopes,
-          now: attempt.now,
-          timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs),
-          refusePrivateUserHosts: !deps.config.allowPrivateNetworkTargets,
-          fetch: deps.fetch,
-        });
+        const renewed = await strategy.renew(
+          { entry, credentials, connectionConfig: row.connectionConfig, client: integrationClientOf(deps.cipher, integration) },
+          { now: attempt.now, timeoutMs: providerTimeoutMs(entry, deps.config.providerTimeoutMs), refusePrivateUserHosts: !deps.config.allowPrivateNetworkTargets, fetch: deps.fetch },
+        );
         return await onRenewed(attempt, renewed);
       } catch (error) {
         if (error instanceof ProviderCallError) return await onProviderFailure(attempt, error);

@@ -84,3 +84,6 @@ export const deletedSignal = defineSignal<[ConnectionAddressee?]>('deleted');
 export const stateQuery = defineQuery<ConnectionState>('state');
 
 export { connectionWorkflowId } from './connection-identity';
+
+/** The connection workflow's signature, for typed starts from the API (which never imports workflow code). */
+export type ConnectionWorkflowFunction = (input: ConnectionWorkflowInput) => Promise<void>;

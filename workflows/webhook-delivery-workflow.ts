@@ -7,16 +7,9 @@
 import { ActivityFailure, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhook-activities';
 
-export interface WebhookDeliveryInput {
-  deliveryId: string;
-}
+import { webhookWorkflowId, type WebhookDeliveryInput, type WebhookDeliveryResult } from './webhook-delivery-messages';
 
-/** The workflow id of a delivery. */
-export function webhookWorkflowId(deliveryId: string): string {
-  return `webhook:${deliveryId}`;
-}
-
-export type WebhookDeliveryResult = { delivered: true; attempts: number } | { delivered: false; reason: string };
+export { webhookWorkflowId, type WebhookDeliveryInput, type WebhookDeliveryResult };
 
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
   const { webhookRetryWindow, markWebhookFailed } = proxyActivities<WebhookActivities>({ startToCloseTimeout: '30 seconds' });

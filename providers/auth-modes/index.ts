@@ -1,8 +1,10 @@
-/** Picks the auth-mode strategy for a catalog entry's `auth_mode`. */
-import type { AuthMode } from '../catalog-schema';
-import type { Credentials, CredentialsOf } from '../credentials';
+/**
+ * The auth-mode strategies, by mode. Every mode registers here; generic code reaches a mode only
+ * through authModeStrategy() / strategyOfCredentials().
+ */
+import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
-import type { AuthModeStrategies, AuthModeStrategy } from './auth-mode';
+import type { AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
 import { none } from './none';
 import { oauth1 } from './oauth1';
@@ -12,34 +14,26 @@ import { twoStep } from './two-step';
 
 export type * from './auth-mode';
 
-const STRATEGIES: Readonly<AuthModeStrategies> = Object.freeze({
-  OAUTH2: oauth2,
-  OAUTH2_CC: oauth2ClientCredentials,
-  OAUTH1: oauth1,
-  API_KEY: apiKey,
-  BASIC: basic,
-  NONE: none,
-});
+/** Every mode's strategy; each is registered under its own `authMode`. */
+const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, twoStep] as const;
 
-/** Transitional (old-style strategies of the first five modes); see authModeStrategy. */
-export function strategyFor<M extends keyof AuthModeStrategies>(authMode: M): AuthModeStrategies[M] {
-  return STRATEGIES[authMode];
+const REGISTRY: Readonly<Record<string, AuthModeStrategy>> = Object.freeze(
+  Object.fromEntries(STRATEGIES.map((strategy) => [strategy.authMode, strategy as unknown as AuthModeStrategy])),
+);
+
+/** Every registered strategy. */
+export function allStrategies(): AuthModeStrategy[] {
+  return Object.values(REGISTRY) as AuthModeStrategy[];
 }
-
-/**
- * The full strategy of each mode. Every mode registers here; generic code reaches a mode only through
- * authModeStrategy().
- */
-const REGISTRY: { readonly [M in AuthMode]?: AuthModeStrategy<CredentialsOf<M>> } = {
-  TWO_STEP: twoStep,
-};
 
 /** The strategy for `authMode`, or undefined for a mode without one. */
 export function authModeStrategy(authMode: string): AuthModeStrategy | undefined {
-  return (REGISTRY as Record<string, AuthModeStrategy | undefined>)[authMode];
+  return Object.hasOwn(REGISTRY, authMode) ? (REGISTRY[authMode] as AuthModeStrategy) : undefined;
 }
 
 /** The strategy that owns `credentials` (their `type` is their mode). */
-export function strategyOfCredentials<C extends Credentials>(credentials: C): AuthModeStrategy<C> | undefined {
-  return authModeStrategy(credentials.type) as AuthModeStrategy<C> | undefined;
+export function strategyOfCredentials<C extends Credentials>(credentials: C): AuthModeStrategy<C> {
+  const strategy = authModeStrategy(credentials.type);
+  if (!strategy) throw new Error(`no auth-mode strategy for credentials of type ${credentials.type}`);
+  return strategy as unknown as AuthModeStrategy<C>;
 }

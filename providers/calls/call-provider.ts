@@ -9,7 +9,7 @@
  */
 import { fetch as undiciFetch } from 'undici';
 import type { ErrorCode } from '../../src/errors';
-import { createGuardedAgent, guardedAgent, isPrivateTargetError, type HostLookup } from '../../src/net/guarded-agent';
+import { createGuardedAgent, guardedAgent, isPrivateTargetError, type HostLookup } from '../net/guarded-agent';
 import { ProviderCallError } from './provider-call-error';
 
 /** A fetch implementation (the global one by default). */

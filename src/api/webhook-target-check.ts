@@ -1,6 +1,6 @@
 /** Refusing, when it is written, a webhook URL that points into the private network (not only at delivery). */
 import { ValidationError } from '../errors';
-import { isPrivateHostname } from '../webhooks/private-address';
+import { isPrivateHostname } from '../../providers/net/private-address';
 
 /** Throws 400 `invalid_body` naming `field` when `url` targets a private host and those are not allowed. */
 export function refusePrivateWebhookUrl(url: string | null | undefined, field: string, allowPrivate: boolean): void {

@@ -6,7 +6,7 @@
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import { userChosenHosts } from '../../providers/user-hosts';
 import { ValidationError } from '../errors';
-import { isPrivateHostname } from '../webhooks/private-address';
+import { isPrivateHostname } from '../../providers/net/private-address';
 
 /** Throws `private_network_target` (400) when a user-chosen host is private; does nothing when `allowPrivate`. */
 export function refusePrivateUserHosts(entry: ProviderEntry, connectionConfig: Readonly<Record<string, unknown>>, allowPrivate: boolean): void {

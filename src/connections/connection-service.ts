@@ -6,14 +6,15 @@ import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import type { Catalog } from '../../providers/load-catalog';
-import { strategyFor } from '../../providers/auth-modes';
+import { strategyOfCredentials } from '../../providers/auth-modes';
 import { ProviderCallError } from '../../providers/calls/provider-call-error';
 import { providerTimeoutMs } from '../../providers/calls/provider-timeout';
-import { sendVerification } from '../../providers/auth-modes/send-verification';
 import type { Config } from '../config';
 import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../db/entities';
 import { CustodianError, ValidationError } from '../errors';
 import { catalogEntryOf } from '../integrations/catalog-entry';
+import { integrationClientOf } from '../integrations/integration-store';
+import type { Cipher } from '../crypto/cipher';
 import type { Logger } from '../logger';
 import { OperationLog } from '../operation-log/operation-log';
 import { providerUnavailable } from '../provider-unavailable-error';
@@ -29,6 +30,7 @@ export const FAILURE_BACKOFF_MS = 30_000;
 
 export interface ConnectionServiceDeps {
   db: DataSource;
+  cipher: Cipher;
   catalog: Catalog;
   config: Pick<Config, 'refreshMarginMs' | 'temporal' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
   connections: ConnectionStore;
@@ -75,7 +77,7 @@ export class ConnectionService {
         errors: [{ code: 'invalid', message: `expected ${entry.auth_mode}`, path: ['credentials', 'type'] }],
       });
     }
-    await this.verifyTypedCredentials(entry, fields.credentials, fields.connectionConfig ?? {});
+    await this.checkImported(scope, entry, fields.credentials, fields.connectionConfig ?? {});
     const result = await this.deps.connections.importConnection({ ...fields, environmentId: scope.environment.id, integrationId: scope.integration.id });
     await this.oplog.write({
       environmentId: scope.environment.id,
@@ -139,14 +141,15 @@ export class ConnectionService {
     return row.expiresAt.getTime() - now.getTime() < marginMs;
   }
 
-  private async verifyTypedCredentials(entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<void> {
-    if (credentials.type !== 'API_KEY' && credentials.type !== 'BASIC') return;
-    const { type: _type, ...typed } = credentials;
-    const request = strategyFor(credentials.type).buildVerificationRequest({ entry, credentials: typed, connectionConfig });
-    if (!request) return;
-    const secrets = Object.values(typed).filter((value): value is string => typeof value === 'string');
+  /** Credentials typed by a person (keys, passwords) are checked with the provider before they are stored; issued tokens are not. */
+  private async checkImported(scope: Scope, entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<void> {
+    const strategy = strategyOfCredentials(credentials);
+    if (!strategy.checksImports) return;
     try {
-      await sendVerification(request, { provider: entry.display_name, timeoutMs: providerTimeoutMs(entry, this.deps.config.providerTimeoutMs), refusePrivateUserHosts: !this.deps.config.allowPrivateNetworkTargets, secrets, fetch: this.deps.fetch });
+      await strategy.renew(
+        { entry, credentials, connectionConfig, client: integrationClientOf(this.deps.cipher, scope.integration) },
+        { now: new Date(), timeoutMs: providerTimeoutMs(entry, this.deps.config.providerTimeoutMs), refusePrivateUserHosts: !this.deps.config.allowPrivateNetworkTargets, fetch: this.deps.fetch },
+      );
     } catch (error) {
       if (!(error instanceof ProviderCallError)) throw error;
       // Only a refusal says the credentials are wrong; a provider that is down or silent says nothing about them.

@@ -16,10 +16,10 @@ import {
   deletedSignal,
   WRONG_CONNECTION,
   type ConnectionAddressee,
+  type ConnectionWorkflowFunction,
   type ConnectionWorkflowInput,
   type RefreshResult,
 } from '../../workflows/connection-messages';
-import type { connectionWorkflow } from '../../workflows/connection-workflow';
 
 export interface ConnectionRef {
   environment: Pick<EnvironmentEntity, 'name'>;
@@ -66,7 +66,7 @@ export class ConnectionWorkflows {
 
   /** After an import or a reconnect: starts the workflow, or tells the running one to reschedule. */
   async credentialsStored(ref: ConnectionRef): Promise<void> {
-    await this.client.workflow.signalWithStart<typeof connectionWorkflow, [ConnectionAddressee?]>('connectionWorkflow', {
+    await this.client.workflow.signalWithStart<ConnectionWorkflowFunction, [ConnectionAddressee?]>('connectionWorkflow', {
       ...connectionWorkflowStartOptions(ref, this.taskQueue),
       signal: credentialsReplacedSignal,
       signalArgs: [addresseeOf(ref)],
@@ -105,7 +105,7 @@ export class ConnectionWorkflows {
       }
       return await this.client.workflow.executeUpdateWithStart(addressedRefreshUpdate, {
         args,
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof connectionWorkflow>('connectionWorkflow', {
+        startWorkflowOperation: new WithStartWorkflowOperation<ConnectionWorkflowFunction>('connectionWorkflow', {
           ...connectionWorkflowStartOptions(ref, this.taskQueue),
           workflowIdConflictPolicy: 'USE_EXISTING',
         }),

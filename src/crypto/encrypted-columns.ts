@@ -15,6 +15,7 @@ export const ENCRYPTED = Object.freeze({
   integrationClientSecret: column('integration', 'client_secret_encrypted'),
   integrationCustomSecrets: column('integration', 'custom_secrets_encrypted'),
   connectionCredentials: column('connection', 'credentials_encrypted'),
+  attemptSecrets: column('auth_attempt', 'secrets_encrypted'),
   attemptPkceVerifier: column('auth_attempt', 'pkce_verifier_encrypted'),
   attemptRequestTokenSecret: column('auth_attempt', 'request_token_secret_encrypted'),
   attemptCallbackParams: column('auth_attempt', 'callback_params_encrypted'),

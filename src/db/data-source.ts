@@ -7,6 +7,7 @@ import { RefreshAttemptMarker1700000002000 } from './migrations/1700000002000-re
 import { DeletedConnectionCredentials1700000003000 } from './migrations/1700000003000-deleted-connection-credentials';
 import { SecretKeyOverlap1700000004000 } from './migrations/1700000004000-secret-key-overlap';
 import { IntegrationCustomSecrets1700000005000 } from './migrations/1700000005000-integration-custom-secrets';
+import { AttemptSecrets1700000006000 } from './migrations/1700000006000-attempt-secrets';
 
 /** Migrations in the order they run. */
 export const MIGRATIONS = [
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   DeletedConnectionCredentials1700000003000,
   SecretKeyOverlap1700000004000,
   IntegrationCustomSecrets1700000005000,
+  AttemptSecrets1700000006000,
 ];
 
 /**

@@ -1,8 +1,8 @@
 /** One webhook delivery attempt: target check, POST, and a classified outcome (the caller decides about retries). */
 import { fetch as undiciFetch } from 'undici';
-import { createGuardedAgent, guardedAgent, isPrivateTargetError, publicAddresses, systemLookup, type HostLookup } from '../net/guarded-agent';
+import { createGuardedAgent, guardedAgent, isPrivateTargetError, publicAddresses, systemLookup, type HostLookup } from '../../providers/net/guarded-agent';
 
-export type { HostLookup } from '../net/guarded-agent';
+export type { HostLookup } from '../../providers/net/guarded-agent';
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 20_000;
 

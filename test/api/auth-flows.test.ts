@@ -79,7 +79,7 @@ describe('authorization flows through a connect session (dev server)', function 
     expect(html).to.include('nango_oauth_callback_success');
 
     const attempt = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
-    expect(attempt).to.include({ status: 'succeeded', operation: 'creation', callbackParamsEncrypted: null, pkceVerifierEncrypted: null, credentialsEncrypted: null });
+    expect(attempt).to.include({ status: 'succeeded', operation: 'creation', callbackParamsEncrypted: null, secretsEncrypted: null, pkceVerifierEncrypted: null, credentialsEncrypted: null });
     const got = await http(rig.api.url, 'GET', `/connections/${attempt.connectionId}?provider_config_key=fake`, { token: rig.api.secretKey });
     expect(got.status).to.equal(200);
     expect(rig.provider.isAccessTokenValid(got.body.credentials.access_token)).to.equal(true);
@@ -87,7 +87,7 @@ describe('authorization flows through a connect session (dev server)', function 
 
     const logs = await http(rig.api.url, 'GET', `/connections/${attempt.connectionId}/logs?provider_config_key=fake`, { token: rig.api.secretKey });
     const steps = (logs.body.data as Array<{ type: string; message: string }>).filter((l) => l.type === 'authorization').map((l) => l.message).reverse();
-    expect(steps).to.deep.equal(['authorization started (OAUTH2)', 'redirected to the provider', 'callback received; exchanging the code', 'code exchanged', 'connection created']);
+    expect(steps).to.deep.equal(['authorization started (OAUTH2)', 'redirected to the provider', 'callback received; exchanging the code', 'credentials obtained', 'connection created']);
     expect(JSON.stringify(logs.body)).to.not.match(/fake-at-|fake-rt-|fake-code-/);
 
     // Replayed with the binding cookie re-sent by hand (the browser itself dropped it): the one-shot lookup refuses it.
@@ -266,7 +266,7 @@ describe('authorization flows through a connect session (dev server)', function 
     const start = await fetch(`${rig.api.url}/oauth/connect/fake?connect_session_token=${token}`, { redirect: 'manual' });
     const authorize = new URL(start.headers.get('location')!);
     const state = authorize.searchParams.get('state')!;
-    await rig.api.deps.db.getRepository(AuthAttemptEntity).update({ id: state }, { pkceVerifierEncrypted: rig.api.deps.cipher.encrypt('a-verifier-that-was-never-challenged-000000000', ENCRYPTED.attemptPkceVerifier, state) });
+    await rig.api.deps.db.getRepository(AuthAttemptEntity).update({ id: state }, { secretsEncrypted: rig.api.deps.cipher.encrypt(JSON.stringify({ pkceVerifier: 'a-verifier-that-was-never-challenged-000000000' }), ENCRYPTED.attemptSecrets, state) });
     const callback = (await fetch(authorize, { redirect: 'manual' })).headers.get('location')!;
     const page = await fetch(callback);
     expect(page.status).to.equal(400);

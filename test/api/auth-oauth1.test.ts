@@ -70,7 +70,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     const pending = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
     expect(pending).to.include({ authMode: 'OAUTH1', status: 'pending' });
     const [requestToken, requestTokenSecret] = rig.provider.issued.oauth1;
-    expect(rig.api.deps.cipher.decrypt(pending.requestTokenSecretEncrypted!, ENCRYPTED.attemptRequestTokenSecret, pending.id)).to.equal(requestTokenSecret);
+    expect(JSON.parse(rig.api.deps.cipher.decrypt(pending.secretsEncrypted!, ENCRYPTED.attemptSecrets, pending.id))).to.deep.equal({ requestTokenSecret });
     expect(callback.searchParams.get('oauth_token')).to.equal(requestToken);
 
     const page = await fetch(callback);
@@ -78,7 +78,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     expect(await page.text()).to.include('nango_oauth_callback_success');
 
     const attempt = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
-    expect(attempt).to.include({ status: 'succeeded', operation: 'creation', callbackParamsEncrypted: null, requestTokenSecretEncrypted: null, credentialsEncrypted: null });
+    expect(attempt).to.include({ status: 'succeeded', operation: 'creation', callbackParamsEncrypted: null, secretsEncrypted: null, credentialsEncrypted: null });
     const got = await http(rig.api.url, 'GET', `/connections/${attempt.connectionId}?provider_config_key=oauth1`, { token: rig.api.secretKey });
     expect(got.status).to.equal(200);
     const { oauth_token: token, oauth_token_secret: tokenSecret } = got.body.credentials as { oauth_token: string; oauth_token_secret: string };
@@ -105,7 +105,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     const pending = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
     expect(pending.status).to.equal('pending');
     expect(pending.callbackParamsEncrypted).to.equal(null);
-    expect(pending.requestTokenSecretEncrypted, 'the request token secret waits for the right browser').to.not.equal(null);
+    expect(pending.secretsEncrypted, 'the request token secret waits for the right browser').to.not.equal(null);
     expect(rig.provider.calls.filter((c) => c.path === '/oauth1/access_token'), 'no token exchange').to.have.length(exchanges);
     expect((await connections()).length).to.equal(before);
 
@@ -125,7 +125,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     expect(html).to.include('invalid_grant');
     expect(rig.provider.calls.at(-1)).to.include({ path: '/oauth1/access_token', status: 401 });
     const attempt = await rig.api.deps.db.getRepository(AuthAttemptEntity).findOneByOrFail({ id: state });
-    expect(attempt).to.include({ status: 'failed', errorCode: 'invalid_grant', connectionRowId: null, callbackParamsEncrypted: null, requestTokenSecretEncrypted: null });
+    expect(attempt).to.include({ status: 'failed', errorCode: 'invalid_grant', connectionRowId: null, callbackParamsEncrypted: null, secretsEncrypted: null });
     expect((await connections()).length).to.equal(before);
   });
 
@@ -143,7 +143,7 @@ describe('OAuth 1.0a authorization through a connect session (dev server)', func
     expect(start.status).to.equal(400);
     expect(start.body).to.deep.equal({ error: { code: 'invalid_client', message: `The request token endpoint of Fake OAuth 1.0a (${rig.provider.url}/oauth1/request_token) answered 401 (signature_invalid)` } });
     const attempts = await rig.api.deps.db.getRepository(AuthAttemptEntity).findBy({ integrationId: wrong.id });
-    expect(attempts.map((a) => [a.status, a.errorCode, a.requestTokenSecretEncrypted])).to.deep.equal([['failed', 'invalid_client', null]]);
+    expect(attempts.map((a) => [a.status, a.errorCode, a.secretsEncrypted])).to.deep.equal([['failed', 'invalid_client', null]]);
   });
   it('security: pinned authorization_params survive a browser override (OAuth 1.0a)', async () => {
     const created = await http(rig.api.url, 'POST', '/connect/sessions', {

@@ -20,7 +20,7 @@ const OLD = key('old');
 const NEW = key('new');
 const CONNECTIONS = 1200;
 /** Encrypted values seed() writes: 3 + 3 environment keys, 4 client secrets, the connections, 2 + 1 + 2 + 1 auth attempt values. */
-const TOTAL = 3 + 3 + 4 + 2 + CONNECTIONS + 2 + 1 + 2 + 1;
+const TOTAL = 3 + 3 + 4 + 2 + CONNECTIONS + 1 + 2 + 1 + 2 + 1;
 
 /** Plaintext of every seeded encrypted value, by `table.column` then row id. */
 type Seeded = Map<string, Map<string, string>>;
@@ -85,9 +85,11 @@ async function seed(ds: DataSource, seal: Sealer): Promise<Seeded> {
   ];
   for (const [i, [pkce, tokenSecret, params, obtained]] of attempts.entries()) {
     const id = randomUUID();
+    // The first attempt also holds what a strategy keeps until the callback (secrets_encrypted).
+    const secrets = i === 0 ? JSON.stringify({ pkceVerifier: `strategy-verifier-${randomUUID()}` }) : null;
     await ds.query(
-      `INSERT INTO auth_attempt (id, environment_id, integration_id, connection_id, pkce_verifier_encrypted, request_token_secret_encrypted, callback_params_encrypted, credentials_encrypted, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + interval '10 minutes')`,
+      `INSERT INTO auth_attempt (id, environment_id, integration_id, connection_id, pkce_verifier_encrypted, request_token_secret_encrypted, callback_params_encrypted, credentials_encrypted, secrets_encrypted, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + interval '10 minutes')`,
       [
         id,
         envIds[0],
@@ -97,6 +99,7 @@ async function seed(ds: DataSource, seal: Sealer): Promise<Seeded> {
         enc('auth_attempt', 'request_token_secret_encrypted', id, tokenSecret),
         enc('auth_attempt', 'callback_params_encrypted', id, params),
         enc('auth_attempt', 'credentials_encrypted', id, obtained),
+        enc('auth_attempt', 'secrets_encrypted', id, secrets),
       ],
     );
   }
@@ -189,6 +192,7 @@ describe('keys:rotate (PostgreSQL server)', function () {
       { table: 'integration', column: 'client_secret_encrypted', rotated: 4, skipped: 0, incomplete: false },
       { table: 'integration', column: 'custom_secrets_encrypted', rotated: 2, skipped: 0, incomplete: false },
       { table: 'connection', column: 'credentials_encrypted', rotated: CONNECTIONS, skipped: 0, incomplete: false },
+      { table: 'auth_attempt', column: 'secrets_encrypted', rotated: 1, skipped: 0, incomplete: false },
       { table: 'auth_attempt', column: 'pkce_verifier_encrypted', rotated: 2, skipped: 0, incomplete: false },
       { table: 'auth_attempt', column: 'request_token_secret_encrypted', rotated: 1, skipped: 0, incomplete: false },
       { table: 'auth_attempt', column: 'callback_params_encrypted', rotated: 2, skipped: 0, incomplete: false },
@@ -204,7 +208,7 @@ describe('keys:rotate (PostgreSQL server)', function () {
       [500, 1000, 200],
       [200, 1200, 0],
     ]);
-    expect(progress).to.have.length(3 + 8);
+    expect(progress).to.have.length(3 + 9);
 
     await expectAllRotated(ds, seeded, newOnly, 'new');
     expect(await ds.query(`SELECT count(*)::int AS n FROM integration WHERE client_secret_encrypted IS NULL`)).to.deep.equal([{ n: 1 }]);
@@ -227,6 +231,7 @@ describe('keys:rotate (PostgreSQL server)', function () {
     const result = await rotateKeys({ dataSource: ds, cipher: sameKey, batchSize: 500 });
     expect(result.total).to.equal(TOTAL);
     expect(result.columns.map((c) => `${c.table}.${c.column}=${c.rotated}`)).to.include.members([
+      'auth_attempt.secrets_encrypted=1',
       'auth_attempt.pkce_verifier_encrypted=2',
       'auth_attempt.request_token_secret_encrypted=1',
       'auth_attempt.callback_params_encrypted=2',
@@ -270,7 +275,7 @@ describe('keys:rotate (PostgreSQL server)', function () {
     expect(await countLegacy(ds, 'auth_attempt', 'pkce_verifier_encrypted', 'old')).to.equal(2);
 
     const result = await rotateKeys({ dataSource: ds, cipher: rotating, batchSize: 500 });
-    expect(result.columns.map((c) => c.rotated)).to.deep.equal([0, 0, 0, 0, 700, 2, 1, 2, 1]);
+    expect(result.columns.map((c) => c.rotated)).to.deep.equal([0, 0, 0, 0, 700, 1, 2, 1, 2, 1]);
     await expectAllRotated(ds, seeded, newOnly, 'new');
   });
 

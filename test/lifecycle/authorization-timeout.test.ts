@@ -21,7 +21,9 @@ describe('authorization workflow: an attempt whose callback never arrives (time 
         integrationId: rig.integration.id,
         connectionId: 'never-called-back',
         authMode: 'OAUTH2',
-        pkceVerifierEncrypted: rig.cipher.encrypt('verifier-that-must-be-wiped', ENCRYPTED.attemptPkceVerifier, attemptId),
+        secretsEncrypted: rig.cipher.encrypt(JSON.stringify({ pkceVerifier: 'verifier-that-must-be-wiped' }), ENCRYPTED.attemptSecrets, attemptId),
+        // An attempt begun before secrets_encrypted existed keeps its verifier here; it is wiped the same way.
+        pkceVerifierEncrypted: rig.cipher.encrypt('legacy-verifier-that-must-be-wiped', ENCRYPTED.attemptPkceVerifier, attemptId),
         status: 'pending',
         // The row's own expiry is wall-clock; the workflow's timeout is what ends the attempt.
         expiresAt: new Date(Date.now() + 15 * 60_000),
@@ -36,7 +38,7 @@ describe('authorization workflow: an attempt whose callback never arrives (time 
     expect(result).to.include({ status: 'failed', errorCode: 'authorization_timeout', connectionId: 'never-called-back' });
 
     const failed = await attempts.findOneByOrFail({ id: attempt.id });
-    expect(failed).to.include({ status: 'failed', errorCode: 'authorization_timeout', pkceVerifierEncrypted: null });
+    expect(failed).to.include({ status: 'failed', errorCode: 'authorization_timeout', secretsEncrypted: null, pkceVerifierEncrypted: null });
     expect(await takeCallback(rig.db, rig.cipher, attempt.id, { code: 'late-code' }), 'a late callback is refused').to.equal(false);
     expect((await attempts.findOneByOrFail({ id: attempt.id })).callbackParamsEncrypted).to.equal(null);
     expect(await rig.db.getRepository(ConnectionEntity).countBy({ connectionId: 'never-called-back' })).to.equal(0);

@@ -13,7 +13,8 @@ describe('connection workflow: deletion (time skipping)', function () {
     const { workflowId } = await rig.startWorkflow(row);
     const handle = env.client.workflow.getHandle(workflowId);
     const inFlight = handle.executeUpdate(refreshUpdate);
-    await realDelay(500);
+    // The refresh is at the provider (1.5 s latency) before the deletion arrives: a fixed pause lost that race on a loaded machine.
+    while (rig.provider.tokenCalls('refresh_token').length === 0) await realDelay(20);
     await handle.signal(deletedSignal);
     await realDelay(200);
     const late = await handle.executeUpdate(refreshUpdate).then(

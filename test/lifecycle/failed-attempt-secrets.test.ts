@@ -33,7 +33,7 @@ describe('authorization workflow: an attempt that fails keeps no secrets (time s
     const result = (await handle.result()) as AuthorizationState;
     expect(result).to.include({ status: 'failed', errorCode: 'authorization_failed', connectionId: 'store-fails' });
     const failed = await attempts.findOneByOrFail({ id: attempt.id });
-    expect(failed).to.include({ status: 'failed', errorCode: 'authorization_failed', credentialsEncrypted: null, callbackParamsEncrypted: null, pkceVerifierEncrypted: null });
+    expect(failed).to.include({ status: 'failed', errorCode: 'authorization_failed', credentialsEncrypted: null, callbackParamsEncrypted: null, secretsEncrypted: null, pkceVerifierEncrypted: null });
     expect(await rig.db.getRepository(ConnectionEntity).countBy({ connectionId: 'store-fails' })).to.equal(0);
   });
 });

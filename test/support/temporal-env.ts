@@ -42,7 +42,7 @@ function auditedTeardown(env: TestWorkflowEnvironment): TestWorkflowEnvironment 
 /** A time-skipping environment on the Java test server, with Custodian's search attributes registered. */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const server = requirePath('TEMPORAL_TEST_SERVER', path.join(CACHE, 'temporal-test-server-1.32.0', 'test-server'));
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } });
+  const env = await startingTwice(() => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } }));
   const outcome = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   if ('refused' in outcome) {
     await env.teardown();
@@ -54,8 +54,23 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 /** A local environment on the CLI dev server, with Custodian's search attributes registered. */
 export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
   const cli = requirePath('TEMPORAL_CLI', path.join(CACHE, 'temporal-cli-v1.5.1', 'temporal'));
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cli }, extraArgs: [...searchAttributeFlags(), '--headless'] },
-  });
+  const env = await startingTwice(() =>
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: cli }, extraArgs: [...searchAttributeFlags(), '--headless'] },
+    }),
+  );
   return auditedTeardown(env);
+}
+
+/**
+ * The SDK gives an ephemeral server 5 s to listen, which a JVM (or the dev server) can miss when the
+ * machine is saturated by parallel test files: one more try before giving up.
+ */
+async function startingTwice(start: () => Promise<TestWorkflowEnvironment>): Promise<TestWorkflowEnvironment> {
+  try {
+    return await start();
+  } catch (error) {
+    if (!/did not start within/.test(String(error))) throw error;
+    return start();
+  }
 }

@@ -3,6 +3,7 @@ import { refusePrivateWebhookUrl } from '../webhook-target-check';
 import Router from '@koa/router';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { authModeStrategy, strategyOfCredentials } from '../../../providers/auth-modes';
 import { ConnectionService, InvalidCredentialsError, type Scope } from '../../connections/connection-service';
 import type { Credentials } from '../../connections/credentials';
 import { OperationLogEntity, type ConnectionEntity, type IntegrationEntity } from '../../db/entities';
@@ -71,16 +72,12 @@ const logsQuery = z.object({
   cursor: logCursorQuery.optional(),
 });
 
-/** Expiry of imported credentials, from their `expires_at`. */
-function expiryOf(credentials: Credentials): Date | null {
-  return 'expires_at' in credentials && credentials.expires_at ? new Date(credentials.expires_at) : null;
-}
 
 /** The connection routes, under both the current and the legacy prefix. */
 export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
   const { integrations, connections } = deps;
-  const service = new ConnectionService({ db: deps.db, catalog: deps.catalog, config: deps.config, connections, temporal: deps.temporal, logger: deps.logger });
+  const service = new ConnectionService({ db: deps.db, cipher: deps.cipher, catalog: deps.catalog, config: deps.config, connections, temporal: deps.temporal, logger: deps.logger });
 
   const integrationFor = async (environmentId: string, key: string, missing: () => CustodianError): Promise<IntegrationEntity> => {
     const integration = await integrations.find(environmentId, key);
@@ -204,14 +201,15 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
     const { environment } = ctx.state.caller;
     const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
-    const credentials = body.credentials as Credentials;
+    const strategy = strategyOfCredentials(body.credentials as Credentials);
+    const credentials = strategy.fromImport(body.credentials as Record<string, unknown>, new Date());
     ctx.status = 201;
     ctx.body = await importAndPresent(
       { environment, integration },
       {
         connectionId: body.connection_id ?? randomUUID(),
-        credentials: credentials.type === 'OAUTH2' || credentials.type === 'OAUTH2_CC' || credentials.type === 'OAUTH1' ? { ...credentials, raw: credentials.raw ?? {} } as Credentials : credentials,
-        expiresAt: expiryOf(credentials),
+        credentials,
+        expiresAt: strategy.expiresAt(credentials),
         connectionConfig: body.connection_config,
         metadata: body.metadata,
         tags: body.tags,
@@ -225,12 +223,12 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     const body = validate(legacyImportBody, ctx.request.body, 'invalid_body');
     const { environment } = ctx.state.caller;
     const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
-    const authMode = catalogEntryOf(deps.catalog, integration).auth_mode;
+    const strategy = authModeStrategy(catalogEntryOf(deps.catalog, integration).auth_mode);
     const connectionId = body.connection_id ?? randomUUID();
-    const credentials = legacyCredentials(body, authMode, new Date());
+    const credentials = legacyCredentials(strategy, body, new Date());
     await service.importConnection(
       { environment, integration },
-      { connectionId, credentials, expiresAt: expiryOf(credentials), connectionConfig: body.connection_config, metadata: body.metadata },
+      { connectionId, credentials, expiresAt: strategy!.expiresAt(credentials), connectionConfig: body.connection_config, metadata: body.metadata },
     );
     ctx.status = 201;
     ctx.body = { ...(ctx.request.body as Record<string, unknown>), connection_id: connectionId };

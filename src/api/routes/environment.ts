@@ -6,7 +6,7 @@ import {
   DEFAULT_SECRET_KEY_OVERLAP_MS, MAX_SECRET_KEY_OVERLAP_MS, MIN_SECRET_KEY_OVERLAP_MS, type EnvironmentSettings,
 } from '../../environments/environment-store';
 import { bearerToken } from '../auth/bearer-token';
-import { isPrivateHostname } from '../../webhooks/private-address';
+import { isPrivateHostname } from '../../../providers/net/private-address';
 import { requireSecretKey } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
 import { presentEnvironment } from '../presenters/environment';

@@ -8,7 +8,11 @@ export class AuthAttemptEntity {
   @Column({ name: 'session_id', type: 'uuid', nullable: true }) sessionId!: string | null;
   @Column({ name: 'integration_id', type: 'uuid' }) integrationId!: string;
   @Column({ name: 'connection_id', type: 'varchar', length: 255 }) connectionId!: string;
+  /** What the auth mode keeps until the callback (PKCE verifier, request token secret…): encrypted JSON object. */
+  @Column({ name: 'secrets_encrypted', type: 'text', nullable: true }) secretsEncrypted!: string | null;
+  /** Legacy (attempts begun before secrets_encrypted): read once, never written. */
   @Column({ name: 'pkce_verifier_encrypted', type: 'text', nullable: true }) pkceVerifierEncrypted!: string | null;
+  /** Legacy (attempts begun before secrets_encrypted): read once, never written. */
   @Column({ name: 'request_token_secret_encrypted', type: 'text', nullable: true }) requestTokenSecretEncrypted!: string | null;
   @Column({ name: 'callback_params_encrypted', type: 'text', nullable: true }) callbackParamsEncrypted!: string | null;
   @Column({ type: 'varchar', length: 16, default: 'pending' }) status!: string;

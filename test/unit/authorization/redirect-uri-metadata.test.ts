@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { redirectUriMetadata } from '../../../src/authorization/obtain-credentials';
+import { redirectUriMetadata } from '../../../providers/auth-modes/oauth2';
 
 describe('redirect_uri_metadata', () => {
   it('copies only the callback values the catalog names, as text', () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetch as undiciFetch } from 'undici';
-import { createGuardedAgent, isPrivateTargetError, pinnedLookup, publicAddresses, type HostLookup } from '../../../src/net/guarded-agent';
+import { createGuardedAgent, isPrivateTargetError, pinnedLookup, publicAddresses, type HostLookup } from '../../../providers/net/guarded-agent';
 
 // A DNS-rebinding resolver: a public (documentation-range) address the first time, loopback afterwards.
 function rebindingResolver(): { lookup: HostLookup; calls: () => number } {

@@ -2,7 +2,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { strategyFor } from '../../../providers/auth-modes';
+import { apiKeyVerificationRequest } from '../../../providers/auth-modes/api-key';
+import { basicVerificationRequest } from '../../../providers/auth-modes/basic';
+import { oauth1AuthorizationUrl } from '../../../providers/auth-modes/oauth1';
+import { authorizationCodeUrl } from '../../../providers/auth-modes/oauth2';
 import type { FieldSchema, ProviderEntry } from '../../../providers/catalog-schema';
 import type { DeepReadonly } from '../../../providers/deep-freeze';
 import { interpolateTokenUrl, interpolateUrl } from '../../../providers/interpolate';
@@ -64,24 +67,24 @@ export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: strin
   try {
     switch (entry.auth_mode) {
       case 'OAUTH2':
-        strategyFor('OAUTH2').buildAuthorizationUrl({ entry, ...redirect, scopes: ['scope-a'], connectionConfig });
+        authorizationCodeUrl({ entry, ...redirect, scopes: ['scope-a'], connectionConfig });
         return undefined;
       case 'OAUTH1':
-        strategyFor('OAUTH1').buildAuthorizationUrl({ entry, requestToken: 'request-token', connectionConfig });
+        oauth1AuthorizationUrl({ entry, requestToken: 'request-token', connectionConfig });
         return undefined;
       case 'OAUTH2_CC':
         interpolateUrl(entry.token_url ?? '', { entry, connectionConfig });
         return undefined;
       case 'API_KEY': {
         const credentials = { ...sampleValues(entry.credentials), apiKey: SAMPLE_API_KEY };
-        const request = strategyFor('API_KEY').buildVerificationRequest({ entry, credentials, connectionConfig });
+        const request = apiKeyVerificationRequest({ entry, credentials, connectionConfig });
         // A verification request that does not carry the key would refuse every valid key.
         if (request && !Object.values(request.headers).some((value) => value.includes(SAMPLE_API_KEY))) return 'verification request does not carry the API key';
         return undefined;
       }
       case 'BASIC': {
         const credentials = { username: 'sample-user', password: 'sample-password', ...sampleValues(entry.credentials) };
-        strategyFor('BASIC').buildVerificationRequest({ entry, credentials, connectionConfig });
+        basicVerificationRequest({ entry, credentials, connectionConfig });
         return undefined;
       }
       case 'NONE':

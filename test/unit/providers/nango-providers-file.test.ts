@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { strategyFor } from '../../../providers/auth-modes';
+import { authorizationCodeUrl } from '../../../providers/auth-modes/oauth2';
 import { AUTH_MODES } from '../../../providers/catalog-schema';
 import { loadNangoProvidersFile, parseNangoProviders } from '../../../providers/nango-providers-file';
 import { exerciseEntry } from './fixtures';
@@ -113,7 +113,7 @@ describe('parseNangoProviders', () => {
     expect(result.entries.get('base')?.connection_config?.['region']?.pattern).to.equal('^(?:eu|us)$');
     const entry = result.entries.get('base')!;
     const build = (region: string) =>
-      strategyFor('OAUTH2').buildAuthorizationUrl({ entry, clientId: 'c', redirectUri: 'https://x.example/cb', scopes: [], state: 's', codeChallenge: 'c', connectionConfig: { region } });
+      authorizationCodeUrl({ entry, clientId: 'c', redirectUri: 'https://x.example/cb', scopes: [], state: 's', codeChallenge: 'c', connectionConfig: { region } });
     expect(build('eu').startsWith('https://eu.example.com/authorize?')).to.equal(true);
     expect(() => build('evil')).to.throw(/must match/);
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isPrivateAddress, isPrivateHostname } from '../../../src/webhooks/private-address';
+import { isPrivateAddress, isPrivateHostname } from '../../../providers/net/private-address';
 
 describe('private webhook targets', () => {
   it('recognises loopback, RFC 1918, link-local, CGNAT and unspecified IPv4 addresses', () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { oauth1AuthorizationHeader, type OAuth1SigningInput } from '../../../../providers/auth-modes/oauth1-signing';
 import { ProviderCallError } from '../../../../providers/calls/provider-call-error';
 import { nangoEntrySchema, type ProviderEntry } from '../../../../providers/catalog-schema';
-import { renewCredentials, upkeepKind } from '../../../../src/connections/renew-credentials';
+import { oauth1 } from '../../../../providers/auth-modes/oauth1';
 import type { OAuth1Credentials } from '../../../../src/connections/credentials';
 import { CustodianError } from '../../../../src/errors';
 import { fakeProviderEntry, startFakeProvider, type FakeProvider } from '../../../support/fake-provider';
@@ -101,7 +101,7 @@ describe('oauth1AuthorizationHeader', () => {
   });
 });
 
-describe('renewCredentials for OAUTH1', () => {
+describe('the OAUTH1 strategy: renew (verification)', () => {
   let provider: FakeProvider;
   const token = { token: 'renew-token-123', tokenSecret: 'renew-secret-456' };
   const credentials: OAuth1Credentials = { type: 'OAUTH1', oauth_token: token.token, oauth_token_secret: token.tokenSecret, raw: {} };
@@ -120,7 +120,7 @@ describe('renewCredentials for OAUTH1', () => {
   }
 
   function renew(overrides: Record<string, unknown> = {}, clientSecret: string | null = provider.knobs.clientSecret) {
-    return renewCredentials({ entry: entry(overrides), credentials, connectionConfig: {}, clientId: provider.knobs.clientId, clientSecret, scopes: [], now: new Date(), timeoutMs: 10_000 });
+    return oauth1.renew({ entry: entry(overrides), credentials, connectionConfig: {}, client: { clientId: provider.knobs.clientId, clientSecret, scopes: [], custom: {} } }, { now: new Date(), timeoutMs: 10_000 });
   }
 
   before(async () => {
@@ -131,10 +131,10 @@ describe('renewCredentials for OAUTH1', () => {
   });
 
   it('is verified when the entry declares a verification endpoint, unless its signature method cannot be signed', () => {
-    expect(upkeepKind(entry(), credentials)).to.equal('verify');
-    expect(upkeepKind(entry({ signature_method: undefined }), credentials)).to.equal('verify');
-    expect(upkeepKind(entry({ signature_method: 'RSA-SHA1' }), credentials)).to.equal('none');
-    expect(upkeepKind(entry({ proxy: { base_url: provider.url } }), credentials)).to.equal('none');
+    expect(oauth1.upkeep(entry(), credentials).kind).to.equal('verify');
+    expect(oauth1.upkeep(entry({ signature_method: undefined }), credentials).kind).to.equal('verify');
+    expect(oauth1.upkeep(entry({ signature_method: 'RSA-SHA1' }), credentials).kind).to.equal('none');
+    expect(oauth1.upkeep(entry({ proxy: { base_url: provider.url } }), credentials).kind).to.equal('none');
   });
 
   it('sends a signed verification request: valid token → verified; removed token → permanent credentials_rejected', async () => {

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { strategyFor } from '../../../../providers/auth-modes';
+import { oauth1AuthorizationUrl } from '../../../../providers/auth-modes/oauth1';
 import { loadCatalog } from '../../../../providers/load-catalog';
 
 const catalog = loadCatalog();
 
 describe('OAuth 1.0a strategy: buildAuthorizationUrl', () => {
   it("sends the request token, Trello's comma-separated scopes and its catalog parameters", () => {
-    const url = strategyFor('OAUTH1').buildAuthorizationUrl({
+    const url = oauth1AuthorizationUrl({
       entry: catalog.get('trello')!,
       requestToken: 'request-token-1',
       scopes: ['read', 'write'],
@@ -19,7 +19,7 @@ describe('OAuth 1.0a strategy: buildAuthorizationUrl', () => {
   });
 
   it('does not let caller parameters replace the request token (X / Twitter)', () => {
-    const url = strategyFor('OAUTH1').buildAuthorizationUrl({
+    const url = oauth1AuthorizationUrl({
       entry: catalog.get('twitter')!,
       requestToken: 'request-token-2',
       connectionConfig: {},

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { CustodianError } from '../../../../src/errors';
-import { strategyFor } from '../../../../providers/auth-modes';
-import type { OAuth2AuthorizationInput } from '../../../../providers/auth-modes';
+import { authorizationCodeUrl, requiresPkce, type AuthorizationCodeUrlInput as OAuth2AuthorizationInput } from '../../../../providers/auth-modes/oauth2';
 import { loadCatalog } from '../../../../providers/load-catalog';
 import { thrownBy } from '../fixtures';
 
 const catalog = loadCatalog();
-const oauth2 = strategyFor('OAUTH2');
+const oauth2 = { buildAuthorizationUrl: (input: OAuth2AuthorizationInput) => authorizationCodeUrl(input), requiresPkce };
 
 function entry(name: string) {
   const found = catalog.get(name);

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
-import { strategyFor } from '../../../../providers/auth-modes';
+import { apiKeyVerificationRequest } from '../../../../providers/auth-modes/api-key';
+import { basicVerificationRequest } from '../../../../providers/auth-modes/basic';
 import { nangoEntrySchema } from '../../../../providers/catalog-schema';
 import { loadCatalog } from '../../../../providers/load-catalog';
 import { thrownBy } from '../fixtures';
 
 const catalog = loadCatalog();
-const apiKey = strategyFor('API_KEY');
-const basic = strategyFor('BASIC');
+const apiKey = { buildVerificationRequest: apiKeyVerificationRequest };
+const basic = { buildVerificationRequest: basicVerificationRequest };
 
 describe('API_KEY strategy: buildVerificationRequest', () => {
   it('builds the OpenAI request from base_url, the first endpoint and the key header', () => {

@@ -6,7 +6,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
-import { isPrivateAddress, isPrivateHostname } from '../webhooks/private-address';
+import { isPrivateAddress, isPrivateHostname } from './private-address';
 
 /** Resolves a hostname to all its addresses. */
 export type HostLookup = (hostname: string) => Promise<string[]>;
