@@ -223,7 +223,9 @@ function checkedFields(entry: ProviderEntry, typed: Fields, client: IntegrationC
     }
   }
   for (const key of Object.keys(typed)) if (RESERVED.has(key)) errors.push({ code: 'reserved_field', message: `${key} is not a credential field`, path: [key] });
-  if (errors.length > 0) throw new ValidationError('invalid_body', 'The credentials are incomplete or malformed', { errors });
+  // The message names each problem too: an attempt's outcome carries its message, not the details.
+  const problems = errors.map((error) => `${error.path.join('.')}: ${error.message}`).join('; ');
+  if (errors.length > 0) throw new ValidationError('invalid_body', `The credentials are incomplete or malformed: ${problems}`, { errors });
   return Object.fromEntries(Object.entries(typed).filter(([key, value]) => value !== '' && preset[key] === undefined));
 }
 

@@ -109,7 +109,7 @@ describe('TWO_STEP strategy against the fake provider', () => {
     });
     const error = await rejection(twoStep.complete({ entry, client: CLIENT, received: { region: 'mars' }, attemptSecrets: {}, redirectUri: '', connectionConfig: {} }, callAt(NOW)));
     expect(error).to.be.instanceOf(ValidationError);
-    expect(error).to.include({ code: 'invalid_body' });
+    expect(error).to.include({ code: 'invalid_body', message: 'The credentials are incomplete or malformed: username: Username is required; region: must match ^(eu|us)$' });
     expect((error as ValidationError).errors).to.deep.equal([
       { code: 'missing_field', message: 'Username is required', path: ['username'] },
       { code: 'invalid_format', message: 'must match ^(eu|us)$', path: ['region'] },
