@@ -7,7 +7,7 @@
  * request when it has one and the answer gave a refresh token ('refresh').
  */
 import { z } from 'zod';
-import { ValidationError, type ErrorDetail } from '../../src/errors';
+import { ConnectionConfigError, ValidationError, type ErrorDetail } from '../../src/errors';
 import type { FieldSchema, ProviderEntry } from '../catalog-schema';
 import type { TwoStepCredentials } from '../credentials';
 import type { DeepReadonly } from '../deep-freeze';
@@ -136,14 +136,9 @@ async function obtain(input: ObtainInput, call: CallContext): Promise<Obtained<T
   const fromHeaders: Fields = {};
   let last: unknown;
   for (const [index, step] of steps.entries()) {
-    const answer = await sendTokenStep({
-      entry,
-      step,
-      sources: { ...sources, step: answers },
-      context: { token, refreshToken },
-      call,
-      endpoint: index === 0 ? 'token endpoint' : `token endpoint (step ${index + 1})`,
-      secrets,
+    const endpoint = index === 0 ? 'token endpoint' : `token endpoint (step ${index + 1})`;
+    const answer = await sendTokenStep({ entry, step, sources: { ...sources, step: answers }, context: { token, refreshToken }, call, endpoint, secrets }).catch((error: unknown) => {
+      throw unusableStepValue(error, entry, endpoint) ?? error;
     });
     answers[`step${index + 1}`] = answer.body;
     Object.assign(fromHeaders, responseHeaderValues(answer.headers, entry.token_response_headers ?? [], fromHeaders));
@@ -169,6 +164,16 @@ async function obtain(input: ObtainInput, call: CallContext): Promise<Obtained<T
     expiresAt: values.expiresAt,
     connectionConfig: responseMetadata(raw, entry.token_response_metadata ?? []),
   };
+}
+
+/**
+ * An earlier step's answer that lacks a value the next request needs, or holds one it cannot use (a
+ * next endpoint that is not an https URL): the provider's answer is malformed (transient), which says
+ * nothing about the credentials.
+ */
+function unusableStepValue(error: unknown, entry: ProviderEntry, endpoint: string): ProviderCallError | undefined {
+  if (!(error instanceof ConnectionConfigError) || error.errors?.[0]?.path[0] !== 'step') return undefined;
+  return new ProviderCallError('provider_malformed_response', 'transient', `The ${endpoint} of ${entry.display_name} could not be built from the previous answer: ${error.message}`);
 }
 
 /** The entry's token request, or its refresh request (Aspire, NetSapiens, Timify, Valley, Salesmsg). */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../../../../src/errors';
 import { authModeStrategy } from '../../../../providers/auth-modes';
@@ -331,6 +331,68 @@ describe('TWO_STEP strategy against the fake provider', () => {
     expect(obtained.credentials.token).to.equal(fake.tokens[0]);
     // The fake states its deadline as a date from its own clock.
     expect(obtained.expiresAt!.getTime()).to.be.within(before + HOUR_MS - 1000, Date.now() + HOUR_MS + 1000);
+  });
+
+  describe('security', () => {
+    const chainTo = (endpoint: string) => {
+      provider.mount('GET', '/two-step/named-endpoint', () => ({ status: 200, body: { token_endpoint: endpoint } }));
+      return entryOf({
+        token_url: `${provider.url}/two-step/named-endpoint`,
+        token_request_method: 'GET',
+        body_format: 'form',
+        additional_steps: [{ token_url: '${step1.token_endpoint}', token_params: { grant_type: 'client_credentials' }, token_headers: { authorization: 'Basic ${base64(${credentials.clientId}:${credentials.clientSecret})}' } }],
+        token_response: { token: 'access_token' },
+      });
+    };
+    const received = () => ({ clientId: provider.knobs.clientId, clientSecret: provider.knobs.clientSecret });
+
+    it('a next endpoint that is not an https URL is a malformed answer: nothing is sent to it', async () => {
+      const error = await rejection(twoStep.complete({ entry: chainTo('http://attacker.example/steal'), client: CLIENT, received: received(), attemptSecrets: {}, redirectUri: '', connectionConfig: {} }, callAt(NOW)));
+      expect(error).to.be.instanceOf(ProviderCallError);
+      expect(error).to.include({ kind: 'transient', code: 'provider_malformed_response' });
+      expect(provider.calls.map((c) => c.path)).to.deep.equal(['/two-step/named-endpoint']);
+    });
+
+    it('with private targets refused, an earlier answer cannot send the next request into the private network', async () => {
+      const entry = chainTo(`${provider.url}/two-step/form-token`);
+      const error = await rejection(twoStep.complete({ entry, client: CLIENT, received: received(), attemptSecrets: {}, redirectUri: '', connectionConfig: {} }, { ...callAt(NOW), refusePrivateUserHosts: true }));
+      expect(error).to.be.instanceOf(ProviderCallError);
+      expect(error).to.include({ kind: 'permanent', code: 'private_network_target' });
+      expect(fake.counts.get('/two-step/form-token')).to.equal(undefined);
+    });
+
+    it('a refusal that echoes the password does not carry it into the error message', async () => {
+      provider.failNext(1, { status: 400, body: { error: 'invalid_request', error_description: `password ${USER.password} is wrong` } });
+      const error = await rejection(twoStep.complete({ entry: loginEntry(), client: CLIENT, received: { ...USER, apiKey: fake.knobs.apiKey }, attemptSecrets: {}, redirectUri: '', connectionConfig: {} }, callAt(NOW)));
+      expect(error).to.include({ kind: 'permanent', code: 'provider_rejected' });
+      expect((error as Error).message).to.include('[redacted]').and.not.include(USER.password);
+    });
+  });
+
+  it('computes ${random} and ${now:…} once per request, so headers that sign them agree', async () => {
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    provider.mount('POST', '/two-step/signed-headers', ({ req }) => {
+      seen.push(req.headers);
+      return { status: 200, body: { token: `signed-${seen.length}` } };
+    });
+    const entry = entryOf({
+      token_url: `${provider.url}/two-step/signed-headers`,
+      token_headers: {
+        'x-req-id': '${random}',
+        'x-date': '${now:YYYY-MM-DDTHH:mm:ss}',
+        'x-sig': '${sha256Hex(${base64(${random}${credentials.appId}${now:YYYY-MM-DDTHH:mm:ss}${credentials.secret})})}',
+      },
+      token_response: { token: 'token' },
+    });
+    const input = { entry, client: CLIENT, received: { appId: 'app-1', secret: 'shh-secret-value' }, attemptSecrets: {}, redirectUri: '', connectionConfig: {} };
+    await twoStep.complete(input, callAt(NOW));
+    await twoStep.complete(input, callAt(NOW));
+    const [first, second] = seen as Record<string, string>[];
+    expect(first!['x-date']).to.equal('2030-01-01T00:00:00');
+    const signature = (headers: Record<string, string>) => createHash('sha256').update(Buffer.from(`${headers['x-req-id']}app-1${headers['x-date']}shh-secret-value`).toString('base64')).digest('hex');
+    expect(first!['x-sig']).to.equal(signature(first!));
+    expect(second!['x-sig']).to.equal(signature(second!));
+    expect(first!['x-req-id']).to.match(/^[0-9a-f-]{36}$/).and.not.equal(second!['x-req-id']);
   });
 
   describe('authorize()', () => {
