@@ -20,8 +20,8 @@ const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const DURATION_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 // Tableau's `estimatedTimeToExpiration`: days:hours:minutes.
 const DAYS_HOURS_MINUTES = /^(\d+):([01]\d|2[0-3]):([0-5]\d)$/;
-// A bare number below this is Unix seconds; at or above it, milliseconds (as Nango tells them apart: year 1971).
-const MS_THRESHOLD = Date.UTC(1971, 0, 1) / 1000;
+// A number that, read as milliseconds, falls before 1972 is Unix seconds (as Nango tells them apart).
+const MS_THRESHOLD = Date.UTC(1972, 0, 1);
 
 /** The values at the entry's paths in `body` (parsed JSON or XML, or the text itself); undefined when the token is absent. */
 export function readTokenResponse(body: unknown, entry: Pick<ProviderEntry, 'token_response' | 'token_expires_in_ms'>, now: Date): TokenResponseValues | undefined {
