@@ -57,6 +57,25 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   return createCatalog(entries, skipped);
 }
 
+/**
+ * The catalog plus entries made at start (the dev-only demo provider, whose URLs carry a port chosen
+ * then), each validated by the strict catalog schema; a bad one throws `CatalogError`.
+ */
+export function extendCatalog(catalog: Catalog, extra: Readonly<Record<string, unknown>>): Catalog {
+  const entries = new Map(catalog.list().map(({ name, entry }) => [name, entry]));
+  for (const [name, raw] of Object.entries(extra)) {
+    const source = `(built-in entry ${name})`;
+    if (!PROVIDER_NAME.test(name)) throw new CatalogError(source, '(name)', `provider name must match ${PROVIDER_NAME.source}`);
+    const result = providerEntrySchema.safeParse(raw);
+    if (!result.success) {
+      const { field, message } = describeIssue(result.error.issues[0]!);
+      throw new CatalogError(source, field, message);
+    }
+    entries.set(name, deepFreeze(result.data));
+  }
+  return createCatalog(entries, catalog.skipped);
+}
+
 function readCatalogDir(dir: string): Map<string, ProviderEntry> {
   let files: string[];
   try {

@@ -12,6 +12,8 @@ import type { ApiDeps, ApiState } from '../context';
 import { presentIntegration } from '../presenters/integration';
 import { invalidField, validate } from '../validation';
 import { bodyOrEmpty } from '../middleware/json-body';
+import { doc } from '../openapi/route-doc';
+import { integrationBody, integrationListBody, successBody } from '../schemas/responses';
 
 const uniqueKey = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'may contain letters, digits and ~:.@ _-');
 const providerName = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -');
@@ -77,21 +79,34 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     }
   };
 
-  router.get('/integrations', requireSecretKeyOrSession(deps), async (ctx) => {
+  router.get('/integrations', doc({
+    summary: 'List the integrations (a session sees only those it allows)',
+    responses: { 200: { description: 'The integrations', schema: integrationListBody } },
+  }), requireSecretKeyOrSession(deps), async (ctx) => {
     const { caller } = ctx.state;
     const all = await integrations.list(caller.environment.id);
     const allowed = caller.kind === 'session' ? caller.session.allowedIntegrations : null;
     ctx.body = { data: all.filter((i) => !allowed || allowed.includes(i.uniqueKey)).map((i) => present(i)) };
   });
 
-  router.get('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+  router.get('/integrations/:uniqueKey', doc({
+    summary: 'Get an integration',
+    params: keyParams,
+    query: includeQuery,
+    responses: { 200: { description: 'The integration', schema: integrationBody } },
+    errors: ['not_found', 'provider_not_in_catalog'],
+  }), requireSecretKey(deps), async (ctx) => {
     const integration = await load(ctx.state.caller.environment.id, ctx.params);
     const { include } = validate(includeQuery, ctx.query, 'invalid_query_params');
     catalogEntryOf(catalog, integration);
     ctx.body = { data: present(integration, include) };
   });
 
-  router.post('/integrations', requireSecretKey(deps), async (ctx) => {
+  router.post('/integrations', doc({
+    summary: 'Create an integration of a catalog provider',
+    body: createBody,
+    responses: { 200: { description: 'The integration', schema: integrationBody } },
+  }), requireSecretKey(deps), async (ctx) => {
     const body = validate(createBody, ctx.request.body, 'invalid_body');
     checkCredentialType(body.provider, requestedEntry(body.provider), body.credentials?.type);
     const environmentId = ctx.state.caller.environment.id;
@@ -113,7 +128,14 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     }
   });
 
-  router.patch('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+  router.patch('/integrations/:uniqueKey', doc({
+    summary: 'Change an integration',
+    params: keyParams,
+    body: updateBody,
+    bodyOptional: true,
+    responses: { 200: { description: 'The integration after the change', schema: integrationBody } },
+    errors: ['not_found', 'provider_not_in_catalog'],
+  }), requireSecretKey(deps), async (ctx) => {
     const environmentId = ctx.state.caller.environment.id;
     const integration = await load(environmentId, ctx.params);
     const body = validate(updateBody, bodyOrEmpty(ctx.request), 'invalid_body');
@@ -145,7 +167,12 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     }
   });
 
-  router.delete('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+  router.delete('/integrations/:uniqueKey', doc({
+    summary: 'Delete an integration',
+    params: keyParams,
+    responses: { 200: { description: 'Deleted', schema: successBody } },
+    errors: ['not_found'],
+  }), requireSecretKey(deps), async (ctx) => {
     const integration = await load(ctx.state.caller.environment.id, ctx.params);
     await integrations.remove(integration);
     ctx.body = { success: true };
