@@ -33,6 +33,23 @@ function twoStepEntry(url: string): Record<string, unknown> {
   };
 }
 
+/** A TWO_STEP entry with an RS256 client assertion signed with a key given as `assertionOption` (NetSuite's shape). */
+function clientAssertionEntry(url: string): Record<string, unknown> {
+  return {
+    display_name: 'Fake two-step JWT',
+    categories: ['dev-tools'],
+    docs: 'https://example.com/fake-two-step-jwt',
+    auth_mode: 'TWO_STEP',
+    body_format: 'form',
+    token_url: `${url}/two-step/jwt-bearer`,
+    token_params: { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: '${credentials.assertion}' },
+    assertion: { type: 'jwt', key: '${assertionOption.privateKey}', lifetimeInSeconds: 300, header: { alg: 'RS256' }, payload: { iss: '${credentials.clientId}', aud: `${url}/two-step/jwt-bearer`, jti: '${random}' } },
+    token_response: { token: 'access_token', token_expiration: 'expires_in', token_expiration_strategy: 'expireIn' },
+    credentials: { clientId: { type: 'string', title: 'Client ID', description: 'Client' }, assertion: { type: 'string', title: 'Assertion', description: 'Signed per request', automated: true } },
+    assertion_option: { privateKey: { type: 'string', title: 'Private key', description: 'PEM', secret: true } },
+  };
+}
+
 describe('TWO_STEP through the API: form connect, import, fresh reads (dev server)', function () {
   this.timeout(120_000);
   let env: TestWorkflowEnvironment;
@@ -43,10 +60,14 @@ describe('TWO_STEP through the API: form connect, import, fresh reads (dev serve
   before(async () => {
     env = await createDevServerEnv();
     // REFRESH_FLOOR off: a forced read right after another must reach the provider.
-    rig = await startConnectionsRig(env, { configEnv: { REFRESH_FLOOR: '0s' }, extraProviders: (provider) => ({ 'fake-two-step': twoStepEntry(provider.url) }) });
+    rig = await startConnectionsRig(env, {
+      configEnv: { REFRESH_FLOOR: '0s' },
+      extraProviders: (provider) => ({ 'fake-two-step': twoStepEntry(provider.url), 'fake-two-step-jwt': clientAssertionEntry(provider.url) }),
+    });
     fake = mountTwoStep(rig.provider, { apiKey: API_KEY });
     environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
     await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'two', provider: 'fake-two-step', displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: true });
+    await rig.api.deps.integrations.create(environment.id, { uniqueKey: 'two-jwt', provider: 'fake-two-step-jwt', displayName: null, clientId: null, clientSecret: null, scopes: [], forwardWebhooks: true });
   });
   after(async () => {
     await rig?.close();
@@ -150,6 +171,19 @@ describe('TWO_STEP through the API: form connect, import, fresh reads (dev serve
     const got = await getConnection(result.connectionId);
     expect(got.body.credentials).to.include({ type: 'TWO_STEP', username: USER.username });
     expect(fake.isValid(got.body.credentials.token)).to.equal(true);
+  });
+
+  it('@nangohq/frontend auth() with an assertionOption key: the assertion verifies, and is signed again at each renewal', async () => {
+    const { default: Frontend } = (await import('@nangohq/frontend')) as unknown as { default: new (options: Record<string, unknown>) => { auth(key: string, options: Record<string, unknown>): Promise<{ connectionId: string }> } };
+    const frontend = new Frontend({ host: rig.api.url, connectSessionToken: await session() });
+    const verified = fake.verifiedClaims.length;
+    const result = await frontend.auth('two-jwt', { credentials: { type: 'TWO_STEP', clientId: 'client-77' }, assertionOption: { privateKey: fake.privateKeyPem } });
+    expect(fake.verifiedClaims.slice(verified).map((claims) => claims.iss)).to.deep.equal(['client-77']);
+    const forced = await http(rig.api.url, 'GET', `/connections/${result.connectionId}?provider_config_key=two-jwt&force_refresh=true`, { token: rig.api.secretKey });
+    expect(forced.status).to.equal(200);
+    expect(fake.verifiedClaims.slice(verified)).to.have.length(2);
+    expect(fake.isValid(forced.body.credentials.token)).to.equal(true);
+    expect(forced.body.credentials).to.not.have.property('assertion');
   });
 
   it('leaves no password, API key or token in any workflow history', async () => {
