@@ -395,6 +395,32 @@ describe('TWO_STEP strategy against the fake provider', () => {
     expect(first!['x-req-id']).to.match(/^[0-9a-f-]{36}$/).and.not.equal(second!['x-req-id']);
   });
 
+  it('keeps a session cookie the answer sets (token_response_headers) and sends it instead of a bearer token', async () => {
+    const logins: Record<string, unknown>[] = [];
+    provider.mount('POST', '/two-step/cookie-login', ({ body }) => {
+      logins.push(body);
+      return { status: 200, body: { SessionId: 'sess-0123456789' }, headers: { 'set-cookie': 'B1SESSION=sess-0123456789; HttpOnly; Secure' } };
+    });
+    const entry = entryOf({
+      token_url: `${provider.url}/two-step/cookie-login`,
+      token_params: { UserName: '${credentials.userName}', Password: '${credentials.password}' },
+      token_response: { token: 'SessionId' },
+      token_response_headers: ['set-cookie'],
+      token_expires_in_ms: 1_700_000,
+      proxy: { base_url: provider.url, headers: { cookie: '${credentials._cookies}' } },
+    });
+    const obtained = await twoStep.complete({ entry, client: CLIENT, received: { userName: 'manager', password: 'b1-password-123' }, attemptSecrets: {}, redirectUri: '', connectionConfig: {} }, callAt(NOW));
+    expect(obtained.credentials).to.include({ token: 'sess-0123456789', _cookies: 'B1SESSION=sess-0123456789', B1SESSION: 'sess-0123456789' });
+    const out = twoStep.authorize({ method: 'GET', url: new URL(`${provider.url}/b1s/v1/Items`), headers: {} }, { entry, credentials: obtained.credentials, connectionConfig: {}, client: CLIENT, now: NOW });
+    expect(out.headers).to.deep.equal({ cookie: 'B1SESSION=sess-0123456789' });
+    // Renewal logs in again; the cookie taken from the old answer is not sent as a typed credential.
+    await twoStep.renew({ entry, credentials: obtained.credentials, connectionConfig: {}, client: CLIENT }, callAt(NOW));
+    expect(logins).to.deep.equal([
+      { UserName: 'manager', Password: 'b1-password-123' },
+      { UserName: 'manager', Password: 'b1-password-123' },
+    ]);
+  });
+
   describe('authorize()', () => {
     const credentials: TwoStepCredentials = { type: 'TWO_STEP', token: 'tok-123456789', apiKey: 'key-abcdefgh', raw: {} };
     const request = () => ({ method: 'GET', url: new URL(`${provider.url}/two-step/api`), headers: { accept: 'application/json' } });
