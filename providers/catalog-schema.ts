@@ -11,7 +11,7 @@ import { urlProblem } from './url-rules';
 import { MAX_PROVIDER_TIMEOUT_MS } from './calls/provider-timeout';
 
 /** Auth modes Custodian implements. */
-export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE', 'TWO_STEP'] as const;
+export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC', 'TWO_STEP'] as const;
 
 /** One of {@link AUTH_MODES}. */
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -237,6 +237,13 @@ function entryShape<Q extends Quality>(quality: Q) {
     token_response_metadata: z.array(z.string().min(1)).optional(),
     redirect_uri_metadata: z.array(z.string().min(1)).optional(),
     signature_method: z.enum(['HMAC-SHA1', 'RSA-SHA1', 'PLAINTEXT']).optional(),
+    // MCP_OAUTH2: how the client is identified to the authorization server (Nango's key; MCP 2025-11-25
+    // "Client Registration Approaches"): RFC 7591 registration, the integration's own client, or our
+    // Client ID Metadata Document URL as client_id.
+    client_registration: z.enum(['dynamic', 'static', 'cimd']).optional(),
+    registration_url: urlTemplate.optional(),
+    // RFC 7591 client metadata sent with the registration (`grant_types`, `response_types`…).
+    registration_params: z.record(z.string().min(1), z.union([scalarText, z.array(scalarText)])).optional(),
     connection_config: fieldMap(quality).optional(),
     credentials: fieldMap(quality).optional(),
     proxy: proxySchema.optional(),
@@ -269,8 +276,14 @@ const REQUIRED_URLS: Readonly<Record<AuthMode, readonly ('authorization_url' | '
   API_KEY: [],
   BASIC: [],
   NONE: [],
+  MCP_OAUTH2: ['authorization_url', 'token_url'],
+  // Everything is discovered from the MCP server the end user names (connection_config.mcp_server_url).
+  MCP_OAUTH2_GENERIC: [],
   TWO_STEP: ['token_url'],
 };
+
+/** The connection-config field MCP_OAUTH2_GENERIC reads the MCP server's URL from. */
+export const MCP_SERVER_URL_FIELD = 'mcp_server_url';
 
 /** Modes whose token request is a catalog template (its URL, parameters and headers may draw on more than connection config). */
 const TEMPLATED_TOKEN_REQUEST: ReadonlySet<AuthMode> = new Set(['TWO_STEP']);
@@ -284,6 +297,7 @@ function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['token_response'], message: 'is required when auth_mode is TWO_STEP' });
   }
   if (entry.signature !== undefined && entry.token === undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'is required when signature is set' });
+  checkMcpFields(entry, ctx);
   const verification = entry.proxy?.verification;
   if (!verification) return;
   const baseUrl = entry.proxy?.base_url;
@@ -306,6 +320,23 @@ function checkPlainTokenRequest(entry: EntryShape, ctx: z.RefinementCtx): void {
   for (const [name, value] of Object.entries(entry.token_params ?? {})) {
     const problem = typeof value === 'string' ? templateProblem(value, ['connectionConfig', 'credentials']) : 'must be a string';
     if (problem) ctx.addIssue({ code: 'custom', path: ['token_params', name], message: problem });
+  }
+}
+
+function checkMcpFields(entry: EntryShape, ctx: z.RefinementCtx): void {
+  const mode = entry.auth_mode;
+  if (mode === 'MCP_OAUTH2') {
+    if (entry.client_registration === undefined) ctx.addIssue({ code: 'custom', path: ['client_registration'], message: 'is required when auth_mode is MCP_OAUTH2' });
+    if (entry.client_registration === 'dynamic' && entry.registration_url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['registration_url'], message: 'is required when client_registration is dynamic' });
+    }
+  } else {
+    for (const key of ['client_registration', 'registration_url', 'registration_params'] as const) {
+      if (entry[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is only used when auth_mode is MCP_OAUTH2' });
+    }
+  }
+  if (mode === 'MCP_OAUTH2_GENERIC' && entry.connection_config?.[MCP_SERVER_URL_FIELD] === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['connection_config', MCP_SERVER_URL_FIELD], message: 'is required when auth_mode is MCP_OAUTH2_GENERIC' });
   }
 }
 

@@ -13,6 +13,19 @@ export interface OAuth2Credentials {
   config_override?: Record<string, unknown>;
 }
 
+/**
+ * An MCP server's OAuth 2.1 token set (MCP_OAUTH2, MCP_OAUTH2_GENERIC): the OAUTH2 fields under the
+ * mode's own `type`. What a refresh needs besides (the registered client's id, the resource, a
+ * discovered token endpoint) is kept, non-secret, in the connection config.
+ */
+export interface McpOAuth2Credentials {
+  type: 'MCP_OAUTH2' | 'MCP_OAUTH2_GENERIC';
+  access_token: string;
+  refresh_token?: string;
+  expires_at?: string;
+  raw: Record<string, unknown>;
+}
+
 export interface OAuth2ClientCredentials {
   type: 'OAUTH2_CC';
   token: string;
@@ -58,7 +71,7 @@ export interface TwoStepCredentials {
   [field: string]: unknown;
 }
 
-export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials | TwoStepCredentials;
+export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials | McpOAuth2Credentials | TwoStepCredentials;
 
 /** The credentials shape whose `type` is `T`. */
 export type CredentialsOf<T extends Credentials['type']> = Extract<Credentials, { type: T }>;

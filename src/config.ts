@@ -176,6 +176,8 @@ const envSchema = z.object({
   RATE_LIMIT_OAUTH_CALLBACK: rateLimit('60/1m'),
   /** Per-IP limit of WebSocket upgrades. */
   RATE_LIMIT_WEBSOCKET: rateLimit('60/1m'),
+  /** Per-IP limit of `GET /mcp/client-metadata/…` (authorization servers fetching our Client ID Metadata Documents). */
+  RATE_LIMIT_CLIENT_METADATA: rateLimit('120/1m'),
   /** Open browser WebSockets per process. */
   WEBSOCKET_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   /** Open browser WebSockets per client address. */
@@ -232,7 +234,7 @@ export interface Config {
   /** TRUST_PROXY: per-IP limits key on the last X-Forwarded-For entry instead of the socket's address. */
   readonly trustProxy: boolean;
   /** Per-IP limits of the unauthenticated routes. */
-  readonly rateLimits: { readonly telemetry: RateLimit; readonly oauthCallback: RateLimit; readonly websocketUpgrade: RateLimit };
+  readonly rateLimits: { readonly telemetry: RateLimit; readonly oauthCallback: RateLimit; readonly websocketUpgrade: RateLimit; readonly clientMetadata: RateLimit };
   /** Caps of the browser WebSocket; allowedOrigins undefined: any Origin. */
   readonly websocket: { readonly maxConnections: number; readonly maxPerIp: number; readonly allowedOrigins: readonly string[] | undefined };
   /** Authorization attempts one connect session may start. */
@@ -299,7 +301,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     providersFile: e.PROVIDERS_FILE,
     dataDir: e.CUSTODIAN_DATA_DIR,
     trustProxy: e.TRUST_PROXY,
-    rateLimits: Object.freeze({ telemetry: e.RATE_LIMIT_TELEMETRY, oauthCallback: e.RATE_LIMIT_OAUTH_CALLBACK, websocketUpgrade: e.RATE_LIMIT_WEBSOCKET }),
+    rateLimits: Object.freeze({ telemetry: e.RATE_LIMIT_TELEMETRY, oauthCallback: e.RATE_LIMIT_OAUTH_CALLBACK, websocketUpgrade: e.RATE_LIMIT_WEBSOCKET, clientMetadata: e.RATE_LIMIT_CLIENT_METADATA }),
     websocket: Object.freeze({
       maxConnections: e.WEBSOCKET_MAX_CONNECTIONS,
       maxPerIp: e.WEBSOCKET_MAX_PER_IP,

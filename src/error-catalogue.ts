@@ -107,6 +107,10 @@ export const ERROR_CATALOGUE = {
   authorization_failed: { status: 400, kind: 'request', message: 'The connection could not be made', meaning: 'an authorization attempt failed for another reason' },
   callback_not_bound: { status: 400, kind: 'request', message: 'This authorization was started in another browser', meaning: 'an OAuth callback from a browser without the attempt\'s binding cookie (callback page; the attempt stays pending)' },
   invalid_state: { status: 400, kind: 'request', message: 'This authorization link is invalid, expired or has already been used', meaning: 'an OAuth callback whose `state` is unknown, expired or already used (callback page)' },
+  mcp_discovery_failed: { status: 400, kind: 'request', message: 'The MCP server\'s authorization could not be discovered', meaning: 'the MCP server publishes no usable protected-resource (RFC 9728) or authorization-server metadata (RFC 8414, OpenID discovery)' },
+  mcp_pkce_unsupported: { status: 400, kind: 'request', message: 'The MCP authorization server does not support PKCE S256', meaning: 'the MCP authorization server\'s metadata lacks `S256` in `code_challenge_methods_supported` (the MCP spec forbids proceeding)' },
+  mcp_registration_failed: { status: 400, kind: 'request', message: 'The MCP authorization server refused the client registration', meaning: 'an RFC 7591 dynamic client registration was refused, or answered without a `client_id`' },
+  mcp_no_client: { status: 400, kind: 'request', message: 'No OAuth client can be used with this MCP authorization server', meaning: 'no client id on the integration, no Client ID Metadata Document the server accepts, and no registration endpoint' },
 
   // Dependencies
   provider_unreachable: { status: 502, kind: 'dependency', showsMessage: true, message: 'The provider could not be reached', meaning: 'the provider refused the connection, reset it or could not be resolved' },

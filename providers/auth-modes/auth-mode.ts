@@ -64,6 +64,11 @@ export interface BeginInput {
   readonly authorizationParams: Readonly<Record<string, string>>;
   /** Slack-style user scopes, sent as `user_scope`. */
   readonly userScope?: readonly string[];
+  /**
+   * The https URL at which Custodian serves this integration's OAuth Client ID Metadata Document (MCP
+   * modes use it as their `client_id`); absent when SERVER_URL is not a public https URL.
+   */
+  readonly clientMetadataUrl?: string;
 }
 
 /** Where to send the browser, and what to keep until the callback. */
@@ -138,6 +143,11 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
    * (`connection_test_failed` for keys and passwords); otherwise the provider's own code.
    */
   readonly refusedAs?: string;
+  /**
+   * Custodian serves a Client ID Metadata Document for this mode's integrations, at the URL `begin`
+   * receives as `clientMetadataUrl` (MCP modes present it as their `client_id`).
+   */
+  readonly servesClientMetadata?: boolean;
 
   /** Redirect flows: where to send the browser (may call the provider first: a request token, discovery, registration). */
   begin?(input: BeginInput, call: CallContext): Promise<Redirect>;

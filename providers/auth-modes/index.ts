@@ -6,6 +6,7 @@ import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
 import type { AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
+import { mcpOAuth2, mcpOAuth2Generic } from './mcp-oauth2';
 import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
@@ -15,7 +16,7 @@ import { twoStep } from './two-step';
 export type * from './auth-mode';
 
 /** Every mode's strategy; each is registered under its own `authMode`. */
-const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, twoStep] as const;
+const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, mcpOAuth2, mcpOAuth2Generic, twoStep] as const;
 
 const REGISTRY: Readonly<Record<string, AuthModeStrategy>> = Object.freeze(
   Object.fromEntries(STRATEGIES.map((strategy) => [strategy.authMode, strategy as unknown as AuthModeStrategy])),

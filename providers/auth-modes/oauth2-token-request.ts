@@ -9,7 +9,7 @@
  * JSON content-type, and validates any `id_token` against an issuer we only guess), and its errors
  * carry the token response in their `cause`. Those errors are therefore dropped, never re-thrown.
  */
-import { Configuration, ClientSecretPost, allowInsecureRequests, customFetch, genericGrantRequest } from 'openid-client';
+import { Configuration, ClientSecretPost, None, allowInsecureRequests, customFetch, genericGrantRequest } from 'openid-client';
 import type { ClientAuth, CustomFetchOptions } from 'openid-client';
 import { CustodianError, type ErrorCode } from '../../src/errors';
 import type { TokenSet } from '../credentials';
@@ -37,7 +37,16 @@ export interface TokenRequestInput {
   readonly timeoutMs: number;
   /** ALLOW_PRIVATE_NETWORK_TARGETS is off: a token URL whose host comes from connection config may not reach the private network. */
   readonly refusePrivateUserHosts?: boolean;
+  /** Parameters every request of this grant carries besides its own (RFC 8707 `resource`, for MCP servers). */
+  readonly extraParams?: Readonly<Record<string, string>>;
+  /** Client authentication overriding the entry's: a registered client's `token_endpoint_auth_method` (`none`: a public client). */
+  readonly clientAuthMethod?: ClientAuthMethod;
+  /** The token URL is written out yet its host came from an end user (discovered from the MCP server they named). */
+  readonly userChosenHost?: boolean;
 }
+
+/** RFC 7591 `token_endpoint_auth_method` values Custodian can use. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 /** Input of {@link refreshAccessToken}. */
 export interface RefreshAccessTokenInput extends TokenRequestInput {
@@ -135,7 +144,8 @@ interface Capture {
 async function requestToken(input: TokenRequestInput, request: GrantRequest): Promise<TokenSet> {
   const endpoint = interpolateUrl(request.url, input);
   const capture: Capture = {};
-  const refusePrivateTargets = input.refusePrivateUserHosts === true && hostKeysOf(request.url, input.connectionConfig) !== undefined;
+  const userChosen = input.userChosenHost === true || hostKeysOf(request.url, input.connectionConfig) !== undefined;
+  const refusePrivateTargets = input.refusePrivateUserHosts === true && userChosen;
   const config = configurationFor(input, { endpoint, secrets: [input.clientSecret, ...request.secrets], refusePrivateTargets }, capture);
   let rejection: unknown;
   try {
@@ -164,7 +174,9 @@ function configurationFor(input: TokenRequestInput, target: Target, capture: Cap
   const url = new URL(target.endpoint);
   // Nango's `authorization_method: header` (simple-oauth2's option) also means client_secret_basic (Notion, Airtable, Reddit).
   const basic = input.entry.token_request_auth_method === 'basic' || input.entry.authorization_method === 'header';
-  const clientAuth = basic ? plainClientSecretBasic(input.clientId, input.clientSecret) : ClientSecretPost(input.clientSecret);
+  const method = input.clientAuthMethod ?? (basic ? 'client_secret_basic' : 'client_secret_post');
+  const clientAuth =
+    method === 'none' ? None() : method === 'client_secret_basic' ? plainClientSecretBasic(input.clientId, input.clientSecret) : ClientSecretPost(input.clientSecret);
   // No discovery: the catalog names the token endpoint, and most providers publish no metadata.
   const config = new Configuration({ issuer: url.origin, token_endpoint: target.endpoint }, input.clientId, undefined, clientAuth);
   // Deprecated only to stand out; plain http is allowed for loopback fake providers alone (see LOOPBACK_HOSTS).
@@ -224,8 +236,8 @@ function encodeBody(options: CustomFetchOptions, entry: ProviderEntry): { method
 }
 
 /**
- * The catalog parameters of a grant, filled from connection config. Parameters that read
- * `${credentials...}` are left out: a token request has no stored credentials to draw on.
+ * The catalog parameters of a grant, filled from connection config, then the caller's `extraParams`.
+ * Parameters that read `${credentials...}` are left out: a token request has no stored credentials to draw on.
  */
 function extraParams(templates: Readonly<Record<string, TokenParamValue>> | undefined, input: TokenRequestInput): Record<string, string> {
   const params: Record<string, string> = {};
@@ -236,6 +248,7 @@ function extraParams(templates: Readonly<Record<string, TokenParamValue>> | unde
     if (placeholdersOf(parseTemplate(template)).some((placeholder) => placeholder.source === 'credentials')) continue;
     params[name] = interpolateParam(template, input);
   }
+  for (const [name, value] of Object.entries(input.extraParams ?? {})) if (!GRANT_PARAMETERS.has(name)) params[name] = value;
   return params;
 }
 

@@ -8,6 +8,7 @@ import { requestTarget } from './middleware/request-target';
 import { connectSessionsRouter } from './routes/connect-sessions';
 import { connectUiRouter } from './routes/connect-ui';
 import { authFlowsRouter } from './routes/auth-flows';
+import { clientMetadataRouter } from './routes/client-metadata';
 import { connectionsRouter } from './routes/connections';
 import { environmentRouter } from './routes/environment';
 import { healthRouter } from './routes/health';
@@ -18,7 +19,7 @@ import type Router from '@koa/router';
 
 /** Every router of the API, in mounting order; `/openapi.json` describes them all (itself included). */
 export function apiRouters(deps: ApiDeps): Router<ApiState>[] {
-  const routers = [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), connectUiRouter(deps)];
+  const routers = [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), clientMetadataRouter(deps), connectUiRouter(deps)];
   routers.push(openApiRouter(deps, () => routers));
   return routers;
 }

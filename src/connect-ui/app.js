@@ -363,6 +363,8 @@ function guidance(integration, provider) {
   switch (provider.auth_mode) {
     case 'OAUTH2':
     case 'OAUTH1':
+    case 'MCP_OAUTH2':
+    case 'MCP_OAUTH2_GENERIC':
       return `You will sign in to ${name} in a new window and authorize access.`;
     case 'API_KEY':
       return `Enter the API key for ${name}. It is checked with ${name} before it is saved.`;

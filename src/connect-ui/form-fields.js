@@ -18,7 +18,7 @@ const CREDENTIAL_FIELDS = {
 };
 
 /** Auth modes completed in a popup at the provider. */
-export const REDIRECT_AUTH_MODES = ['OAUTH2', 'OAUTH1'];
+export const REDIRECT_AUTH_MODES = ['OAUTH2', 'OAUTH1', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC'];
 
 /** Simple checks for the catalog's `format` values (the pattern, when present, is the stricter rule). */
 const FORMATS = {

@@ -18,7 +18,8 @@ import { integrationBody, integrationListBody, successBody } from '../schemas/re
 const uniqueKey = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'may contain letters, digits and ~:.@ _-');
 const providerName = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -');
 const credentials = z.strictObject({
-  type: z.enum(['OAUTH1', 'OAUTH2']),
+  // MCP modes too (beyond Nango's public API): a pre-registered MCP client (Asana's, an operator's own).
+  type: z.enum(['OAUTH1', 'OAUTH2', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC']),
   client_id: z.string().min(1).max(2048),
   client_secret: z.string().min(1).max(4096),
   /** Comma-separated, as Nango takes them. */
