@@ -124,7 +124,7 @@ describe('TWO_STEP through the API: form connect, import, fresh reads (dev serve
     expect(fake.counts.get('/two-step/login') ?? 0).to.equal(calls);
   });
 
-  it('POST /connections imports TWO_STEP credentials, refusing ones the provider refuses; force_refresh obtains a new token', async () => {
+  it('POST /connections imports TWO_STEP credentials with the token their check obtained, refusing ones the provider refuses; force_refresh obtains a new token', async () => {
     const before = (await liveConnections()).length;
     const refused = await http(rig.api.url, 'POST', '/connections', {
       token: rig.api.secretKey,
@@ -140,10 +140,11 @@ describe('TWO_STEP through the API: form connect, import, fresh reads (dev serve
     });
     expect(imported.status).to.equal(201);
     expect(imported.body.credentials).to.include({ type: 'TWO_STEP', ...USER });
-    // Imported without a token: due at once, so the first read obtains one through the connection workflow.
+    // The check logged in with the typed credentials: the token it obtained is the one stored.
+    expect(fake.isValid(imported.body.credentials.token)).to.equal(true);
     const first = await getConnection('imported');
     expect(first.status).to.equal(200);
-    expect(fake.isValid(first.body.credentials.token)).to.equal(true);
+    expect(first.body.credentials.token).to.equal(imported.body.credentials.token);
     const forced = await getConnection('imported', '&force_refresh=true');
     expect(forced.status).to.equal(200);
     expect(forced.body.credentials.token).not.to.equal(first.body.credentials.token);
