@@ -34,7 +34,7 @@ export interface TokenStepInput {
   readonly call: CallContext;
   /** What the provider is told this endpoint is, in messages (`token endpoint`, `token endpoint (step 2)`). */
   readonly endpoint: string;
-  /** Secret values the request may carry, kept out of every message. */
+  /** Secret values the request may carry, kept out of every message (whatever their length). */
   readonly secrets: readonly string[];
 }
 
@@ -48,7 +48,8 @@ export interface TokenStepAnswer {
 const CONTENT_TYPES = { form: 'application/x-www-form-urlencoded', json: 'application/json', xml: 'application/xml' } as const;
 const REFUSAL_CODES = new Set<string>(['invalid_grant', 'invalid_client', 'unauthorized_client'] satisfies ErrorCode[]);
 const TEMPORARY_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
-// Values shorter than this are ordinary words as often as secrets; redacting them would garble messages (ports, status codes).
+// Rendered values shorter than this are ordinary words as often as secrets; redacting them would garble
+// messages (ports, status codes). The caller's own secrets are redacted whatever their length.
 const MIN_REDACTED_LENGTH = 6;
 
 /** Sends one step and returns the provider's (2xx) answer; throws ProviderCallError otherwise. */
@@ -75,7 +76,7 @@ export async function sendTokenStep(input: TokenStepInput): Promise<TokenStepAns
     redirect: 'manual',
     timeoutMs: call.timeoutMs,
     refusePrivateTargets: call.refusePrivateUserHosts === true && hasChosenHost(step.token_url),
-    secrets: [...input.secrets, ...sent].filter((secret) => secret.length >= MIN_REDACTED_LENGTH),
+    secrets: [...input.secrets, ...sent.filter((value) => value.length >= MIN_REDACTED_LENGTH)],
     describeBody: (text) => describe(oauthErrorOf(text)),
     now: call.now,
     fetch: call.fetch,

@@ -15,6 +15,10 @@ import { readTokenResponse, valueAt } from './token-response-paths';
 import { presets, withoutReserved, type Fields } from './two-step-fields';
 import { sendTokenStep, type StepTemplate } from './two-step-request';
 
+// A typed value the entry does not mark secret is redacted from messages only from this length on: a short
+// one (a region, a user name) is as likely to be an ordinary word of the message.
+const MIN_PLAIN_SECRET_LENGTH = 6;
+
 /** What one token is obtained from. */
 export interface ObtainInput {
   readonly entry: ProviderEntry;
@@ -36,7 +40,7 @@ export async function obtain(input: ObtainInput, call: CallContext): Promise<Obt
   const token = signed ? signJwt(signed, base, call.now) : undefined;
   const assertion = jwtAssertion(entry, base, call.now) ?? samlAssertion(entry, base, call.now);
   const sources: TokenRequestSources = { ...base, credentials: assertion === undefined ? credentials : { ...credentials, assertion } };
-  const secrets = [...Object.values(credentials), ...Object.values(input.assertionOption ?? {}), token ?? '', assertion ?? '', refreshToken ?? ''];
+  const secrets = [...secretValues(entry, credentials, input.assertionOption ?? {}), token ?? '', assertion ?? '', refreshToken ?? ''];
   const steps = [firstStep(entry, refreshToken !== undefined), ...(entry.additional_steps ?? [])];
   const answers: Record<string, unknown> = {};
   const fromHeaders: Fields = {};
@@ -80,6 +84,16 @@ export async function obtain(input: ObtainInput, call: CallContext): Promise<Obt
 function unusableStepValue(error: unknown, entry: ProviderEntry, endpoint: string): ProviderCallError | undefined {
   if (!(error instanceof ConnectionConfigError) || error.errors?.[0]?.path[0] !== 'step') return undefined;
   return new ProviderCallError('provider_malformed_response', 'transient', `The ${endpoint} of ${entry.display_name} could not be built from the previous answer: ${error.message}`);
+}
+
+/**
+ * What the requests must never show: every value of a field the entry marks secret (and every assertion
+ * option), whatever its length; other typed values when long enough to be told apart from ordinary text.
+ */
+function secretValues(entry: ProviderEntry, credentials: Fields, assertionOption: Fields): string[] {
+  const secret = (key: string) => entry.credentials?.[key]?.secret === true || entry.integration_config?.[key]?.secret === true;
+  const typed = Object.entries(credentials).flatMap(([key, value]) => (secret(key) || value.length >= MIN_PLAIN_SECRET_LENGTH ? [value] : []));
+  return [...typed, ...Object.values(assertionOption)].filter((value) => value !== '');
 }
 
 /** The entry's token request, or its refresh request (Aspire, NetSapiens, Timify, Valley, Salesmsg). */

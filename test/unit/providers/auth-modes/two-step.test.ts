@@ -361,6 +361,12 @@ describe('TWO_STEP strategy against the fake provider', () => {
       expect(fake.counts.get('/two-step/form-token')).to.equal(undefined);
     });
 
+    it('a short value of a field marked secret is redacted too', async () => {
+      provider.failNext(1, { status: 400, body: { error: 'invalid_request', error_description: 'password pw1 is wrong' } });
+      const error = await rejection(twoStep.complete({ entry: loginEntry(), client: CLIENT, received: { username: 'api-user', password: 'pw1', apiKey: fake.knobs.apiKey }, attemptSecrets: {}, redirectUri: '', connectionConfig: {} }, callAt(NOW)));
+      expect((error as Error).message).to.include('password [redacted] is wrong');
+    });
+
     it('a refusal that echoes the password does not carry it into the error message', async () => {
       provider.failNext(1, { status: 400, body: { error: 'invalid_request', error_description: `password ${USER.password} is wrong` } });
       const error = await rejection(twoStep.complete({ entry: loginEntry(), client: CLIENT, received: { ...USER, apiKey: fake.knobs.apiKey }, attemptSecrets: {}, redirectUri: '', connectionConfig: {} }, callAt(NOW)));
