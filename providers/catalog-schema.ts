@@ -185,6 +185,8 @@ function fieldShape<Q extends Quality>(quality: Q) {
     default_value: scalarText.optional(),
     hidden: z.boolean().optional(),
     secret: z.boolean().optional(),
+    // Ours, not Nango's: a value that spans lines (a PEM private key, a certificate); the Connect UI shows a text area.
+    multiline: z.boolean().optional(),
     automated: z.boolean().optional(),
   });
 }
@@ -227,7 +229,8 @@ function entryShape<Q extends Quality>(quality: Q) {
     scope_separator: z.string().min(1).optional(),
     default_scopes: z.array(z.string().min(1)).optional(),
     authorization_method: z.enum(['body', 'header']).optional(),
-    body_format: z.enum(['form', 'json', 'xml']).optional(),
+    // `query`: the grant's parameters in the token URL's query, no body (Kno Commerce, Transporeon); `xml`: TWO_STEP only (Sage Intacct); see checkCrossFields.
+    body_format: z.enum(['form', 'json', 'query', 'xml']).optional(),
     token_request_auth_method: z.enum(['basic']).optional(),
     disable_pkce: z.boolean().optional(),
     token_expiration_buffer: z.number().int().nonnegative().optional(),
@@ -297,6 +300,13 @@ function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['token_response'], message: 'is required when auth_mode is TWO_STEP' });
   }
   if (entry.signature !== undefined && entry.token === undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'is required when signature is set' });
+  if (entry.body_format === 'query' && (entry.auth_mode !== 'OAUTH2_CC' || entry.token_request_auth_method !== 'basic')) {
+    // A URL ends up in logs: only a client credentials grant authenticated in a header has nothing secret to put there.
+    ctx.addIssue({ code: 'custom', path: ['body_format'], message: 'query is only for OAUTH2_CC with token_request_auth_method: basic (no secret may go into a URL)' });
+  }
+  if (entry.body_format === 'xml' && !TEMPLATED_TOKEN_REQUEST.has(entry.auth_mode)) {
+    ctx.addIssue({ code: 'custom', path: ['body_format'], message: 'xml is only for templated token requests (TWO_STEP)' });
+  }
   checkMcpFields(entry, ctx);
   const verification = entry.proxy?.verification;
   if (!verification) return;
@@ -311,7 +321,10 @@ function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   });
 }
 
-/** An OAuth token request takes only connection config in its URL and flat parameters of connection config and credentials. */
+/**
+ * Outside templated token requests: a token URL of connection config only, flat parameters of connection
+ * config and credentials, and headers without per-request values.
+ */
 function checkPlainTokenRequest(entry: EntryShape, ctx: z.RefinementCtx): void {
   if (entry.token_url !== undefined) {
     const problem = urlTemplateProblem(entry.token_url, URL_SOURCES);
@@ -320,6 +333,16 @@ function checkPlainTokenRequest(entry: EntryShape, ctx: z.RefinementCtx): void {
   for (const [name, value] of Object.entries(entry.token_params ?? {})) {
     const problem = typeof value === 'string' ? templateProblem(value, ['connectionConfig', 'credentials']) : 'must be a string';
     if (problem) ctx.addIssue({ code: 'custom', path: ['token_params', name], message: problem });
+  }  // Per-request values (`${now}`, `${random}`…) are computed by the TWO_STEP strategy only.
+  const headerGroups: [readonly PropertyKey[], Readonly<Record<string, string>> | undefined][] = [
+    [['proxy', 'headers'], entry.proxy?.headers],
+    [['proxy', 'verification', 'headers'], entry.proxy?.verification?.headers],
+  ];
+  for (const [path, headers] of headerGroups) {
+    for (const [name, template] of Object.entries(headers ?? {})) {
+      const problem = templateProblem(template, ['connectionConfig', 'credentials']);
+      if (problem) ctx.addIssue({ code: 'custom', path: [...path, name], message: `${problem}, in ${entry.auth_mode} entries` });
+    }
   }
 }
 

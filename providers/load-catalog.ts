@@ -25,7 +25,7 @@ export interface ProviderListing {
 export interface Catalog {
   /** Number of providers. */
   readonly size: number;
-  /** Entries of the extra file that were left out, and why (to log at start-up). */
+  /** Entries of the extra file that were left out, and why (to log at start-up): rejected ones, then those of an unsupported auth mode. */
   readonly skipped: readonly RejectedEntry[];
   /** The entry of a provider, or undefined. */
   get(name: string): ProviderEntry | undefined;
@@ -52,7 +52,7 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   if (options.extraFile !== undefined) {
     const extra = loadNangoProvidersFile(options.extraFile);
     for (const [name, entry] of extra.entries) entries.set(name, entry);
-    skipped = extra.rejected;
+    skipped = [...extra.rejected, ...extra.unsupported.map(({ file, name, reason }) => ({ file, name, reason }))];
   }
   return createCatalog(entries, skipped);
 }

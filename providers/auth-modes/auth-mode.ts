@@ -144,6 +144,11 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
    */
   readonly refusedAs?: string;
   /**
+   * The credentials `type` Nango's API answers for this mode, when it is not the mode itself (MCP
+   * connections are OAUTH2 there, and `@nangohq/node`'s getToken() reads the access token only of that type).
+   */
+  readonly presentedType?: string;
+  /**
    * Custodian serves a Client ID Metadata Document for this mode's integrations, at the URL `begin`
    * receives as `clientMetadataUrl` (MCP modes present it as their `client_id`).
    */

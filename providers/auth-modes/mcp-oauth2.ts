@@ -175,6 +175,7 @@ function mcpStrategy(mode: McpMode): AuthModeStrategy<McpOAuth2Credentials> {
     authMode: mode.authMode,
     connect: { kind: 'redirect' },
     completing: 'exchanging the code',
+    presentedType: 'OAUTH2',
     servesClientMetadata: true,
     begin: (input, call) => begin(mode, input, call),
     complete: (input, call) => complete(mode, input, call),

@@ -200,12 +200,12 @@ function plainClientSecretBasic(clientId: string, clientSecret: string): ClientA
 
 function capturingFetch(input: TokenRequestInput, target: Target, capture: Capture) {
   return async (url: string, options: CustomFetchOptions): Promise<Response> => {
-    const { method, headers, body } = encodeBody(options, input.entry);
+    const { method, headers, body, query } = encodeBody(options, input.entry);
     try {
       capture.answer = await callProvider({
         provider: input.entry.display_name,
         endpoint: 'token endpoint',
-        url,
+        url: query === undefined ? url : withQuery(url, query),
         method,
         headers,
         body,
@@ -227,12 +227,31 @@ function capturingFetch(input: TokenRequestInput, target: Target, capture: Captu
   };
 }
 
-function encodeBody(options: CustomFetchOptions, entry: ProviderEntry): { method: string; headers: Record<string, string>; body?: string | URLSearchParams } {
+interface EncodedRequest {
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string | URLSearchParams;
+  /** Parameters to send in the URL's query instead of a body. */
+  readonly query?: URLSearchParams;
+}
+
+function encodeBody(options: CustomFetchOptions, entry: ProviderEntry): EncodedRequest {
   const { method, headers } = options;
   const body = typeof options.body === 'string' || options.body instanceof URLSearchParams ? options.body : undefined;
-  if (entry.body_format !== 'json' || !(body instanceof URLSearchParams)) return { method, headers, body };
+  if (!(body instanceof URLSearchParams) || (entry.body_format !== 'json' && entry.body_format !== 'query')) return { method, headers, body };
+  if (entry.body_format === 'query') {
+    // The catalog schema allows `query` only for a client credentials grant with Basic client authentication: nothing secret goes into the URL.
+    const { 'content-type': _contentType, ...rest } = headers;
+    return { method, headers: rest, query: body };
+  }
   // openid-client only builds form bodies; providers with `body_format: json` (Notion) want the same fields as JSON.
   return { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(Object.fromEntries(body)) };
+}
+
+function withQuery(url: string, params: URLSearchParams): string {
+  const target = new URL(url);
+  for (const [name, value] of params) target.searchParams.append(name, value);
+  return target.toString();
 }
 
 /**

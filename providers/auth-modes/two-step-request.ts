@@ -57,7 +57,8 @@ export async function sendTokenStep(input: TokenStepInput): Promise<TokenStepAns
   const { entry, step, call } = input;
   const context = requestContext([step.token_url, step.token_params, step.token_headers], { ...input.context, now: call.now });
   const sources: TokenRequestSources = { ...input.sources, context };
-  const format = step.body_format ?? entry.body_format ?? 'json';
+  // Nango's default body format.
+  const format = step.body_format ?? 'json';
   const method = step.token_request_method ?? 'POST';
   const url = interpolateTokenUrl(step.token_url, sources);
   const sent: string[] = [];

@@ -41,7 +41,9 @@ export async function obtain(input: ObtainInput, call: CallContext): Promise<Obt
   const assertion = jwtAssertion(entry, base, call.now) ?? samlAssertion(entry, base, call.now);
   const sources: TokenRequestSources = { ...base, credentials: assertion === undefined ? credentials : { ...credentials, assertion } };
   const secrets = [...secretValues(entry, credentials, input.assertionOption ?? {}), token ?? '', assertion ?? '', refreshToken ?? ''];
-  const steps = [firstStep(entry, refreshToken !== undefined), ...(entry.additional_steps ?? [])];
+  const first = firstStep(entry, refreshToken !== undefined);
+  // An additional step without its own body format takes the entry's.
+  const steps = [first, ...(entry.additional_steps ?? []).map((step) => ({ ...step, body_format: step.body_format ?? first.body_format }))];
   const answers: Record<string, unknown> = {};
   const fromHeaders: Fields = {};
   let last: unknown;
@@ -99,7 +101,9 @@ function secretValues(entry: ProviderEntry, credentials: Fields, assertionOption
 /** The entry's token request, or its refresh request (Aspire, NetSapiens, Timify, Valley, Salesmsg). */
 function firstStep(entry: ProviderEntry, refresh: boolean): StepTemplate {
   const tokenUrl = entry.token_url ?? '';
-  const common = { token_request_method: entry.token_request_method, body_format: entry.body_format };
+  // `query` is an OAUTH2_CC format the catalog schema refuses for TWO_STEP (no credential goes into a URL's query unasked).
+  const bodyFormat = entry.body_format === 'query' ? undefined : entry.body_format;
+  const common = { token_request_method: entry.token_request_method, body_format: bodyFormat };
   if (!refresh) return { ...common, token_url: tokenUrl, token_params: entry.token_params, token_headers: entry.token_headers };
   return { ...common, token_url: entry.refresh_url ?? tokenUrl, token_params: entry.refresh_token_params, token_headers: entry.refresh_token_headers ?? entry.token_headers };
 }

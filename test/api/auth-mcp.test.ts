@@ -96,7 +96,7 @@ describe('MCP authorization through the API (dev server)', function () {
 
     const got = await getConnection('mcp-any', attempt.connectionId);
     expect(got.status).to.equal(200);
-    expect(got.body.credentials.type).to.equal('MCP_OAUTH2_GENERIC');
+    expect(got.body.credentials.type, "Nango's API shows MCP credentials as OAUTH2").to.equal('OAUTH2');
     expect(mcp.isAccessTokenValid(got.body.credentials.access_token)).to.equal(true);
     expect(got.body.connection_config).to.deep.include({ mcp_server_url: mcp.serverUrl, mcp_client_id: mcp.registrations[0]!.clientId, mcp_resource: mcp.resource, mcp_token_endpoint: `${mcp.issuer}/token` });
 
@@ -119,7 +119,8 @@ describe('MCP authorization through the API (dev server)', function () {
     expect(seen.paths()).to.deep.equal(['/as/register', '/as/authorize', '/as/token']);
     const [registration] = seen.registrations();
     const first = await getConnection('mcp', attempt.connectionId, '&refresh_token=true');
-    expect(first.body.credentials.type).to.equal('MCP_OAUTH2');
+    // Nango's API shows MCP credentials as OAUTH2 (what @nangohq/node's getToken() reads the access token of).
+    expect(first.body.credentials.type).to.equal('OAUTH2');
 
     const refreshed = await getConnection('mcp', attempt.connectionId, '&force_refresh=true&refresh_token=true');
     expect(refreshed.status).to.equal(200);
@@ -194,11 +195,11 @@ describe('MCP authorization through the API (dev server)', function () {
       },
     });
     expect(imported.status, JSON.stringify(imported.body)).to.equal(201);
-    expect(imported.body.credentials.type).to.equal('MCP_OAUTH2_GENERIC');
+    expect(imported.body.credentials.type).to.equal('OAUTH2');
 
     const wrongType = await http(rig.api.url, 'POST', '/connections', {
       token: rig.api.secretKey,
-      body: { provider_config_key: 'mcp-any', connection_id: 'imported-wrong', credentials: { type: 'OAUTH2', access_token: 'at-of-another-mode-01' } },
+      body: { provider_config_key: 'mcp-any', connection_id: 'imported-wrong', credentials: { type: 'API_KEY', apiKey: 'key-of-another-mode-01' } },
     });
     expect(wrongType.status).to.equal(400);
     expect(wrongType.body.error.code).to.equal('invalid_body');
@@ -207,10 +208,26 @@ describe('MCP authorization through the API (dev server)', function () {
     const nango = new Nango({ secretKey: rig.api.secretKey, host: rig.api.url });
     const connection = await nango.getConnection('mcp-any', 'imported-mcp');
     const credentials = connection.credentials as unknown as Record<string, unknown>;
-    expect(credentials).to.include({ type: 'MCP_OAUTH2_GENERIC' });
+    expect(credentials).to.include({ type: 'OAUTH2' });
     expect(credentials).to.have.keys('type', 'access_token', 'expires_at', 'raw');
     expect(credentials['access_token']).to.not.equal(original.body.credentials.access_token);
     expect(mcp.isAccessTokenValid(credentials['access_token'] as string)).to.equal(true);
     expect(mcp.tokenRequests.at(-1)).to.include({ grant_type: 'refresh_token', client_id: clientId, resource: mcp.resource });
+    // So getToken() hands over the access token, as it does for Nango's MCP connections.
+    expect(await nango.getToken('mcp-any', 'imported-mcp')).to.equal(credentials['access_token']);
+
+    // A backend moving from Nango imports MCP connections typed OAUTH2, as Nango shows them.
+    const asNango = await http(rig.api.url, 'POST', '/connections', {
+      token: rig.api.secretKey,
+      body: {
+        provider_config_key: 'mcp-any',
+        connection_id: 'imported-as-nango',
+        connection_config: { mcp_server_url: mcp.serverUrl, mcp_client_id: clientId },
+        credentials: { type: 'OAUTH2', access_token: 'at-imported-as-nango-01', expires_at: new Date(Date.now() + 3_600_000).toISOString() },
+      },
+    });
+    expect(asNango.status, JSON.stringify(asNango.body)).to.equal(201);
+    const stored = rig.api.deps.connections.credentialsOf((await rig.api.deps.connections.findByRowId(asNango.body.id as string))!);
+    expect(stored.type, 'stored in its own mode').to.equal('MCP_OAUTH2_GENERIC');
   });
 });

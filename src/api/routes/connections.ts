@@ -257,8 +257,8 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
     const { environment } = ctx.state.caller;
     const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
-    const strategy = strategyOfCredentials(body.credentials as Credentials);
-    const credentials = strategy.fromImport(body.credentials as Record<string, unknown>, new Date());
+    const { strategy, fields } = importedAs(integration, body.credentials as Record<string, unknown>);
+    const credentials = strategy.fromImport(fields, new Date());
     ctx.status = 201;
     ctx.body = await importAndPresent(
       { environment, integration },
@@ -295,6 +295,20 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.status = 201;
     ctx.body = { ...(ctx.request.body as Record<string, unknown>), connection_id: connectionId };
   });
+
+  /**
+   * The strategy an import's credentials belong to: their `type`'s, or the integration's mode when the
+   * body uses the type Nango's API shows for that mode (MCP credentials typed OAUTH2), re-read with the
+   * mode's own import shape.
+   */
+  function importedAs(integration: IntegrationEntity, credentials: Record<string, unknown>) {
+    const own = authModeStrategy(catalogEntryOf(deps.catalog, integration).auth_mode);
+    if (own?.presentedType !== undefined && own.presentedType === credentials.type) {
+      const fields = validate(own.importSchema, { ...credentials, type: own.authMode }, 'invalid_body');
+      return { strategy: own, fields };
+    }
+    return { strategy: strategyOfCredentials(credentials as unknown as Credentials), fields: credentials };
+  }
 
   async function writeMetadata(environmentId: string, body: z.output<typeof metadataBody>, mode: 'replace' | 'merge'): Promise<void> {
     const integration = await integrations.find(environmentId, body.provider_config_key);
