@@ -81,7 +81,23 @@ export interface CustomCredentials {
   raw: Record<string, unknown>;
 }
 
-export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials | McpOAuth2Credentials | AppCredentials | CustomCredentials;
+
+/**
+ * TWO_STEP (Nango's shape): the token a templated token request returned, its expiry and refresh token,
+ * the response as received, and, flat beside them, the credentials the end user typed (which obtain the
+ * next token). `assertionOption` holds values given only to build an assertion (a private key).
+ */
+export interface TwoStepCredentials {
+  type: 'TWO_STEP';
+  token: string;
+  refresh_token?: string;
+  expires_at?: string;
+  raw: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+
+export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials | McpOAuth2Credentials | AppCredentials | CustomCredentials | TwoStepCredentials;
 
 /** The credentials shape whose `type` is `T`. */
 export type CredentialsOf<T extends Credentials['type']> = Extract<Credentials, { type: T }>;

@@ -13,11 +13,12 @@ import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
 import { oauth2ClientCredentials } from './oauth2-client-credentials';
+import { twoStep } from './two-step';
 
 export type * from './auth-mode';
 
 /** Every mode's strategy; each is registered under its own `authMode`. */
-const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, mcpOAuth2, mcpOAuth2Generic, app, custom] as const;
+const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, mcpOAuth2, mcpOAuth2Generic, app, custom, twoStep] as const;
 
 const REGISTRY: Readonly<Record<string, AuthModeStrategy>> = Object.freeze(
   Object.fromEntries(STRATEGIES.map((strategy) => [strategy.authMode, strategy as unknown as AuthModeStrategy])),
