@@ -5,13 +5,13 @@
  */
 import { z } from 'zod';
 import { CustodianError } from '../src/errors';
-import { joinUrlTemplate, parseTemplate, placeholdersOf, urlPositions, type PlaceholderSource, type TemplateOptions, type UrlPosition } from './template';
+import { joinUrlTemplate, parseTemplate, placeholdersOf, placeholdersOfParts, urlPositions, type PlaceholderSource, type TemplateOptions, type UrlPosition } from './template';
 import type { DeepReadonly } from './deep-freeze';
 import { urlProblem } from './url-rules';
 import { MAX_PROVIDER_TIMEOUT_MS } from './calls/provider-timeout';
 
 /** Auth modes Custodian implements. */
-export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC', 'APP', 'CUSTOM', 'JWT', 'SIGNATURE', 'BILL', 'TBA', 'INSTALL_PLUGIN', 'AWS_SIGV4'] as const;
+export const AUTH_MODES = ['OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'API_KEY', 'BASIC', 'NONE', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC', 'APP', 'CUSTOM', 'TWO_STEP', 'JWT', 'SIGNATURE', 'BILL', 'TBA', 'INSTALL_PLUGIN', 'AWS_SIGV4'] as const;
 
 /** One of {@link AUTH_MODES}. */
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -54,12 +54,87 @@ const endpointTemplate = z.string().superRefine((value, ctx) => {
 
 const headerMap = z.record(
   z.string().regex(HEADER_NAME, 'must be an HTTP header name'),
-  scalarText.pipe(templateString(['connectionConfig', 'credentials'])),
+  scalarText.pipe(templateString(['connectionConfig', 'credentials', 'context'])),
 );
 
 function paramMap(sources: readonly PlaceholderSource[]) {
   return z.record(z.string().min(1), scalarText.pipe(templateString(sources)));
 }
+
+// What a TWO_STEP token request may draw on: earlier steps, per-request values, assertion options.
+const TOKEN_REQUEST_SOURCES: readonly PlaceholderSource[] = ['connectionConfig', 'credentials', 'context', 'step', 'assertionOption'];
+
+/** A token request parameter: a template, or (JSON and XML bodies) an object of them. */
+export type TokenParamValue = string | { readonly [key: string]: TokenParamValue };
+
+const tokenParamValue: z.ZodType<TokenParamValue> = z.lazy(() =>
+  z.union([scalarText.pipe(templateString(TOKEN_REQUEST_SOURCES)), z.record(z.string().min(1), tokenParamValue)]),
+);
+const tokenParamMap = z.record(z.string().min(1), tokenParamValue);
+
+const tokenHeaderMap = z.record(z.string().regex(HEADER_NAME, 'must be an HTTP header name'), scalarText.pipe(templateString(TOKEN_REQUEST_SOURCES)));
+
+// A TWO_STEP token URL may carry credentials in its query (JobDiva, Leapsome) and an earlier step's answer as its base.
+const tokenRequestUrl = z.string().superRefine((value, ctx) => {
+  const problem = urlTemplateProblem(value, TOKEN_URL_SOURCES);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const TOKEN_URL_SOURCES: Readonly<Partial<Record<PlaceholderSource, readonly UrlPosition[]>>> = {
+  connectionConfig: ['base', 'host', 'port', 'path', 'query', 'fragment'],
+  step: ['base'],
+  credentials: ['query'],
+  context: ['query'],
+};
+
+const URL_SOURCES: Readonly<Partial<Record<PlaceholderSource, readonly UrlPosition[]>>> = {
+  connectionConfig: ['base', 'host', 'port', 'path', 'query', 'fragment'],
+};
+
+const assertionTemplates = z.record(z.string().min(1), scalarText.pipe(templateString(TOKEN_REQUEST_SOURCES)));
+
+
+/** A client or grant assertion built for each token request (Nango's `assertion`): a signed JWT or SAML 2.0 assertion. */
+const assertionSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('jwt'),
+    key: z.string().pipe(templateString(TOKEN_REQUEST_SOURCES)),
+    lifetimeInSeconds: z.coerce.number().int().positive().optional(),
+    singleUse: z.boolean().optional(),
+    header: assertionTemplates.optional(),
+    payload: assertionTemplates.optional(),
+  }),
+  z.strictObject({
+    type: z.literal('saml'),
+    key: z.string().pipe(templateString(TOKEN_REQUEST_SOURCES)).optional(),
+    issuer: z.string().pipe(templateString(TOKEN_REQUEST_SOURCES)),
+    lifetimeInSeconds: z.coerce.number().int().positive().optional(),
+    audiences: z.string().pipe(templateString(TOKEN_REQUEST_SOURCES)).optional(),
+    recipient: z.string().pipe(templateString(TOKEN_REQUEST_SOURCES)).optional(),
+    nameIdentifier: z.string().pipe(templateString(TOKEN_REQUEST_SOURCES)).optional(),
+    nameIdentifierFormat: z.string().optional(),
+    sessionIndex: z.string().pipe(templateString(TOKEN_REQUEST_SOURCES)).optional(),
+    authnContextClassRef: z.string().optional(),
+    attributes: assertionTemplates.optional(),
+  }),
+]);
+
+/** Where the token, its expiry and a refresh token sit in the (last) token response: dotted paths, `''` for the whole body. */
+const tokenResponseSchema = z.strictObject({
+  token: z.string(),
+  token_expiration: z.string().min(1).optional(),
+  // Nango's default when an expiration path is given without a strategy.
+  token_expiration_strategy: z.enum(['expireIn', 'expireAt']).optional(),
+  refresh_token: z.string().min(1).optional(),
+});
+
+const stepSchema = z.strictObject({
+  token_url: tokenRequestUrl,
+  token_params: tokenParamMap.optional(),
+  token_headers: tokenHeaderMap.optional(),
+  token_request_method: z.enum(['GET', 'POST']).optional(),
+  body_format: z.enum(['form', 'json', 'xml']).optional(),
+});
 
 /**
  * What Custodian's own catalog requires beyond what an auth mode needs: a quality rule for the data we
@@ -139,11 +214,6 @@ const JWT_ALGORITHMS = {
 /** The JWT algorithms Custodian signs with. */
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[keyof typeof JWT_ALGORITHMS][number];
 
-const JWT_ALGORITHM_NAMES = Object.values(JWT_ALGORITHMS).flat() as JwtAlgorithm[];
-
-// A token template (JWT claims, signing key): connection config and the connection's credentials, like a header.
-const tokenTemplate = scalarText.pipe(templateString(['connectionConfig', 'credentials'], { literalOr: true }));
-
 /** `signature`: how a locally made credential is signed (JWT: the key family; SIGNATURE: the protocol). */
 const signatureSchema = z.strictObject({
   protocol: z.enum(['HMAC', 'RSA', 'EC', 'WSSE']),
@@ -151,26 +221,18 @@ const signatureSchema = z.strictObject({
   hmac_secret_encoding: z.enum(['hex', 'utf8']).optional(),
 });
 
-/** `token`: what a locally made credential holds and how long it lives. */
-const tokenSchema = z.strictObject({
-  signing_key: tokenTemplate.optional(),
+/**
+ * `token`: a credential signed here and how long it lives (Nango's `signature` + `token`): a TWO_STEP
+ * grant assertion sent as `${token}` (Google service accounts, Salesforce JWT), a JWT entry's token, or
+ * only the lifetime of a SIGNATURE entry's WSSE token. TWO_STEP templates may read the token request's
+ * sources; `||` in a JWT's templates is text (see TemplateOptions.literalOr).
+ */
+const signedTokenSchema = z.strictObject({
+  signing_key: z.string().pipe(templateString(TOKEN_REQUEST_SOURCES)).optional(),
   expires_in_ms: z.number().int().positive(),
-  header: z
-    .strictObject({
-      alg: z.enum(JWT_ALGORITHM_NAMES as [JwtAlgorithm, ...JwtAlgorithm[]]),
-      typ: z.string().min(1).optional(),
-      kid: tokenTemplate.optional(),
-    })
-    .optional(),
-  payload: z
-    .strictObject({
-      aud: tokenTemplate.optional(),
-      iss: tokenTemplate.optional(),
-      sub: tokenTemplate.optional(),
-      // App Store Connect wants an array of scopes; each item may expand to several (comma-separated values).
-      scope: z.union([tokenTemplate, z.array(tokenTemplate)]).optional(),
-    })
-    .optional(),
+  header: assertionTemplates.optional(),
+  // App Store Connect wants an array of scopes; each item may expand to several (comma-separated values).
+  payload: z.record(z.string().min(1), z.union([scalarText.pipe(templateString(TOKEN_REQUEST_SOURCES)), z.array(scalarText.pipe(templateString(TOKEN_REQUEST_SOURCES)))])).optional(),
 });
 
 function entryShape<Q extends Quality>(quality: Q) {
@@ -182,20 +244,21 @@ function entryShape<Q extends Quality>(quality: Q) {
     authorization_url: urlTemplate.optional(),
     // CUSTOM (a GitHub App with user authorization) has two token endpoints, which Nango writes as a map of
     // mode → URL; it is read into `token_url` (the OAUTH2 one) and `app_token_url` (see splitTokenUrls).
-    token_url: z.union([urlTemplate, z.strictObject({ OAUTH2: urlTemplate, APP: urlTemplate })]).optional(),
+    // Checked like every URL template, except that TWO_STEP entries may put more in it (see checkCrossFields).
+    token_url: z.union([tokenRequestUrl, z.strictObject({ OAUTH2: urlTemplate, APP: urlTemplate })]).optional(),
     // Ours, not Nango's: the APP token endpoint of a CUSTOM entry (the installation access token).
     app_token_url: urlTemplate.optional(),
     refresh_url: urlTemplate.optional(),
     request_url: urlTemplate.optional(),
     // The authorization URL is a browser redirect: only connection config may flow into it, never a credential.
     authorization_params: paramMap(['connectionConfig']).optional(),
-    token_params: paramMap(['connectionConfig', 'credentials']).optional(),
+    token_params: tokenParamMap.optional(),
     refresh_params: paramMap(['connectionConfig', 'credentials']).optional(),
     scope_separator: z.string().min(1).optional(),
     default_scopes: z.array(z.string().min(1)).optional(),
     authorization_method: z.enum(['body', 'header']).optional(),
-    // `query`: the grant's parameters in the token URL's query, no body (Kno Commerce, Transporeon); see checkCrossFields.
-    body_format: z.enum(['form', 'json', 'query']).optional(),
+    // `query`: the grant's parameters in the token URL's query, no body (Kno Commerce, Transporeon); `xml`: TWO_STEP only (Sage Intacct); see checkCrossFields.
+    body_format: z.enum(['form', 'json', 'query', 'xml']).optional(),
     token_request_auth_method: z.enum(['basic']).optional(),
     disable_pkce: z.boolean().optional(),
     token_expiration_buffer: z.number().int().nonnegative().optional(),
@@ -215,9 +278,23 @@ function entryShape<Q extends Quality>(quality: Q) {
     connection_config: fieldMap(quality).optional(),
     credentials: fieldMap(quality).optional(),
     proxy: proxySchema.optional(),
-    // JWT and SIGNATURE: the locally made credential.
+    // TWO_STEP: a templated token request (or a chain of them) whose answer holds the token.
+    token_headers: tokenHeaderMap.optional(),
+    token_request_method: z.enum(['GET', 'POST']).optional(),
+    token_response: tokenResponseSchema.optional(),
+    token_expires_in_ms: z.number().int().nonnegative().optional(),
+    token_response_headers: z.array(z.string().regex(HEADER_NAME, 'must be an HTTP header name')).optional(),
+    refresh_token_params: tokenParamMap.optional(),
+    refresh_token_headers: tokenHeaderMap.optional(),
+    additional_steps: z.array(stepSchema).min(1).optional(),
+    // A credential signed here: TWO_STEP's grant assertion, JWT's token, SIGNATURE's WSSE token.
     signature: signatureSchema.optional(),
-    token: tokenSchema.optional(),
+    token: signedTokenSchema.optional(),
+    assertion: assertionSchema.optional(),
+    // Fields the end user gives only to build the assertion (a private key): used, never stored.
+    assertion_option: fieldMap(quality).optional(),
+    // Fields the integration may preset for all its connections (kept encrypted on the integration).
+    integration_config: fieldMap(quality).optional(),
     // INSTALL_PLUGIN: the credentials type the installed plugin's connection holds (Nango's only one: BASIC).
     auth_type: z.enum(['BASIC']).optional(),
   });
@@ -241,6 +318,7 @@ const REQUIRED_URLS: Readonly<Record<AuthMode, readonly ('authorization_url' | '
   MCP_OAUTH2_GENERIC: [],
   APP: ['authorization_url', 'token_url'],
   CUSTOM: ['authorization_url', 'token_url'],
+  TWO_STEP: ['token_url'],
   JWT: [],
   SIGNATURE: [],
   // Bill's login endpoint, which opens a session.
@@ -271,6 +349,10 @@ const MODE_CHECKS: Partial<Record<AuthMode, (entry: EntryShape, ctx: z.Refinemen
     if (entry.signature?.protocol !== 'WSSE') ctx.addIssue({ code: 'custom', path: ['signature', 'protocol'], message: 'must be WSSE when auth_mode is SIGNATURE' });
     if (entry.token === undefined) ctx.addIssue({ code: 'custom', path: ['token', 'expires_in_ms'], message: 'is required when auth_mode is SIGNATURE' });
   },
+  // TWO_STEP signs its grant assertions with RSA or EC keys only (providers/auth-modes/jwt-assertion.ts).
+  TWO_STEP: (entry, ctx) => {
+    if (entry.signature !== undefined && entry.signature.protocol !== 'RSA') ctx.addIssue({ code: 'custom', path: ['signature', 'protocol'], message: 'must be RSA when auth_mode is TWO_STEP' });
+  },
   INSTALL_PLUGIN: (entry, ctx) => {
     if (entry.auth_type === undefined) ctx.addIssue({ code: 'custom', path: ['auth_type'], message: 'is required when auth_mode is INSTALL_PLUGIN' });
   },
@@ -279,13 +361,24 @@ const MODE_CHECKS: Partial<Record<AuthMode, (entry: EntryShape, ctx: z.Refinemen
 /** The connection-config field MCP_OAUTH2_GENERIC reads the MCP server's URL from. */
 export const MCP_SERVER_URL_FIELD = 'mcp_server_url';
 
+/** Modes whose token request is a catalog template (its URL, parameters and headers may draw on more than connection config). */
+const TEMPLATED_TOKEN_REQUEST: ReadonlySet<AuthMode> = new Set(['TWO_STEP']);
+
 function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
   for (const key of REQUIRED_URLS[entry.auth_mode]) {
     if (entry[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required when auth_mode is ${entry.auth_mode}` });
   }
+  if (!TEMPLATED_TOKEN_REQUEST.has(entry.auth_mode)) checkPlainTokenRequest(entry, ctx);
+  if (entry.auth_mode === 'TWO_STEP' && entry.token_response === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['token_response'], message: 'is required when auth_mode is TWO_STEP' });
+  }
+  if (entry.signature !== undefined && entry.token === undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'is required when signature is set' });
   if (entry.body_format === 'query' && (entry.auth_mode !== 'OAUTH2_CC' || entry.token_request_auth_method !== 'basic')) {
     // A URL ends up in logs: only a client credentials grant authenticated in a header has nothing secret to put there.
     ctx.addIssue({ code: 'custom', path: ['body_format'], message: 'query is only for OAUTH2_CC with token_request_auth_method: basic (no secret may go into a URL)' });
+  }
+  if (entry.body_format === 'xml' && !TEMPLATED_TOKEN_REQUEST.has(entry.auth_mode)) {
+    ctx.addIssue({ code: 'custom', path: ['body_format'], message: 'xml is only for templated token requests (TWO_STEP)' });
   }
   checkMcpFields(entry, ctx);
   checkTokenUrls(entry, ctx);
@@ -301,6 +394,33 @@ function checkCrossFields(entry: EntryShape, ctx: z.RefinementCtx): void {
     const problem = urlTemplateProblem(joinUrlTemplate(baseUrl, endpoint));
     if (problem) ctx.addIssue({ code: 'custom', path: ['proxy', 'verification', 'endpoints', index], message: `joined to proxy.base_url: ${problem}` });
   });
+}
+
+/**
+ * Outside templated token requests: a token URL of connection config only, flat parameters of connection
+ * config and credentials, and headers without per-request values.
+ */
+function checkPlainTokenRequest(entry: EntryShape, ctx: z.RefinementCtx): void {
+  // The map form (CUSTOM) is checked by the URL templates it holds, and by checkTokenUrls.
+  if (typeof entry.token_url === 'string') {
+    const problem = urlTemplateProblem(entry.token_url, URL_SOURCES);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['token_url'], message: problem });
+  }
+  for (const [name, value] of Object.entries(entry.token_params ?? {})) {
+    const problem = typeof value === 'string' ? templateProblem(value, ['connectionConfig', 'credentials']) : 'must be a string';
+    if (problem) ctx.addIssue({ code: 'custom', path: ['token_params', name], message: problem });
+  }
+  // Per-request values (`${now}`, `${random}`…) are computed by the TWO_STEP strategy only.
+  const headerGroups: [readonly PropertyKey[], Readonly<Record<string, string>> | undefined][] = [
+    [['proxy', 'headers'], entry.proxy?.headers],
+    [['proxy', 'verification', 'headers'], entry.proxy?.verification?.headers],
+  ];
+  for (const [path, headers] of headerGroups) {
+    for (const [name, template] of Object.entries(headers ?? {})) {
+      const problem = templateProblem(template, ['connectionConfig', 'credentials']);
+      if (problem) ctx.addIssue({ code: 'custom', path: [...path, name], message: `${problem}, in ${entry.auth_mode} entries` });
+    }
+  }
 }
 
 function checkMcpFields(entry: EntryShape, ctx: z.RefinementCtx): void {
@@ -384,14 +504,18 @@ function templateProblem(value: string, sources: readonly PlaceholderSource[], o
   });
 }
 
-function urlTemplateProblem(value: string): string | undefined {
+function urlTemplateProblem(value: string, sources: Readonly<Partial<Record<PlaceholderSource, readonly UrlPosition[]>>> = URL_SOURCES): string | undefined {
   return catchTemplateError(() => {
     const template = parseTemplate(value);
-    const foreign = placeholdersOf(template).find((placeholder) => placeholder.source !== 'connectionConfig');
+    const allowed = Object.keys(sources);
+    const foreign = placeholdersOf(template).find((placeholder) => !allowed.includes(placeholder.source));
     // Credentials go into headers only: URLs end up in logs, browser history and Referer headers.
-    if (foreign) return `\${${foreign.expression}} is not allowed in a URL (only connectionConfig)`;
+    if (foreign) return `\${${foreign.expression}} is not allowed in a URL (only ${allowed.join(', ')})`;
     for (const parts of template.alternatives) {
       const positions = urlPositions(parts);
+      const placeholders = placeholdersOfParts(parts);
+      const misplaced = placeholders.findIndex((placeholder, index) => !(sources[placeholder.source] ?? []).includes(positions[index] ?? 'path'));
+      if (misplaced !== -1) return `\${${placeholders[misplaced]?.expression ?? ''}} may not stand in the ${positions[misplaced] ?? 'path'} of a URL`;
       let index = 0;
       const sample = parts.map((part) => ('literal' in part ? part.literal : SAMPLE_VALUES[positions[index++] ?? 'path'])).join('');
       const problem = urlProblem(sample);

@@ -81,6 +81,22 @@ export interface CustomCredentials {
   raw: Record<string, unknown>;
 }
 
+
+/**
+ * TWO_STEP (Nango's shape): the token a templated token request returned, its expiry and refresh token,
+ * the response as received, and, flat beside them, the credentials the end user typed (which obtain the
+ * next token). `assertionOption` holds values given only to build an assertion (a private key).
+ */
+export interface TwoStepCredentials {
+  type: 'TWO_STEP';
+  token: string;
+  refresh_token?: string;
+  expires_at?: string;
+  raw: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+
 /**
  * A JWT signed here from what the end user typed (a private key or secret, key and issuer ids…), kept
  * beside the token so it can be signed again; Nango's shape: the typed fields at the top level, `token`
@@ -148,6 +164,7 @@ export type Credentials =
   | McpOAuth2Credentials
   | AppCredentials
   | CustomCredentials
+  | TwoStepCredentials
   | JwtCredentials
   | SignatureCredentials
   | BillCredentials

@@ -54,6 +54,8 @@ type RawEntry = Record<string, unknown>;
 // Dropping unknown keys can reveal problems nested under them only after a re-parse; a few rounds suffice.
 const MAX_DROP_ROUNDS = 8;
 const CREDENTIAL_PLACEHOLDER = /\$\{(?:apiKey|accessToken|credentials\.)/;
+// Maps of field schemas (what the Connect UI renders).
+const FIELD_GROUPS = ['connection_config', 'credentials', 'assertion_option', 'integration_config'];
 
 /** Reads and validates a Nango-format providers file; throws `CatalogError` only if the file itself is unreadable. */
 export function loadNangoProvidersFile(file: string): NangoProviders {
@@ -102,7 +104,7 @@ function readEntry(name: string, root: Record<string, unknown>): Outcome {
 /** What a user may leave out of an entry and every consumer still needs: a name to show, field titles and types. */
 function fillDefaults(name: string, entry: RawEntry): void {
   entry['display_name'] ??= name;
-  for (const group of ['connection_config', 'credentials']) {
+  for (const group of FIELD_GROUPS) {
     const fields = entry[group];
     if (!isMap(fields)) continue;
     for (const [key, field] of Object.entries(fields)) {
@@ -134,7 +136,7 @@ function resolveAlias(name: string, root: Record<string, unknown>, chain: string
  */
 function enumsToPatterns(entry: RawEntry): string[] {
   const converted: string[] = [];
-  for (const group of ['connection_config', 'credentials']) {
+  for (const group of FIELD_GROUPS) {
     const fields = entry[group];
     if (!isMap(fields)) continue;
     for (const [key, field] of Object.entries(fields)) {

@@ -19,11 +19,12 @@ import { oauth2 } from './oauth2';
 import { oauth2ClientCredentials } from './oauth2-client-credentials';
 import { signature } from './signature';
 import { tba } from './tba';
+import { twoStep } from './two-step';
 
 export type * from './auth-mode';
 
 /** Every mode's strategy; each is registered under its own `authMode`. */
-const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, mcpOAuth2, mcpOAuth2Generic, app, custom, jwt, signature, bill, tba, awsSigV4, installPlugin] as const;
+const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, mcpOAuth2, mcpOAuth2Generic, app, custom, twoStep, jwt, signature, bill, tba, awsSigV4, installPlugin] as const;
 
 const REGISTRY: Readonly<Record<string, AuthModeStrategy>> = Object.freeze(
   Object.fromEntries(STRATEGIES.map((strategy) => [strategy.authMode, strategy as unknown as AuthModeStrategy])),

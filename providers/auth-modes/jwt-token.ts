@@ -5,7 +5,7 @@
  */
 import { ConnectionConfigError, CustodianError } from '../../src/errors';
 import type { JwtAlgorithm, ProviderEntry } from '../catalog-schema';
-import { interpolateToken } from '../interpolate';
+import { interpolateLocalToken } from '../interpolate';
 import { lookupValue } from '../placeholder-values';
 import { invalidSigningKey } from '../private-key';
 import { parseTemplate, placeholdersOf, type Placeholder } from '../template';
@@ -44,17 +44,20 @@ export function mintJwt(input: JwtMintInput): MintedJwt {
   claims['iat'] = issuedAt;
   claims['exp'] = Math.floor(expiresAt.getTime() / 1000);
   // jsonwebtoken, which Nango signs with, writes `typ: JWT` unless told otherwise; some providers check it.
-  const header: Record<string, string> = { typ: token.header?.typ ?? 'JWT' };
-  const kid = token.header?.kid === undefined ? undefined : optionalValue(token.header.kid, input);
-  if (kid !== undefined) header['kid'] = kid;
-  const signed = signJwt({ algorithm: token.header?.alg as JwtAlgorithm, key: signingKey(input), keyField: signingKeyField(input.entry), header, claims });
+  const header: Record<string, string> = { typ: 'JWT' };
+  for (const [name, template] of Object.entries(token.header ?? {})) {
+    if (name === 'alg') continue;
+    const value = optionalValue(template, input);
+    if (value !== undefined) header[name] = value;
+  }
+  const signed = signJwt({ algorithm: token.header?.['alg'] as JwtAlgorithm, key: signingKey(input), keyField: signingKeyField(input.entry), header, claims });
   return { token: signed, expiresAt };
 }
 
 /** Every credential field the entry's token templates read (`privateKey` for `${credentials.privateKey.secret}`), keyed by field with the sub-keys read. */
 export function fieldsReadByToken(entry: ProviderEntry): Map<string, Set<string>> {
   const token = entry.token;
-  const templates = [token?.signing_key, token?.header?.kid, ...Object.values(token?.payload ?? {}).flat()].filter((t): t is string => t !== undefined);
+  const templates = [token?.signing_key, ...Object.values(token?.header ?? {}), ...Object.values(token?.payload ?? {}).flat()].filter((t): t is string => t !== undefined);
   const fields = new Map<string, Set<string>>();
   for (const placeholder of templates.flatMap((template) => placeholdersOf(parseTemplate(template, LITERAL_OR)))) {
     if (placeholder.source !== 'credentials') continue;
@@ -68,13 +71,13 @@ export function fieldsReadByToken(entry: ProviderEntry): Map<string, Set<string>
 
 function requireToken(entry: ProviderEntry): NonNullable<ProviderEntry['token']> {
   // The catalog schema requires it for JWT entries; an entry of another mode reaching here is a bug.
-  if (entry.token === undefined || entry.token.header === undefined) throw new CustodianError('invalid_provider_catalog', `${entry.display_name} has no JWT token settings`);
+  if (entry.token?.header?.['alg'] === undefined) throw new CustodianError('invalid_provider_catalog', `${entry.display_name} has no JWT token settings`);
   return entry.token;
 }
 
 function signingKey(input: JwtMintInput): JwtKey {
   const { entry } = input;
-  const text = interpolateToken(entry.token?.signing_key ?? '', templateInput(input));
+  const text = interpolateLocalToken(entry.token?.signing_key ?? '', templateInput(input));
   if (entry.signature?.protocol !== 'HMAC') return { kind: 'pem', text };
   if (entry.signature.hmac_secret_encoding === 'utf8') return { kind: 'secret', bytes: Buffer.from(text, 'utf8') };
   // Ghost's Admin API secret is hex; Nango decodes it unless the entry says utf8.
@@ -94,7 +97,7 @@ function signingKeyField(entry: ProviderEntry): string {
  */
 function optionalValue(template: string, input: JwtMintInput): string | undefined {
   try {
-    return interpolateToken(template, templateInput(input));
+    return interpolateLocalToken(template, templateInput(input));
   } catch (error) {
     if (error instanceof ConnectionConfigError && error.code === 'missing_connection_config' && onlyOptionalMissing(template, input)) return undefined;
     throw error;

@@ -15,7 +15,7 @@ import { CustodianError, type ErrorCode } from '../../src/errors';
 import type { TokenSet } from '../credentials';
 import { callProvider, type ProviderAnswer, type ProviderFetch } from '../calls/call-provider';
 import { ProviderCallError } from '../calls/provider-call-error';
-import type { ProviderEntry } from '../catalog-schema';
+import type { ProviderEntry, TokenParamValue } from '../catalog-schema';
 import { interpolateParam, interpolateUrl } from '../interpolate';
 import { hostKeysOf } from '../user-hosts';
 import { parseTemplate, placeholdersOf } from '../template';
@@ -120,7 +120,7 @@ export async function mintClientCredentialsToken(input: MintClientCredentialsTok
   if (input.scopes.length > 0) params['scope'] = input.scopes.join(entry.scope_separator ?? DEFAULT_SCOPE_SEPARATOR);
   const tokenSet = await requestToken(input, {
     url: requiredTokenUrl(entry),
-    grantType: entry.token_params?.['grant_type'] ?? 'client_credentials',
+    grantType: stringParam(entry.token_params?.['grant_type']) ?? 'client_credentials',
     params,
     secrets: [],
   });
@@ -258,15 +258,21 @@ function withQuery(url: string, params: URLSearchParams): string {
  * The catalog parameters of a grant, filled from connection config, then the caller's `extraParams`.
  * Parameters that read `${credentials...}` are left out: a token request has no stored credentials to draw on.
  */
-function extraParams(templates: Readonly<Record<string, string>> | undefined, input: TokenRequestInput): Record<string, string> {
+function extraParams(templates: Readonly<Record<string, TokenParamValue>> | undefined, input: TokenRequestInput): Record<string, string> {
   const params: Record<string, string> = {};
-  for (const [name, template] of Object.entries(templates ?? {})) {
-    if (GRANT_PARAMETERS.has(name)) continue;
+  for (const [name, value] of Object.entries(templates ?? {})) {
+    // The catalog schema allows nested parameters only for templated (TWO_STEP) token requests.
+    const template = stringParam(value);
+    if (GRANT_PARAMETERS.has(name) || template === undefined) continue;
     if (placeholdersOf(parseTemplate(template)).some((placeholder) => placeholder.source === 'credentials')) continue;
     params[name] = interpolateParam(template, input);
   }
   for (const [name, value] of Object.entries(input.extraParams ?? {})) if (!GRANT_PARAMETERS.has(name)) params[name] = value;
   return params;
+}
+
+function stringParam(value: TokenParamValue | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function requiredTokenUrl(entry: ProviderEntry): string {

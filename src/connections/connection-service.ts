@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { ProviderEntry } from '../../providers/catalog-schema';
 import type { Catalog } from '../../providers/load-catalog';
-import { strategyOfCredentials, type RenewResult } from '../../providers/auth-modes';
+import { strategyOfCredentials } from '../../providers/auth-modes';
 import { ProviderCallError } from '../../providers/calls/provider-call-error';
 import { providerTimeoutMs } from '../../providers/calls/provider-timeout';
 import type { Config } from '../config';
@@ -78,11 +78,7 @@ export class ConnectionService {
       });
     }
     const checked = await this.checkImported(scope, entry, fields.credentials, fields.connectionConfig ?? {});
-    // A check that renewed (a GitHub App installation minting its first token) gives the credentials to store.
-    const stored = checked?.kind === 'renewed'
-      ? { ...fields, credentials: checked.credentials, expiresAt: checked.expiresAt, connectionConfig: { ...fields.connectionConfig, ...checked.connectionConfig } }
-      : fields;
-    const result = await this.deps.connections.importConnection({ ...stored, environmentId: scope.environment.id, integrationId: scope.integration.id });
+    const result = await this.deps.connections.importConnection({ ...fields, ...checked, environmentId: scope.environment.id, integrationId: scope.integration.id });
     await this.oplog.write({
       environmentId: scope.environment.id,
       connectionRowId: result.row.id,
@@ -147,16 +143,20 @@ export class ConnectionService {
 
   /**
    * Credentials typed by a person (keys, passwords) are checked with the provider before they are stored;
-   * issued tokens are not. Returns the check's result (renewed credentials replace the imported ones).
+   * issued tokens are not. A check that obtained new credentials (TWO_STEP logs in with the typed ones)
+   * returns them to be stored instead: the token it was given is the freshest there is, and throwing it
+   * away could leave a provider that keeps one session per user with a stored token it just replaced.
    */
-  private async checkImported(scope: Scope, entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<RenewResult | undefined> {
+  private async checkImported(scope: Scope, entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<Pick<ImportFields, 'credentials' | 'expiresAt' | 'connectionConfig'> | undefined> {
     const strategy = strategyOfCredentials(credentials);
     if (!strategy.checksImports) return undefined;
     try {
-      return await strategy.renew(
+      const result = await strategy.renew(
         { entry, credentials, connectionConfig, client: integrationClientOf(this.deps.cipher, scope.integration) },
         { now: new Date(), timeoutMs: providerTimeoutMs(entry, this.deps.config.providerTimeoutMs), refusePrivateUserHosts: !this.deps.config.allowPrivateNetworkTargets, fetch: this.deps.fetch },
       );
+      if (result.kind !== 'renewed') return undefined;
+      return { credentials: result.credentials, expiresAt: result.expiresAt, connectionConfig: { ...connectionConfig, ...result.connectionConfig } };
     } catch (error) {
       if (!(error instanceof ProviderCallError)) throw error;
       // Only a refusal says the credentials are wrong; a provider that is down or silent says nothing about them.

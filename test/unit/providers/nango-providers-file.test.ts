@@ -265,13 +265,15 @@ describe('parseNangoProviders', () => {
     expect(result.dropped.find(({ name }) => name === 'query-key')?.keys).to.deep.equal(['proxy.query', 'proxy.verification (its request needs proxy.query)']);
   });
 
-  it('drops proxy headers it cannot fill in (template functions, unknown placeholders), and the verification that needed them', () => {
+  it('drops proxy headers it cannot fill in (per-request values outside TWO_STEP), keeping template functions it fills', () => {
     const entry = result.entries.get('signed-key');
-    expect(entry?.proxy).to.deep.equal({ base_url: 'https://api.example.com', headers: { accept: 'application/json' } });
+    expect(entry?.proxy).to.deep.equal({
+      base_url: 'https://api.example.com',
+      headers: { accept: 'application/json', authorization: 'Basic ${base64(${apiKey}:)}' },
+      verification: { method: 'GET', endpoints: ['/me'] },
+    });
     expect(result.dropped.find(({ name }) => name === 'signed-key')?.keys).to.deep.equal([
-      'proxy.headers.authorization (nested or unterminated "${" (template functions such as ${base64(…)} are not supported))',
-      'proxy.verification (its request needs proxy.headers.authorization)',
-      'proxy.headers.x-date (unsupported placeholder ${now:X})',
+      'proxy.headers.x-date (${now:X} is not allowed here (only connectionConfig, credentials), in API_KEY entries)',
     ]);
   });
 
