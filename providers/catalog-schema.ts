@@ -114,9 +114,27 @@ function fieldMap<Q extends Quality>(quality: Q) {
   return z.record(z.string().regex(FIELD_KEY, 'must be a field name ([A-Za-z0-9_.-])'), fieldShape(quality));
 }
 
+// A header name, or several (Nango writes either).
+const headerNames = z.union([z.string().regex(HEADER_NAME), z.array(z.string().regex(HEADER_NAME)).min(1)]).transform((names) => (Array.isArray(names) ? names : [names]));
+
 const proxySchema = z.strictObject({
   base_url: urlTemplate.optional(),
   headers: headerMap.optional(),
+  // Query parameters that carry credentials (`?api_key=${apiKey}`).
+  query: paramMap(['connectionConfig', 'credentials']).optional(),
+  // The provider's own rate-limit headers: `after` holds seconds to wait, `at` the moment (epoch seconds or a date) it resets.
+  retry: z
+    .object({
+      after: headerNames.optional(),
+      at: headerNames.optional(),
+      // Statuses the provider uses for "slow down" besides 429.
+      error_code: z.array(z.union([z.number().int(), z.string().regex(/^\d{3}$/).transform(Number)])).optional(),
+    })
+    .optional(),
+  // Answers are decompressed before they are returned (like the `Decompress: true` header).
+  decompress: z.boolean().optional(),
+  // Credentials are sent again when the provider redirects to another host.
+  forward_headers_on_redirect: z.boolean().optional(),
   verification: z
     .strictObject({
       // Nango sends GET when an entry names no method.

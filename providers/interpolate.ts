@@ -59,6 +59,15 @@ export function interpolateParam(template: string, input: InterpolationInput): s
   return fill(template, sourcesOf(input), renderParam, URL_SOURCES);
 }
 
+/**
+ * Fills a `proxy.query` template, which may take credentials: the one place a secret goes into a URL,
+ * because the provider accepts it nowhere else (`?api_key=…`). Such URLs are only ever sent, never
+ * logged: messages show a URL's origin and path only.
+ */
+export function interpolateQueryCredential(template: string, input: HeaderInterpolationInput): string {
+  return fill(template, { ...sourcesOf(input), credentials: input.credentials }, renderParam, HEADER_SOURCES);
+}
+
 function fill(template: string, sources: PlaceholderSources, render: Render, allowed: readonly PlaceholderSource[]): string {
   const parsed = parseTemplate(template);
   const foreign = placeholdersOf(parsed).find((placeholder) => !allowed.includes(placeholder.source));

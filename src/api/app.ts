@@ -13,6 +13,7 @@ import { environmentRouter } from './routes/environment';
 import { healthRouter } from './routes/health';
 import { integrationsRouter } from './routes/integrations';
 import { providersRouter } from './routes/providers';
+import { proxyRouter } from './routes/proxy';
 
 /** Builds the API. */
 export function createApp(deps: ApiDeps): Koa<ApiState> {
@@ -24,7 +25,7 @@ export function createApp(deps: ApiDeps): Koa<ApiState> {
   app.use(browserCors());
   app.use(requestTarget());
   // JSON bodies are read by the authentication middleware (after it), or per route on the few open ones.
-  for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), connectUiRouter(deps)]) {
+  for (const router of [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), connectUiRouter(deps), proxyRouter(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }

@@ -1,0 +1,35 @@
+/**
+ * `/proxy/*`, any method (API.md §8): the route `@nangohq/node`'s `proxy`, `get`, `post`, `put`, `patch`
+ * and `delete` call. A secret key only (a connect session never opens it); the body is not parsed here,
+ * it streams to the provider, and the provider's answer streams back.
+ */
+import Router from '@koa/router';
+import { ConnectionService } from '../../connections/connection-service';
+import { readProxyBody } from '../../proxy/proxy-body';
+import { readProxyHeaders } from '../../proxy/proxy-headers';
+import { ProxyService } from '../../proxy/proxy-service';
+import { requireSecretKeyStreamingBody } from '../auth/authenticate';
+import type { ApiDeps, ApiState } from '../context';
+
+const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+export function proxyRouter(deps: ApiDeps): Router<ApiState> {
+  const router = new Router<ApiState>();
+  const connectionService = new ConnectionService({ db: deps.db, cipher: deps.cipher, catalog: deps.catalog, config: deps.config, connections: deps.connections, temporal: deps.temporal, logger: deps.logger });
+  const proxy = new ProxyService({ catalog: deps.catalog, cipher: deps.cipher, config: deps.config, integrations: deps.integrations, connections: deps.connections, service: connectionService });
+
+  router.register('/proxy{/*path}', [...PROXY_METHODS], [
+    requireSecretKeyStreamingBody(deps),
+    async (ctx) => {
+      const { control, forwarded } = readProxyHeaders(ctx.req);
+      const body = await readProxyBody(ctx.req);
+      const endpoint = ctx.originalUrl.replace(/^\/proxy\/?/, '/');
+      const answer = await proxy.forward({ environment: ctx.state.caller.environment, method: ctx.method, endpoint, control, forwarded, body });
+      ctx.status = answer.status;
+      // The provider's headers replace ours of the same name (its caching rules, its content type).
+      for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
+      ctx.body = answer.body;
+    },
+  ]);
+  return router;
+}
