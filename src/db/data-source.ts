@@ -8,6 +8,7 @@ import { DeletedConnectionCredentials1700000003000 } from './migrations/17000000
 import { SecretKeyOverlap1700000004000 } from './migrations/1700000004000-secret-key-overlap';
 import { IntegrationCustomSecrets1700000005000 } from './migrations/1700000005000-integration-custom-secrets';
 import { AttemptSecrets1700000006000 } from './migrations/1700000006000-attempt-secrets';
+import { ProxyRateBuckets1700000007000 } from './migrations/1700000007000-proxy-rate-buckets';
 
 /** Migrations in the order they run. */
 export const MIGRATIONS = [
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   SecretKeyOverlap1700000004000,
   IntegrationCustomSecrets1700000005000,
   AttemptSecrets1700000006000,
+  ProxyRateBuckets1700000007000,
 ];
 
 /**

@@ -20,7 +20,9 @@ import type { ConnectionStore } from '../connections/connection-store';
 import type { Credentials } from '../connections/credentials';
 import type { Cipher } from '../crypto/cipher';
 import type { ConnectionEntity, EnvironmentEntity, IntegrationEntity } from '../db/entities';
-import { CustodianError } from '../errors';
+import { CustodianError, RateLimitedError } from '../errors';
+import type { DataSource } from 'typeorm';
+import { RateBudgets, type Bucket } from './rate-budget';
 import { catalogEntryOf } from '../integrations/catalog-entry';
 import { integrationClientOf, type IntegrationStore } from '../integrations/integration-store';
 import type { Catalog } from '../../providers/load-catalog';
@@ -37,10 +39,13 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
+/** How long a call may wait in line for its rate budget before it is answered 429. */
+const QUEUE_MS = 2_000;
 /** A provider asking to wait longer than this is answered as it is: the caller decides. */
 const MAX_RETRY_WAIT_MS = 60_000;
 
 export interface ProxyServiceDeps {
+  db: DataSource;
   catalog: Catalog;
   cipher: Cipher;
   config: Pick<Config, 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
@@ -78,7 +83,11 @@ interface Target {
 }
 
 export class ProxyService {
-  constructor(private readonly deps: ProxyServiceDeps) {}
+  private readonly budgets: RateBudgets;
+
+  constructor(private readonly deps: ProxyServiceDeps) {
+    this.budgets = new RateBudgets(deps.db);
+  }
 
   async forward(call: ProxyCall): Promise<ProxyAnswer> {
     const target = await this.find(call);
@@ -87,6 +96,7 @@ export class ProxyService {
     for (let attempt = 0; ; attempt++) {
       const credentials = this.deps.connections.credentialsOf(row);
       const secrets = strategyOfCredentials(credentials).secretsOf(credentials);
+      await this.withinBudget(target);
       let answer: StreamAnswer;
       try {
         answer = await this.send(call, target, row, credentials, secrets);
@@ -134,6 +144,31 @@ export class ProxyService {
     } catch (error) {
       if (!(error instanceof InvalidCredentialsError)) throw error;
       throw new CustodianError('invalid_credentials', error.message, { variant: error.backingOff ? 'backing_off' : undefined });
+    }
+  }
+
+  /**
+   * Waits for a token of the connection's and the integration's budgets (the catalog's `proxy.rate_limit`)
+   * when one is back within QUEUE_MS; otherwise 429 `rate_limited` with the wait as Retry-After, before
+   * the provider would throttle.
+   */
+  private async withinBudget(target: Target): Promise<void> {
+    const limit = target.entry.proxy?.rate_limit;
+    if (limit === undefined) return;
+    const buckets: Bucket[] = [];
+    const bucket = (key: string, rate: { perSecond: number } | undefined) => {
+      if (rate) buckets.push({ key, budget: { perSecond: rate.perSecond, burst: limit.burst ?? Math.max(1, Math.ceil(rate.perSecond)) } });
+    };
+    bucket(`c:${target.row.id}`, limit.per_connection);
+    bucket(`i:${target.integration.id}`, limit.per_integration);
+    const queuedUntil = Date.now() + QUEUE_MS;
+    for (;;) {
+      const draw = await this.budgets.take(buckets);
+      if (draw.granted) return;
+      if (Date.now() + draw.retryAfterMs > queuedUntil) {
+        throw new RateLimitedError(Math.max(1, Math.ceil(draw.retryAfterMs / 1000)), `The proxy budget of ${target.integration.uniqueKey} is spent for now (${[limit.per_connection?.text && `${limit.per_connection.text} per connection`, limit.per_integration?.text && `${limit.per_integration.text} per integration`].filter(Boolean).join(', ')})`);
+      }
+      await pause(draw.retryAfterMs);
     }
   }
 
@@ -190,8 +225,9 @@ export class ProxyService {
 
   /** How long to wait before retrying this answer, or null to return it. */
   private retryWaitMs(call: ProxyCall, entry: ProviderEntry, answer: StreamAnswer, attempt: number): number | null {
-    const statuses = new Set([429, ...(entry.proxy?.retry?.error_code ?? []), ...call.control.retryOn]);
-    if (!(answer.status >= 500 || statuses.has(answer.status)) || !this.mayRetry(call, attempt)) return null;
+    const declared = entry.proxy?.retry?.error_code ?? [];
+    const retryable = answer.status >= 500 || answer.status === 429 || call.control.retryOn.includes(answer.status) || declared.some((code) => statusMatches(code, answer.status));
+    if (!retryable || !this.mayRetry(call, attempt)) return null;
     const asked = providerWaitMs(entry, answer);
     if (asked !== undefined && asked > MAX_RETRY_WAIT_MS) return null;
     return asked ?? backoffMs(attempt);
@@ -236,4 +272,9 @@ function headerText(value: string | string[] | undefined): string | undefined {
 
 function lowerCased(headers: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+/** Whether a declared status (`503`, or a class such as `5xx`) covers `status`. */
+function statusMatches(code: string, status: number): boolean {
+  return code.endsWith('xx') ? Math.floor(status / 100) === Number(code[0]) : Number(code) === status;
 }

@@ -16,7 +16,7 @@ const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS
 export function proxyRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
   const connectionService = new ConnectionService({ db: deps.db, cipher: deps.cipher, catalog: deps.catalog, config: deps.config, connections: deps.connections, temporal: deps.temporal, logger: deps.logger });
-  const proxy = new ProxyService({ catalog: deps.catalog, cipher: deps.cipher, config: deps.config, integrations: deps.integrations, connections: deps.connections, service: connectionService });
+  const proxy = new ProxyService({ db: deps.db, catalog: deps.catalog, cipher: deps.cipher, config: deps.config, integrations: deps.integrations, connections: deps.connections, service: connectionService });
 
   router.register('/proxy{/*path}', [...PROXY_METHODS], [
     requireSecretKeyStreamingBody(deps),

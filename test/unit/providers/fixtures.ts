@@ -79,7 +79,7 @@ export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: strin
         const credentials = { ...sampleValues(entry.credentials), apiKey: SAMPLE_API_KEY };
         const request = apiKeyVerificationRequest({ entry, credentials, connectionConfig });
         // A verification request that does not carry the key would refuse every valid key.
-        if (request && !Object.values(request.headers).some((value) => value.includes(SAMPLE_API_KEY))) return 'verification request does not carry the API key';
+        if (request && !Object.values(request.headers).some((value) => value.includes(SAMPLE_API_KEY)) && !request.url.includes(SAMPLE_API_KEY)) return 'verification request does not carry the API key';
         return undefined;
       }
       case 'BASIC': {
