@@ -13,6 +13,19 @@ export interface OAuth2Credentials {
   config_override?: Record<string, unknown>;
 }
 
+/**
+ * An MCP server's OAuth 2.1 token set (MCP_OAUTH2, MCP_OAUTH2_GENERIC): the OAUTH2 fields under the
+ * mode's own `type`. What a refresh needs besides (the registered client's id, the resource, a
+ * discovered token endpoint) is kept, non-secret, in the connection config.
+ */
+export interface McpOAuth2Credentials {
+  type: 'MCP_OAUTH2' | 'MCP_OAUTH2_GENERIC';
+  access_token: string;
+  refresh_token?: string;
+  expires_at?: string;
+  raw: Record<string, unknown>;
+}
+
 export interface OAuth2ClientCredentials {
   type: 'OAUTH2_CC';
   token: string;
@@ -44,7 +57,47 @@ export interface NoCredentials {
   type: 'NONE';
 }
 
-export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials;
+/** APP: a GitHub App installation access token, minted with the app's JWT (Nango's `AppCredentials`). */
+export interface AppCredentials {
+  type: 'APP';
+  /** The installation access token (`ghs_…`); empty until the first mint of an import. */
+  access_token: string;
+  expires_at?: string;
+  /** The installation token response as received (`token`, `expires_at`, `permissions`, `repository_selection`…). */
+  raw: Record<string, unknown>;
+  /** The app JWT this token was minted with (valid about ten minutes; Nango's `jwtToken`). */
+  jwtToken?: string;
+  /** Ours: the installation the token is for (imports carry it in credentials, as Nango's do). */
+  installation_id: string;
+}
+
+/** CUSTOM: a GitHub App installation plus the user who installed it (Nango's `CombinedOauth2AppCredentials`). */
+export interface CustomCredentials {
+  type: 'CUSTOM';
+  app: AppCredentials;
+  /** The user's OAuth token; null when none was obtained (an update without a code) or its refresh was refused. */
+  user: OAuth2Credentials | null;
+  /** Nango repeats the app credentials here. */
+  raw: Record<string, unknown>;
+}
+
+
+/**
+ * TWO_STEP (Nango's shape): the token a templated token request returned, its expiry and refresh token,
+ * the response as received, and, flat beside them, the credentials the end user typed (which obtain the
+ * next token). `assertionOption` holds values given only to build an assertion (a private key).
+ */
+export interface TwoStepCredentials {
+  type: 'TWO_STEP';
+  token: string;
+  refresh_token?: string;
+  expires_at?: string;
+  raw: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+
+export type Credentials = OAuth2Credentials | OAuth2ClientCredentials | OAuth1Credentials | ApiKeyCredentials | BasicCredentials | NoCredentials | McpOAuth2Credentials | AppCredentials | CustomCredentials | TwoStepCredentials;
 
 /** The credentials shape whose `type` is `T`. */
 export type CredentialsOf<T extends Credentials['type']> = Extract<Credentials, { type: T }>;

@@ -25,7 +25,7 @@ export interface ProviderListing {
 export interface Catalog {
   /** Number of providers. */
   readonly size: number;
-  /** Entries of the extra file that were left out, and why (to log at start-up). */
+  /** Entries of the extra file that were left out, and why (to log at start-up): rejected ones, then those of an unsupported auth mode. */
   readonly skipped: readonly RejectedEntry[];
   /** The entry of a provider, or undefined. */
   get(name: string): ProviderEntry | undefined;
@@ -52,9 +52,28 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   if (options.extraFile !== undefined) {
     const extra = loadNangoProvidersFile(options.extraFile);
     for (const [name, entry] of extra.entries) entries.set(name, entry);
-    skipped = extra.rejected;
+    skipped = [...extra.rejected, ...extra.unsupported.map(({ file, name, reason }) => ({ file, name, reason }))];
   }
   return createCatalog(entries, skipped);
+}
+
+/**
+ * The catalog plus entries made at start (the dev-only demo provider, whose URLs carry a port chosen
+ * then), each validated by the strict catalog schema; a bad one throws `CatalogError`.
+ */
+export function extendCatalog(catalog: Catalog, extra: Readonly<Record<string, unknown>>): Catalog {
+  const entries = new Map(catalog.list().map(({ name, entry }) => [name, entry]));
+  for (const [name, raw] of Object.entries(extra)) {
+    const source = `(built-in entry ${name})`;
+    if (!PROVIDER_NAME.test(name)) throw new CatalogError(source, '(name)', `provider name must match ${PROVIDER_NAME.source}`);
+    const result = providerEntrySchema.safeParse(raw);
+    if (!result.success) {
+      const { field, message } = describeIssue(result.error.issues[0]!);
+      throw new CatalogError(source, field, message);
+    }
+    entries.set(name, deepFreeze(result.data));
+  }
+  return createCatalog(entries, catalog.skipped);
 }
 
 function readCatalogDir(dir: string): Map<string, ProviderEntry> {

@@ -12,6 +12,11 @@ import { baseUrlValue, isHostValue } from './url-rules';
 export interface PlaceholderSources {
   readonly connectionConfig?: Readonly<Record<string, unknown>>;
   readonly credentials?: Readonly<Record<string, unknown>>;
+  readonly assertionOption?: Readonly<Record<string, unknown>>;
+  /** Earlier token request steps' answers, `{ step1: {...} }` (keys are `step1.path`). */
+  readonly step?: Readonly<Record<string, unknown>>;
+  /** Values computed for one request, keyed by their expression (`random`, `now:YYYY-MM-DD`…). */
+  readonly context?: Readonly<Record<string, unknown>>;
   /** The entry's `connection_config` field schemas (their `pattern` applies to the values). */
   readonly fields?: DeepReadonly<Record<string, FieldSchema>>;
 }
@@ -25,11 +30,24 @@ const compiledPatterns = new Map<string, RegExp>();
 
 /** The value, or undefined when absent or blank (so a `||` fallback can take over). */
 export function lookupValue(placeholder: Placeholder, sources: PlaceholderSources): string | undefined {
-  const value = sources[placeholder.source]?.[placeholder.key];
+  const value = valueAtKey(sources[placeholder.source], placeholder.key);
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   throw refused(placeholder, 'must be a string');
+}
+
+/** `key` itself, else its dotted path (`raw.accountID`, `step1.token_endpoint`), in `source`. */
+function valueAtKey(source: Readonly<Record<string, unknown>> | undefined, key: string): unknown {
+  if (source === undefined) return undefined;
+  if (Object.hasOwn(source, key)) return source[key];
+  if (!key.includes('.')) return undefined;
+  let node: unknown = source;
+  for (const part of key.split('.')) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node) || !Object.hasOwn(node, part)) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
 }
 
 /** The text to insert for a connection-config value at this place in a URL; throws when refused. */
@@ -108,5 +126,6 @@ function refused(placeholder: Placeholder, rule: string): ConnectionConfigError 
 
 function pathOf(placeholder: Placeholder | undefined): string[] {
   if (!placeholder) return [];
-  return [placeholder.source === 'connectionConfig' ? 'connection_config' : 'credentials', placeholder.key];
+  const group = { connectionConfig: 'connection_config', credentials: 'credentials', assertionOption: 'assertionOption', step: 'step', context: 'context' }[placeholder.source];
+  return [group, placeholder.key];
 }

@@ -162,6 +162,8 @@ const envSchema = z.object({
   ALLOW_PRIVATE_WEBHOOK_TARGETS: booleanFlag.optional(),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` lines, `pretty` lines for a person, or `auto`: pretty in dev mode on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** Extra Nango-format providers.yaml whose entries add to the catalog. */
   PROVIDERS_FILE: z.string().min(1).optional(),
   /** Directory for dev-mode state (embedded database, Temporal SQLite file, local key). */
@@ -174,6 +176,8 @@ const envSchema = z.object({
   RATE_LIMIT_OAUTH_CALLBACK: rateLimit('60/1m'),
   /** Per-IP limit of WebSocket upgrades. */
   RATE_LIMIT_WEBSOCKET: rateLimit('60/1m'),
+  /** Per-IP limit of `GET /mcp/client-metadata/…` (authorization servers fetching our Client ID Metadata Documents). */
+  RATE_LIMIT_CLIENT_METADATA: rateLimit('120/1m'),
   /** Open browser WebSockets per process. */
   WEBSOCKET_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   /** Open browser WebSockets per client address. */
@@ -182,6 +186,8 @@ const envSchema = z.object({
   WEBSOCKET_ALLOWED_ORIGINS: originList.optional(),
   /** Authorization attempts one connect session may start. */
   CONNECT_SESSION_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(20),
+  /** `npm run dev` serves the demo OAuth 2.0 provider and prints a ready connect link (dev mode only; default true). */
+  DEMO_PROVIDER: booleanFlag.optional(),
 });
 
 /** Names of every environment variable Custodian reads. */
@@ -221,16 +227,20 @@ export interface Config {
   /** Webhooks and provider hosts taken from connection config may be private (ALLOW_PRIVATE_NETWORK_TARGETS). */
   readonly allowPrivateNetworkTargets: boolean;
   readonly logLevel: string;
+  /** LOG_FORMAT: see {@link wantsPrettyLogs} in logger.ts. */
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly providersFile?: string;
   readonly dataDir: string;
   /** TRUST_PROXY: per-IP limits key on the last X-Forwarded-For entry instead of the socket's address. */
   readonly trustProxy: boolean;
   /** Per-IP limits of the unauthenticated routes. */
-  readonly rateLimits: { readonly telemetry: RateLimit; readonly oauthCallback: RateLimit; readonly websocketUpgrade: RateLimit };
+  readonly rateLimits: { readonly telemetry: RateLimit; readonly oauthCallback: RateLimit; readonly websocketUpgrade: RateLimit; readonly clientMetadata: RateLimit };
   /** Caps of the browser WebSocket; allowedOrigins undefined: any Origin. */
   readonly websocket: { readonly maxConnections: number; readonly maxPerIp: number; readonly allowedOrigins: readonly string[] | undefined };
   /** Authorization attempts one connect session may start. */
   readonly maxAttemptsPerSession: number;
+  /** DEMO_PROVIDER: `npm run dev` serves the demo provider (never in production mode). */
+  readonly demoProvider: boolean;
 }
 
 /** Parses the environment; throws ConfigError listing every problem. */
@@ -251,6 +261,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (e.ALLOW_PRIVATE_NETWORK_TARGETS !== undefined && e.ALLOW_PRIVATE_WEBHOOK_TARGETS !== undefined && e.ALLOW_PRIVATE_NETWORK_TARGETS !== e.ALLOW_PRIVATE_WEBHOOK_TARGETS) {
     problems.push('ALLOW_PRIVATE_WEBHOOK_TARGETS: is the older name of ALLOW_PRIVATE_NETWORK_TARGETS and disagrees with it');
+  }
+  if (mode === 'production' && e.DEMO_PROVIDER === true) {
+    problems.push('DEMO_PROVIDER: the demo provider runs in dev mode only (unset it in production)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const serverUrl = e.SERVER_URL ?? `http://localhost:${e.PORT}`;
@@ -284,16 +297,18 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     webhookRetryForMs: e.WEBHOOK_RETRY_FOR,
     allowPrivateNetworkTargets: e.ALLOW_PRIVATE_NETWORK_TARGETS ?? e.ALLOW_PRIVATE_WEBHOOK_TARGETS ?? mode === 'dev',
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     providersFile: e.PROVIDERS_FILE,
     dataDir: e.CUSTODIAN_DATA_DIR,
     trustProxy: e.TRUST_PROXY,
-    rateLimits: Object.freeze({ telemetry: e.RATE_LIMIT_TELEMETRY, oauthCallback: e.RATE_LIMIT_OAUTH_CALLBACK, websocketUpgrade: e.RATE_LIMIT_WEBSOCKET }),
+    rateLimits: Object.freeze({ telemetry: e.RATE_LIMIT_TELEMETRY, oauthCallback: e.RATE_LIMIT_OAUTH_CALLBACK, websocketUpgrade: e.RATE_LIMIT_WEBSOCKET, clientMetadata: e.RATE_LIMIT_CLIENT_METADATA }),
     websocket: Object.freeze({
       maxConnections: e.WEBSOCKET_MAX_CONNECTIONS,
       maxPerIp: e.WEBSOCKET_MAX_PER_IP,
       allowedOrigins: e.WEBSOCKET_ALLOWED_ORIGINS ? Object.freeze(e.WEBSOCKET_ALLOWED_ORIGINS) : undefined,
     }),
     maxAttemptsPerSession: e.CONNECT_SESSION_MAX_ATTEMPTS,
+    demoProvider: mode === 'dev' && (e.DEMO_PROVIDER ?? true),
   });
 }
 

@@ -108,6 +108,13 @@ export const ERROR_CATALOGUE = {
   authorization_failed: { status: 400, kind: 'request', message: 'The connection could not be made', meaning: 'an authorization attempt failed for another reason' },
   callback_not_bound: { status: 400, kind: 'request', message: 'This authorization was started in another browser', meaning: 'an OAuth callback from a browser without the attempt\'s binding cookie (callback page; the attempt stays pending)' },
   invalid_state: { status: 400, kind: 'request', message: 'This authorization link is invalid, expired or has already been used', meaning: 'an OAuth callback whose `state` is unknown, expired or already used (callback page)' },
+  integration_missing_app: { status: 400, kind: 'request', message: 'The integration has no GitHub App id and private key', meaning: 'an APP or CUSTOM flow on an integration without its GitHub App\'s `app_id` and `private_key` (or `app_link`)' },
+  app_installation_not_accessible: { status: 400, kind: 'request', message: 'The installation is not one the authorizing user can access', meaning: 'a CUSTOM (GitHub App with user authorization) callback naming an installation that GitHub does not list for the user who authorized' },
+  app_installation_missing: { status: 400, kind: 'request', message: 'The callback carried no installation_id', meaning: 'a GitHub App callback without `installation_id` (`setup_action=request`: an organisation owner has yet to approve the installation)' },
+  mcp_discovery_failed: { status: 400, kind: 'request', message: 'The MCP server\'s authorization could not be discovered', meaning: 'the MCP server publishes no usable protected-resource (RFC 9728) or authorization-server metadata (RFC 8414, OpenID discovery)' },
+  mcp_pkce_unsupported: { status: 400, kind: 'request', message: 'The MCP authorization server does not support PKCE S256', meaning: 'the MCP authorization server\'s metadata lacks `S256` in `code_challenge_methods_supported` (the MCP spec forbids proceeding)' },
+  mcp_registration_failed: { status: 400, kind: 'request', message: 'The MCP authorization server refused the client registration', meaning: 'an RFC 7591 dynamic client registration was refused, or answered without a `client_id`' },
+  mcp_no_client: { status: 400, kind: 'request', message: 'No OAuth client can be used with this MCP authorization server', meaning: 'no client id on the integration, no Client ID Metadata Document the server accepts, and no registration endpoint' },
 
   // Dependencies
   provider_unreachable: { status: 502, kind: 'dependency', showsMessage: true, message: 'The provider could not be reached', meaning: 'the provider refused the connection, reset it or could not be resolved' },
@@ -177,6 +184,7 @@ export const ERROR_CATALOGUE = {
   unauthorized_client: { status: 400, kind: 'reason', message: 'The client may not use this grant', meaning: 'OAuth `unauthorized_client` (permanent)' },
   provider_rejected: { status: 400, kind: 'reason', message: 'The provider refused the request', meaning: 'another 4xx or OAuth error body (permanent)' },
   credentials_rejected: { status: 400, kind: 'reason', message: 'The provider rejected the credentials', meaning: 'a verification endpoint answered 401/403 (permanent)' },
+  app_installation_not_found: { status: 400, kind: 'reason', message: 'The GitHub App installation does not exist', meaning: 'the installation token endpoint answered 404: the app was uninstalled or the installation id is wrong (permanent)' },
   missing_refresh_token: { status: 400, kind: 'reason', message: 'The token expired and the connection has no refresh token', meaning: 'an expiring OAUTH2 token without refresh token' },
   refresh_response_lost: { status: 400, kind: 'reason', message: 'The provider refused a refresh whose earlier response was lost', meaning: '`invalid_grant` after a rotating refresh whose response never arrived' },
   reported_invalid: { status: 400, kind: 'reason', message: 'The credentials were reported invalid', meaning: 'the `markInvalid` signal' },

@@ -1,5 +1,5 @@
 /**
- * Process entry: `tsx src/main.ts api|worker|dev`.
+ * Process entry: `node dist/src/main.js api|worker` (the image, after `npm run build`) or `tsx src/main.ts api|worker|dev`.
  * - api: the HTTP API. - worker: the Temporal worker. - dev: both in one process on embedded defaults
  *   (`npm run dev` starts the Temporal dev server first, then this).
  */
@@ -12,7 +12,8 @@ import { socketLimitsOf } from './api/websocket/auth-socket-server';
 import { AuthWebsocket } from './api/websocket/auth-websocket';
 import { loadConfigOrExit, type Config } from './config';
 import { ensureDevEnvironment } from './environments/ensure-dev-environment';
-import { createLogger, type Logger } from './logger';
+import { prepareDemoConnectLink, startDevDemoProvider, type DemoConnectLink } from './demo/dev-demo';
+import { createLogger, createProcessLogger, type Logger } from './logger';
 import type { Catalog } from '../providers/load-catalog';
 import { apiDeps, loadConfiguredCatalog, workerActivities } from './start/services';
 import { migrateWorkflowIds } from './start/migrate-workflow-ids';
@@ -104,15 +105,31 @@ async function startApi({ config, storage, catalog, logger }: Started): Promise<
   return { server, secretKey: dev.secretKey, created: dev.created };
 }
 
-function printBanner(config: Config, storage: Storage, secretKey: string): void {
+/** What the banner shows about the demo provider, when it runs. */
+interface BannerDemo {
+  providerUrl: string;
+  link: DemoConnectLink;
+}
+
+function printBanner(config: Config, storage: Storage, secretKey: string, demo: BannerDemo | undefined): void {
   const lines = [
     'Custodian is running (dev mode). Ctrl-C stops everything.',
-    `  API:          ${config.serverUrl}`,
+    `  API:          ${config.serverUrl}   (OpenAPI: ${config.serverUrl}/openapi.json)`,
     `  Connect UI:   ${config.connectUrl}`,
     `  Temporal UI:  ${config.temporal.address ? '(external Temporal cluster)' : `http://127.0.0.1:${config.temporal.uiPort}`}`,
     `  Secret key:   ${secretKey}   (environment "dev")`,
     `  Database:     ${storage.description}`,
   ];
+  if (demo) {
+    lines.push(
+      `  Demo:         provider "custodian-demo" at ${demo.providerUrl}, integration "demo" (DEMO_PROVIDER=false turns it off)`,
+      '',
+      'Try a connection: open this link, click Connect, then Authorize (the link is valid until',
+      `${demo.link.expiresAt}; each start prints a new one):`,
+      `  ${demo.link.connectLink}`,
+      `Then: curl -H "Authorization: Bearer ${secretKey}" ${config.serverUrl}/connections`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -130,7 +147,7 @@ function announceGeneratedKey(config: Config, logger: Logger, secretKey: string)
 
 async function main(role: Role): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config);
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) return;
@@ -143,13 +160,25 @@ async function main(role: Role): Promise<void> {
 
   const storage = await openStorage(config);
   stoppers.push(() => storage.close());
-  const catalog = loadConfiguredCatalog(config, logger);
+  let catalog = loadConfiguredCatalog(config, logger);
+  let demoProviderUrl: string | undefined;
+  if (role === 'dev' && config.demoProvider) {
+    const demo = await startDevDemoProvider({ dataDir: config.dataDir, catalog });
+    stoppers.push(() => demo.provider.close());
+    catalog = demo.catalog;
+    demoProviderUrl = demo.provider.url;
+  }
   await warnIntegrationsOutsideCatalog(storage.db, catalog, logger);
   const started: Started = { config, storage, catalog, logger };
   if (role === 'worker' || role === 'dev') await startWorker(started);
   if (role === 'api' || role === 'dev') {
     const { server, secretKey, created } = await startApi(started);
-    if (role === 'dev') printBanner(config, storage, secretKey);
+    if (role === 'dev') {
+      const demo = demoProviderUrl === undefined
+        ? undefined
+        : { providerUrl: demoProviderUrl, link: await prepareDemoConnectLink({ apiUrl: `http://127.0.0.1:${server.port}`, secretKey }) };
+      printBanner(config, storage, secretKey, demo);
+    }
     else {
       logger.info({ port: server.port }, 'API listening');
       if (created && !config.secretKey) announceGeneratedKey(config, logger, secretKey);
@@ -161,7 +190,7 @@ async function main(role: Role): Promise<void> {
 
 const role = process.argv[2];
 if (role !== 'api' && role !== 'worker' && role !== 'dev') {
-  process.stderr.write('usage: tsx src/main.ts api|worker|dev\n');
+  process.stderr.write('usage: main api|worker|dev (node dist/src/main.js, or tsx src/main.ts)\n');
   process.exit(2);
 }
 main(role).catch((error: unknown) => {

@@ -13,7 +13,8 @@ const key = z.string().min(1).max(4096);
 export const apiKey = typedCredentialsStrategy({
   authMode: 'API_KEY',
   route: '/api-auth/api-key/:key',
-  form: z.object({ apiKey: key }),
+  // `.meta()` titles the Connect UI's field when the catalog entry has no schema for it.
+  form: z.object({ apiKey: key.meta({ title: 'API key', secret: true }) }),
   importSchema: z.object({ type: z.literal('API_KEY'), apiKey: z.string().min(1) }),
   toCredentials: (values): ApiKeyCredentials => ({ type: 'API_KEY', apiKey: String(values.apiKey) }),
   fromLegacyImport: (body) => {

@@ -42,7 +42,14 @@ export interface IntegrationClient {
 /** What the end user does to connect in this mode. */
 export type ConnectStyle =
   /** The browser is sent to the provider and comes back to `GET /oauth/callback` (or another callback route of ours). */
-  | { readonly kind: 'redirect' }
+  | {
+      readonly kind: 'redirect';
+      /**
+       * More `GET` routes the provider may send the browser back to, handled exactly like `/oauth/callback`
+       * (a GitHub App's setup URL, `/app-auth/connect`, as Nango names it: an app set up for Nango works unchanged).
+       */
+      readonly callbackRoutes?: readonly string[];
+    }
   /**
    * The end user submits credentials (possibly none) to one of `routes` (`POST`, session token), which are
    * checked against `body` and completed at once.
@@ -64,6 +71,11 @@ export interface BeginInput {
   readonly authorizationParams: Readonly<Record<string, string>>;
   /** Slack-style user scopes, sent as `user_scope`. */
   readonly userScope?: readonly string[];
+  /**
+   * The https URL at which Custodian serves this integration's OAuth Client ID Metadata Document (MCP
+   * modes use it as their `client_id`); absent when SERVER_URL is not a public https URL.
+   */
+  readonly clientMetadataUrl?: string;
 }
 
 /** Where to send the browser, and what to keep until the callback. */
@@ -127,6 +139,32 @@ export interface AuthorizeInput<C extends Credentials = Credentials> {
   readonly now: Date;
 }
 
+/** What an integration stores of a mode's settings (POST / PATCH /integrations `credentials`). */
+export interface IntegrationSettings {
+  readonly clientId: string | null;
+  /** Plaintext; stored encrypted. */
+  readonly clientSecret: string | null;
+  /** Absent: the integration keeps its scopes (or gets the entry's `default_scopes`). */
+  readonly scopes?: readonly string[];
+  /** Mode-specific settings that are not secret (a GitHub App's id and link). */
+  readonly custom: Readonly<Record<string, string>>;
+  /** Mode-specific secrets (a GitHub App's private key); stored encrypted, never shown again. */
+  readonly customSecrets: Readonly<Record<string, string>>;
+}
+
+/**
+ * The `credentials` an integration of this mode takes, when they are not an OAuth client
+ * (`{type, client_id, client_secret, scopes}`, the default).
+ */
+export interface IntegrationCredentialsShape {
+  /** Schema of the body's `credentials`, with its `type` literal. */
+  readonly schema: z.ZodType<Record<string, unknown>>;
+  /** What the integration stores for credentials that passed `schema`. */
+  toSettings(credentials: Record<string, unknown>): IntegrationSettings;
+  /** What `include=credentials` shows: every setting but the secrets (shown as null). */
+  present(client: IntegrationClient): Record<string, unknown>;
+}
+
 /** What one auth mode does. `C` is its credentials shape. */
 export interface AuthModeStrategy<C extends Credentials = Credentials> {
   readonly authMode: AuthMode;
@@ -138,11 +176,24 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
    * (`connection_test_failed` for keys and passwords); otherwise the provider's own code.
    */
   readonly refusedAs?: string;
+  /**
+   * The credentials `type` Nango's API answers for this mode, when it is not the mode itself (MCP
+   * connections are OAUTH2 there, and `@nangohq/node`'s getToken() reads the access token only of that type).
+   */
+  readonly presentedType?: string;
+  /**
+   * Custodian serves a Client ID Metadata Document for this mode's integrations, at the URL `begin`
+   * receives as `clientMetadataUrl` (MCP modes present it as their `client_id`).
+   */
+  readonly servesClientMetadata?: boolean;
 
   /** Redirect flows: where to send the browser (may call the provider first: a request token, discovery, registration). */
   begin?(input: BeginInput, call: CallContext): Promise<Redirect>;
   /** Turns the callback or the form into credentials: a code exchange, a token request, a check of typed credentials. */
   complete(input: CompleteInput, call: CallContext): Promise<Obtained<C>>;
+
+  /** The integration credentials this mode takes, when they are not an OAuth client. */
+  readonly integrationCredentials?: IntegrationCredentialsShape;
 
   /** Schema of these credentials in a `POST /connections` import (with its `type` literal). */
   readonly importSchema: z.ZodType<Record<string, unknown>>;

@@ -12,7 +12,12 @@ import { buildVerificationRequest } from './verification-request';
 export const basic = typedCredentialsStrategy({
   authMode: 'BASIC',
   route: '/api-auth/basic/:key',
-  form: z.object({ username: z.string().min(1).max(1024), password: z.string().max(4096).optional() }),
+  // `.meta()` titles the Connect UI's fields when the catalog entry has no schema for them; the form asks
+  // for a password although the API takes none (entries that need none hide it with a default).
+  form: z.object({
+    username: z.string().min(1).max(1024).meta({ title: 'Username' }),
+    password: z.string().max(4096).optional().meta({ title: 'Password', secret: true, optional: false }),
+  }),
   importSchema: z.object({ type: z.literal('BASIC'), username: z.string().min(1), password: z.string() }),
   toCredentials: (values): BasicCredentials => ({ type: 'BASIC', username: String(values.username), password: typeof values.password === 'string' ? values.password : '' }),
   fromLegacyImport: (body) => {

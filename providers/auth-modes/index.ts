@@ -4,17 +4,21 @@
  */
 import type { Credentials } from '../credentials';
 import { apiKey } from './api-key';
+import { app } from './app';
 import type { AuthModeStrategy } from './auth-mode';
 import { basic } from './basic';
+import { custom } from './custom';
+import { mcpOAuth2, mcpOAuth2Generic } from './mcp-oauth2';
 import { none } from './none';
 import { oauth1 } from './oauth1';
 import { oauth2 } from './oauth2';
 import { oauth2ClientCredentials } from './oauth2-client-credentials';
+import { twoStep } from './two-step';
 
 export type * from './auth-mode';
 
 /** Every mode's strategy; each is registered under its own `authMode`. */
-const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none] as const;
+const STRATEGIES = [oauth2, oauth2ClientCredentials, oauth1, apiKey, basic, none, mcpOAuth2, mcpOAuth2Generic, app, custom, twoStep] as const;
 
 const REGISTRY: Readonly<Record<string, AuthModeStrategy>> = Object.freeze(
   Object.fromEntries(STRATEGIES.map((strategy) => [strategy.authMode, strategy as unknown as AuthModeStrategy])),

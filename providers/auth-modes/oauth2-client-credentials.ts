@@ -10,10 +10,16 @@ import type { ConnectionConfig } from './auth-mode';
 
 const importSchema = z.object({ type: z.literal('OAUTH2_CC'), token: z.string().min(1), expires_at: expiryField.optional(), client_id: z.string().min(1), client_secret: z.string().min(1), raw: rawField });
 
+/** What the end user submits; `.meta()` titles the Connect UI's fields when the catalog entry has no schema for them. */
+const clientCredentialsForm = z.object({
+  client_id: z.string().min(1).max(2048).meta({ title: 'Client ID' }),
+  client_secret: z.string().min(1).max(4096).meta({ title: 'Client secret', secret: true }),
+});
+
 /** The OAUTH2_CC strategy. */
 export const oauth2ClientCredentials: AuthModeStrategy<OAuth2ClientCredentials> = {
   authMode: 'OAUTH2_CC',
-  connect: { kind: 'form', routes: ['/oauth2/auth/:key'], body: z.object({ client_id: z.string().min(1).max(2048), client_secret: z.string().min(1).max(4096) }) },
+  connect: { kind: 'form', routes: ['/oauth2/auth/:key'], body: clientCredentialsForm },
   completing: 'minting a token',
   async complete(input, call) {
     const clientId = String(input.received.client_id);

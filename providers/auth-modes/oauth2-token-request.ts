@@ -9,13 +9,13 @@
  * JSON content-type, and validates any `id_token` against an issuer we only guess), and its errors
  * carry the token response in their `cause`. Those errors are therefore dropped, never re-thrown.
  */
-import { Configuration, ClientSecretPost, allowInsecureRequests, customFetch, genericGrantRequest } from 'openid-client';
+import { Configuration, ClientSecretPost, None, allowInsecureRequests, customFetch, genericGrantRequest } from 'openid-client';
 import type { ClientAuth, CustomFetchOptions } from 'openid-client';
 import { CustodianError, type ErrorCode } from '../../src/errors';
 import type { TokenSet } from '../credentials';
 import { callProvider, type ProviderAnswer, type ProviderFetch } from '../calls/call-provider';
 import { ProviderCallError } from '../calls/provider-call-error';
-import type { ProviderEntry } from '../catalog-schema';
+import type { ProviderEntry, TokenParamValue } from '../catalog-schema';
 import { interpolateParam, interpolateUrl } from '../interpolate';
 import { hostKeysOf } from '../user-hosts';
 import { parseTemplate, placeholdersOf } from '../template';
@@ -37,7 +37,16 @@ export interface TokenRequestInput {
   readonly timeoutMs: number;
   /** ALLOW_PRIVATE_NETWORK_TARGETS is off: a token URL whose host comes from connection config may not reach the private network. */
   readonly refusePrivateUserHosts?: boolean;
+  /** Parameters every request of this grant carries besides its own (RFC 8707 `resource`, for MCP servers). */
+  readonly extraParams?: Readonly<Record<string, string>>;
+  /** Client authentication overriding the entry's: a registered client's `token_endpoint_auth_method` (`none`: a public client). */
+  readonly clientAuthMethod?: ClientAuthMethod;
+  /** The token URL is written out yet its host came from an end user (discovered from the MCP server they named). */
+  readonly userChosenHost?: boolean;
 }
+
+/** RFC 7591 `token_endpoint_auth_method` values Custodian can use. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 /** Input of {@link refreshAccessToken}. */
 export interface RefreshAccessTokenInput extends TokenRequestInput {
@@ -111,7 +120,7 @@ export async function mintClientCredentialsToken(input: MintClientCredentialsTok
   if (input.scopes.length > 0) params['scope'] = input.scopes.join(entry.scope_separator ?? DEFAULT_SCOPE_SEPARATOR);
   const tokenSet = await requestToken(input, {
     url: requiredTokenUrl(entry),
-    grantType: entry.token_params?.['grant_type'] ?? 'client_credentials',
+    grantType: stringParam(entry.token_params?.['grant_type']) ?? 'client_credentials',
     params,
     secrets: [],
   });
@@ -135,7 +144,8 @@ interface Capture {
 async function requestToken(input: TokenRequestInput, request: GrantRequest): Promise<TokenSet> {
   const endpoint = interpolateUrl(request.url, input);
   const capture: Capture = {};
-  const refusePrivateTargets = input.refusePrivateUserHosts === true && hostKeysOf(request.url, input.connectionConfig) !== undefined;
+  const userChosen = input.userChosenHost === true || hostKeysOf(request.url, input.connectionConfig) !== undefined;
+  const refusePrivateTargets = input.refusePrivateUserHosts === true && userChosen;
   const config = configurationFor(input, { endpoint, secrets: [input.clientSecret, ...request.secrets], refusePrivateTargets }, capture);
   let rejection: unknown;
   try {
@@ -164,7 +174,9 @@ function configurationFor(input: TokenRequestInput, target: Target, capture: Cap
   const url = new URL(target.endpoint);
   // Nango's `authorization_method: header` (simple-oauth2's option) also means client_secret_basic (Notion, Airtable, Reddit).
   const basic = input.entry.token_request_auth_method === 'basic' || input.entry.authorization_method === 'header';
-  const clientAuth = basic ? plainClientSecretBasic(input.clientId, input.clientSecret) : ClientSecretPost(input.clientSecret);
+  const method = input.clientAuthMethod ?? (basic ? 'client_secret_basic' : 'client_secret_post');
+  const clientAuth =
+    method === 'none' ? None() : method === 'client_secret_basic' ? plainClientSecretBasic(input.clientId, input.clientSecret) : ClientSecretPost(input.clientSecret);
   // No discovery: the catalog names the token endpoint, and most providers publish no metadata.
   const config = new Configuration({ issuer: url.origin, token_endpoint: target.endpoint }, input.clientId, undefined, clientAuth);
   // Deprecated only to stand out; plain http is allowed for loopback fake providers alone (see LOOPBACK_HOSTS).
@@ -188,12 +200,12 @@ function plainClientSecretBasic(clientId: string, clientSecret: string): ClientA
 
 function capturingFetch(input: TokenRequestInput, target: Target, capture: Capture) {
   return async (url: string, options: CustomFetchOptions): Promise<Response> => {
-    const { method, headers, body } = encodeBody(options, input.entry);
+    const { method, headers, body, query } = encodeBody(options, input.entry);
     try {
       capture.answer = await callProvider({
         provider: input.entry.display_name,
         endpoint: 'token endpoint',
-        url,
+        url: query === undefined ? url : withQuery(url, query),
         method,
         headers,
         body,
@@ -215,26 +227,52 @@ function capturingFetch(input: TokenRequestInput, target: Target, capture: Captu
   };
 }
 
-function encodeBody(options: CustomFetchOptions, entry: ProviderEntry): { method: string; headers: Record<string, string>; body?: string | URLSearchParams } {
+interface EncodedRequest {
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string | URLSearchParams;
+  /** Parameters to send in the URL's query instead of a body. */
+  readonly query?: URLSearchParams;
+}
+
+function encodeBody(options: CustomFetchOptions, entry: ProviderEntry): EncodedRequest {
   const { method, headers } = options;
   const body = typeof options.body === 'string' || options.body instanceof URLSearchParams ? options.body : undefined;
-  if (entry.body_format !== 'json' || !(body instanceof URLSearchParams)) return { method, headers, body };
+  if (!(body instanceof URLSearchParams) || (entry.body_format !== 'json' && entry.body_format !== 'query')) return { method, headers, body };
+  if (entry.body_format === 'query') {
+    // The catalog schema allows `query` only for a client credentials grant with Basic client authentication: nothing secret goes into the URL.
+    const { 'content-type': _contentType, ...rest } = headers;
+    return { method, headers: rest, query: body };
+  }
   // openid-client only builds form bodies; providers with `body_format: json` (Notion) want the same fields as JSON.
   return { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(Object.fromEntries(body)) };
 }
 
+function withQuery(url: string, params: URLSearchParams): string {
+  const target = new URL(url);
+  for (const [name, value] of params) target.searchParams.append(name, value);
+  return target.toString();
+}
+
 /**
- * The catalog parameters of a grant, filled from connection config. Parameters that read
- * `${credentials...}` are left out: a token request has no stored credentials to draw on.
+ * The catalog parameters of a grant, filled from connection config, then the caller's `extraParams`.
+ * Parameters that read `${credentials...}` are left out: a token request has no stored credentials to draw on.
  */
-function extraParams(templates: Readonly<Record<string, string>> | undefined, input: TokenRequestInput): Record<string, string> {
+function extraParams(templates: Readonly<Record<string, TokenParamValue>> | undefined, input: TokenRequestInput): Record<string, string> {
   const params: Record<string, string> = {};
-  for (const [name, template] of Object.entries(templates ?? {})) {
-    if (GRANT_PARAMETERS.has(name)) continue;
+  for (const [name, value] of Object.entries(templates ?? {})) {
+    // The catalog schema allows nested parameters only for templated (TWO_STEP) token requests.
+    const template = stringParam(value);
+    if (GRANT_PARAMETERS.has(name) || template === undefined) continue;
     if (placeholdersOf(parseTemplate(template)).some((placeholder) => placeholder.source === 'credentials')) continue;
     params[name] = interpolateParam(template, input);
   }
+  for (const [name, value] of Object.entries(input.extraParams ?? {})) if (!GRANT_PARAMETERS.has(name)) params[name] = value;
   return params;
+}
+
+function stringParam(value: TokenParamValue | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function requiredTokenUrl(entry: ProviderEntry): string {

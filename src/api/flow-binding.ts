@@ -6,7 +6,7 @@
  *
  * One cookie per attempt (the name derives from the state), so several attempts in one browser each
  * keep their own. `HttpOnly`, `SameSite=Lax` (the provider's top-level GET redirect back carries it),
- * `Path=/oauth`, the attempt's lifetime, `Secure` when `SERVER_URL` is https.
+ * `Path=/oauth` (and each other callback route of a mode, e.g. `/app-auth/connect`), the attempt's lifetime, `Secure` when `SERVER_URL` is https.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
@@ -19,16 +19,24 @@ function binding(state: string): { name: string; value: string } {
   return { name: `${PREFIX}${value.slice(0, 16)}`, value };
 }
 
-function attributes(serverUrl: string, maxAgeSeconds: number): string {
+function attributes(serverUrl: string, maxAgeSeconds: number, path: string): string {
   const secure = serverUrl.startsWith('https:') ? '; Secure' : '';
-  return `Path=/oauth; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure}`;
+  return `Path=${path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure}`;
+}
+
+/**
+ * Where the cookie is sent: `/oauth` (connect and callback), and each other callback route a mode comes
+ * back to (a GitHub App's `/app-auth/connect`), one cookie of the same name per path.
+ */
+function cookiePaths(callbackRoutes: readonly string[]): string[] {
+  return [...new Set(['/oauth', ...callbackRoutes])];
 }
 
 /** Sets the attempt's binding cookie on the `/oauth/connect` response. */
-export function bindFlowToBrowser(ctx: Context, state: string, serverUrl: string, expiresAt: Date): void {
+export function bindFlowToBrowser(ctx: Context, state: string, serverUrl: string, expiresAt: Date, callbackRoutes: readonly string[] = []): void {
   const { name, value } = binding(state);
   const maxAge = Math.max(1, Math.ceil((expiresAt.getTime() - Date.now()) / 1000));
-  ctx.append('Set-Cookie', `${name}=${value}; ${attributes(serverUrl, maxAge)}`);
+  for (const path of cookiePaths(callbackRoutes)) ctx.append('Set-Cookie', `${name}=${value}; ${attributes(serverUrl, maxAge, path)}`);
 }
 
 /** Whether the callback's browser holds the binding cookie of this state. */
@@ -43,8 +51,8 @@ export function isBoundToBrowser(ctx: Context, state: string): boolean {
 }
 
 /** Expires the attempt's binding cookie once its callback was taken. */
-export function clearFlowBinding(ctx: Context, state: string, serverUrl: string): void {
-  ctx.append('Set-Cookie', `${binding(state).name}=; ${attributes(serverUrl, 0)}`);
+export function clearFlowBinding(ctx: Context, state: string, serverUrl: string, callbackRoutes: readonly string[] = []): void {
+  for (const path of cookiePaths(callbackRoutes)) ctx.append('Set-Cookie', `${binding(state).name}=; ${attributes(serverUrl, 0, path)}`);
 }
 
 function cookieValues(header: string, name: string): string[] {

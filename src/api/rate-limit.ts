@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import { RateLimitedError } from '../errors';
+import { routeTrait } from './openapi/route-doc';
 
 /** A limit: `limit` requests per `windowMs`. */
 export interface RateLimit {
@@ -60,9 +61,9 @@ export function clientAddress(request: IncomingMessage, trustProxy: boolean): st
 /** A Koa middleware limiting each client address to `rate`. */
 export function rateLimitByAddress(rate: RateLimit, trustProxy: boolean): Middleware {
   const limiter = new FixedWindowLimiter(rate);
-  return async (ctx, next) => {
+  return routeTrait<Middleware>(async (ctx, next) => {
     const wait = limiter.take(clientAddress(ctx.req, trustProxy));
     if (wait !== undefined) throw new RateLimitedError(wait);
     await next();
-  };
+  }, { kind: 'rate_limit' });
 }

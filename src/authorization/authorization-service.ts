@@ -30,6 +30,7 @@ import { OperationLog } from '../operation-log/operation-log';
 import { providerUnavailable } from '../provider-unavailable-error';
 import { AttemptStore } from './attempt-store';
 import { callbackUrlFor } from './callback-url';
+import { clientMetadataUrlFor } from './client-metadata-url';
 import { checkConnectionConfig } from './connection-config-params';
 import { mergeUnderPins, pinsFor, userScopeUnderPin, type SessionPins } from './session-pins';
 import { takeCallback } from './take-callback';
@@ -106,6 +107,7 @@ export class AuthorizationService {
           connectionConfig: attempt.connectionConfig,
           authorizationParams: attempt.authorizationParams,
           userScope,
+          clientMetadataUrl: clientMetadataUrlFor(request.environment, integration.uniqueKey, this.deps.config),
         },
         this.callContext(entry),
       );

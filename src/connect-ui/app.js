@@ -4,21 +4,24 @@
  * Modes: standalone (opened from a session's `connect_link`: `?session_token=&apiURL=`) and embedded
  * (in `@nangohq/frontend`'s iframe: posts `{type:"ready"}` to the parent and waits for
  * `{type:"session_token",sessionToken}`). Screens carry `data-screen="loading|list|form|oauth-wait|success|error"`.
+ * How a provider connects (a popup, or a form posted to a route) and what its form asks come from the
+ * API (`GET /providers/:name`'s `connect` and field schemas): nothing here knows an auth mode.
  * Everything is built with DOM calls and textContent: nothing from the API is parsed as HTML.
  */
 import {
-  REDIRECT_AUTH_MODES,
   buildFields,
   collectValues,
+  connectStyleOf,
   contrastText,
+  credentialTitles,
   describeApiError,
-  directAuthRequest,
+  formRequest,
   oauthUrl,
   resolveTheme,
   validateField,
   visibleFields,
 } from './form-fields.js';
-import { errorIdOf, humanError } from './error-messages.js';
+import { credentialWords, errorIdOf, humanError } from './error-messages.js';
 
 const query = new URLSearchParams(window.location.search);
 const embedded = window.parent !== window;
@@ -358,21 +361,12 @@ function nameOf(integration, provider) {
   return integration.display_name || provider?.display_name || integration.unique_key;
 }
 
-function guidance(integration, provider) {
-  const name = nameOf(integration, provider);
-  switch (provider.auth_mode) {
-    case 'OAUTH2':
-    case 'OAUTH1':
-      return `You will sign in to ${name} in a new window and authorize access.`;
-    case 'API_KEY':
-      return `Enter the API key for ${name}. It is checked with ${name} before it is saved.`;
-    case 'BASIC':
-      return `Enter your ${name} credentials. They are checked with ${name} before they are saved.`;
-    case 'OAUTH2_CC':
-      return `Enter the client ID and secret of your ${name} application.`;
-    default:
-      return `Connect ${name}.`;
-  }
+/** What the end user is about to do, from how the provider connects and what its form asks. */
+function guidance(name, style, fields) {
+  if (style.kind === 'redirect') return `You will sign in to ${name} in a new window and authorize access.`;
+  const titles = credentialTitles(fields);
+  if (titles.length > 0 && titles.length < 3) return `Enter ${credentialWords(titles).what.replace(/^this /, 'the ')} for ${name}.`;
+  return visibleFields(fields).length > 0 ? `Enter your ${name} details.` : `Connect ${name}.`;
 }
 
 function fieldElement(field, index) {
@@ -386,21 +380,28 @@ function fieldElement(field, index) {
   if (suffix) describedBy.push(suffix.id);
   const error = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
   describedBy.push(error.id);
-  const input = h('input', {
+  const common = {
     id,
     name: field.name,
-    type: field.secret ? 'password' : 'text',
-    autocomplete: field.secret ? 'new-password' : 'off',
     spellcheck: 'false',
     autocapitalize: 'none',
+    autocorrect: 'off',
     placeholder: field.pinned ? null : field.placeholder || null,
-    value: field.pinned ? field.pinnedValue : field.defaultValue ?? null,
     // A value the session pins is shown, not edited (the server refuses a different one).
     readonly: field.pinned,
     'aria-readonly': field.pinned ? 'true' : null,
     required: !field.pinned && field.required && field.defaultValue === null,
     'aria-describedby': describedBy.join(' '),
-  });
+  };
+  const value = field.pinned ? field.pinnedValue : field.defaultValue ?? null;
+  let input;
+  if (field.control === 'textarea') {
+    // A private key or a certificate: its line breaks are kept; a secret one is masked (styles.css) and never remembered.
+    input = h('textarea', { ...common, rows: '6', autocomplete: 'off', class: field.secret ? 'secret-text' : null, 'data-secret': field.secret ? 'true' : null });
+    if (value !== null) input.value = value;
+  } else {
+    input = h('input', { ...common, type: field.inputType, autocomplete: field.secret ? 'new-password' : 'off', value });
+  }
   const showError = (message) => {
     error.textContent = message ?? '';
     error.hidden = !message;
@@ -428,6 +429,11 @@ function fieldElement(field, index) {
 
 function showForm(integration, provider) {
   const name = nameOf(integration, provider);
+  const style = connectStyleOf(provider);
+  if (!style) {
+    fail({ code: 'invalid_auth_mode' }, { integration, back: hasList() ? () => showList() : null });
+    return;
+  }
   const defaults = state.session?.integrations_config_defaults?.[integration.unique_key]?.connection_config ?? {};
   const fields = buildFields(provider, { presetConnectionConfig: defaults });
   const controls = new Map();
@@ -437,10 +443,10 @@ function showForm(integration, provider) {
     return control.element;
   });
   const formError = h('div', { class: 'form-error', role: 'alert', 'data-form-error': '' });
-  const redirect = REDIRECT_AUTH_MODES.includes(provider.auth_mode);
+  const redirect = style.kind === 'redirect';
   if (redirect) openSocket();
   const submit = h('button', { type: 'submit', class: 'primary' }, redirect ? `Connect with ${name}` : 'Connect');
-  const form = h('form', { novalidate: true, 'data-integration': integration.unique_key, 'data-auth-mode': provider.auth_mode }, ...visible, formError, submit);
+  const form = h('form', { novalidate: true, 'data-integration': integration.unique_key, 'data-auth-mode': provider.auth_mode, 'data-connect': style.kind }, ...visible, formError, submit);
   submit.addEventListener('pointerdown', () => {
     form.dataset.pressing = 'true';
     window.setTimeout(() => delete form.dataset.pressing, 1000);
@@ -480,7 +486,7 @@ function showForm(integration, provider) {
       openOAuth(integration, params);
       return;
     }
-    void submitDirect(integration, provider, fields, { params, credentials }, { form, submit, controls, showFormError, name });
+    void submitForm(integration, style, fields, { params, credentials }, { form, submit, controls, showFormError, name });
   });
 
   const docs = typeof provider.docs === 'string' && /^https?:\/\//.test(provider.docs)
@@ -491,16 +497,13 @@ function showForm(integration, provider) {
     title: reconnecting ? `Reconnect ${name}` : `Connect ${name}`,
     back: hasList() ? () => showList() : null,
     extra: { 'data-integration': integration.unique_key },
-    body: [h('div', { class: 'provider' }, logo(integration)), endUserLine(), h('p', { class: 'guidance' }, guidance(integration, provider)), docs, form],
+    body: [h('div', { class: 'provider' }, logo(integration)), endUserLine(), h('p', { class: 'guidance' }, guidance(name, style, fields)), docs, form],
   });
 }
 
-async function submitDirect(integration, provider, fields, values, ui) {
-  const request = directAuthRequest(apiURL, provider.auth_mode, integration.unique_key, state.token, values.params, values.credentials);
-  if (!request) {
-    fail({ code: 'invalid_auth_mode' }, { integration, back: hasList() ? () => showList() : null });
-    return;
-  }
+/** Posts the form to the route the server named for it; the answer is the connection, or an error shown in the form. */
+async function submitForm(integration, style, fields, values, ui) {
+  const request = formRequest(apiURL, style.route, integration.unique_key, state.token, values.params, values.credentials);
   const generation = state.generation;
   const label = ui.submit.textContent;
   ui.form.dataset.busy = 'true';
@@ -520,7 +523,7 @@ async function submitDirect(integration, provider, fields, values, ui) {
     const human = humanError({
       code: described.code,
       name: ui.name,
-      authMode: provider.auth_mode,
+      credentials: credentialTitles(fields),
       status: response.status,
       errorId: errorIdOf(body),
       hasFieldErrors: Object.keys(described.fieldErrors).length > 0,
@@ -664,7 +667,7 @@ function succeed(integration, result) {
  */
 function fail(facts, { integration = null, retry = null, back = null } = {}) {
   const provider = integration ? state.providers.get(integration.provider) : null;
-  const human = humanError({ ...facts, name: integration ? nameOf(integration, provider) : null, authMode: provider?.auth_mode ?? null });
+  const human = humanError({ ...facts, name: integration ? nameOf(integration, provider) : null });
   postToParent({ type: 'error', payload: { errorType: human.code, errorMessage: human.message } });
   const tryAgain = human.retryable ? retry : null;
   showScreen('error', {

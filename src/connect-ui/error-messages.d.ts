@@ -6,7 +6,8 @@ export interface ErrorFacts {
   code?: string | null;
   /** The integration's display name. */
   name?: string | null;
-  authMode?: string | null;
+  /** Titles of the credential fields the end user typed ("API key"; "Username", "Password"). */
+  credentials?: readonly string[] | null;
   status?: number | null;
   errorId?: string | null;
   hasFieldErrors?: boolean;
@@ -22,5 +23,6 @@ export interface HumanError {
 }
 
 export declare const KNOWN_ERROR_CODES: readonly string[];
+export declare function credentialWords(titles: readonly string[] | null | undefined): { what: string; pronoun: string };
 export declare function humanError(error: ErrorFacts): HumanError;
 export declare function errorIdOf(body: unknown): string | null;

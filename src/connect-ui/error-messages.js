@@ -14,18 +14,30 @@
  * code: the code stays in `data-error-type` and in the `errorType` posted to the parent window.
  */
 
-/** Words for the credentials of each auth mode, as in "did not accept <these credentials>. Check <them>…". */
-const CREDENTIAL_WORDS = {
-  API_KEY: ['this API key', 'it'],
-  BASIC: ['this username and password', 'them'],
-  OAUTH2_CC: ['this client ID and secret', 'them'],
-};
-
 const TRY_LATER = 'Try again in a moment.';
 const START_AGAIN = 'Go back to the app and start again.';
 
-function refused(name, { authMode }) {
-  const [what, pronoun] = CREDENTIAL_WORDS[authMode] ?? ['these credentials', 'them'];
+/**
+ * How the end user's credentials are named in a sentence, from the titles of the form's visible
+ * credential fields: `{what: 'this API key', pronoun: 'it'}`, `this username and password`, or
+ * `these details` for three or more (`these credentials` when there are none).
+ */
+export function credentialWords(titles) {
+  if (!Array.isArray(titles)) return { what: 'these credentials', pronoun: 'them' };
+  const words = titles.filter((title) => typeof title === 'string' && title !== '').map(inSentence);
+  if (words.length === 0) return { what: 'these credentials', pronoun: 'them' };
+  if (words.length === 1) return { what: `this ${words[0]}`, pronoun: 'it' };
+  if (words.length === 2) return { what: `this ${words[0]} and ${words[1]}`, pronoun: 'them' };
+  return { what: 'these details', pronoun: 'them' };
+}
+
+/** A title inside a sentence: "Username" → "username", but "API key" and "ID" stay as they are. */
+function inSentence(title) {
+  return /^[A-Z][a-z]/.test(title) ? title[0].toLowerCase() + title.slice(1) : title;
+}
+
+function refused(name, { credentials }) {
+  const { what, pronoun } = credentialWords(credentials);
   return { title: 'Connection failed', message: `${name} did not accept ${what}. Check ${pronoun} and try again.`, action: 'fix' };
 }
 
@@ -169,7 +181,8 @@ function supportReference(errorId) {
 
 /**
  * The human side of an error: `{code, title, message, action, retryable, detail}`.
- * `error`: `{code, name (the integration's display name), authMode?, status? (HTTP), errorId?, hasFieldErrors?}`.
+ * `error`: `{code, name (the integration's display name), credentials? (the titles of the credential fields
+ * the end user typed, see credentialWords), status? (HTTP), errorId?, hasFieldErrors?}`.
  * `detail` is small print (the error id of a server error), or null.
  */
 export function humanError(error) {
@@ -177,7 +190,7 @@ export function humanError(error) {
   const name = displayName(error?.name);
   const status = typeof error?.status === 'number' ? error.status : null;
   const known = Object.prototype.hasOwnProperty.call(BY_CODE, code) ? BY_CODE[code] : null;
-  const result = known ? known(name, { authMode: error?.authMode ?? null, hasFieldErrors: error?.hasFieldErrors === true }) : fallback(name, status);
+  const result = known ? known(name, { credentials: error?.credentials ?? null, hasFieldErrors: error?.hasFieldErrors === true }) : fallback(name, status);
   return {
     code,
     title: capitalized(result.title, name),

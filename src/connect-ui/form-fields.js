@@ -1,24 +1,27 @@
 /**
- * Pure helpers of the Connect UI (no DOM, no network): which fields a provider's form has, how a
- * value is checked and sent, and the URLs and bodies of the auth routes (API.md §4). Shared by the
- * browser (app.js) and the unit tests.
+ * Pure helpers of the Connect UI (no DOM, no network): how a provider is connected (its `connect`,
+ * which the server derives from the auth mode's strategy), which fields its form has and how each is
+ * shown, how a value is checked and sent, and the URLs and bodies of the auth routes (API.md §4).
+ * Nothing here knows an auth mode. Shared by the browser (app.js) and the unit tests.
  */
 
-/** What the end user types for each auth mode that takes credentials, with titles when the catalog has none. */
-const CREDENTIAL_FIELDS = {
-  API_KEY: [{ key: 'apiKey', title: 'API key', secret: true }],
-  BASIC: [
-    { key: 'username', title: 'Username', secret: false },
-    { key: 'password', title: 'Password', secret: true },
-  ],
-  OAUTH2_CC: [
-    { key: 'client_id', title: 'Client ID', secret: false },
-    { key: 'client_secret', title: 'Client secret', secret: true },
-  ],
-};
-
-/** Auth modes completed in a popup at the provider. */
-export const REDIRECT_AUTH_MODES = ['OAUTH2', 'OAUTH1'];
+/**
+ * How `provider` is connected: `{kind: 'redirect'}` (a popup on GET /oauth/connect/{key}) or
+ * `{kind: 'form', route, credentials, sections}` (a form posted to `route`: `credentials` at the top of
+ * its body, each of `sections` as an object of its own), or null when the server names
+ * neither (the page cannot connect it).
+ */
+export function connectStyleOf(provider) {
+  const connect = provider?.connect;
+  if (!connect || typeof connect !== 'object') return null;
+  if (connect.kind === 'redirect') return { kind: 'redirect' };
+  if (connect.kind === 'form' && typeof connect.route === 'string' && connect.route.startsWith('/') && connect.route.includes('{key}')) {
+    const credentials = isMap(connect.credentials) ? connect.credentials : {};
+    const sections = isMap(connect.sections) ? Object.fromEntries(Object.entries(connect.sections).filter(([, fields]) => isMap(fields))) : {};
+    return { kind: 'form', route: connect.route, credentials, sections };
+  }
+  return null;
+}
 
 /** Simple checks for the catalog's `format` values (the pattern, when present, is the stricter rule). */
 const FORMATS = {
@@ -28,17 +31,33 @@ const FORMATS = {
   email: { test: (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), message: 'an email address' },
 };
 
+function isMap(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 function text(value) {
   return value === undefined || value === null ? '' : String(value);
 }
 
-function descriptor(group, key, schema, fallback) {
+/** The control a field is typed into: `textarea` (multi-line), else an input of `type` `password`, `url`, `email` or `text`. */
+function controlOf(field) {
+  if (field.multiline === true) return { control: 'textarea', inputType: null };
+  if (field.secret === true) return { control: 'input', inputType: 'password' };
+  return { control: 'input', inputType: INPUT_TYPES[field.format] ?? 'text' };
+}
+
+/** Formats with an input type of their own (the browser offers the right keyboard; the form still checks the value). */
+const INPUT_TYPES = { uri: 'url', email: 'email' };
+
+function descriptor(group, key, schema, section = null) {
   const field = schema ?? {};
   return {
     group,
     key,
-    name: key,
-    title: text(field.title) || fallback.title || key,
+    /** The body object the value goes in (`assertionOption`), or null for the top of the body. */
+    section,
+    name: section === null ? key : `${section}.${key}`,
+    title: text(field.title) || key,
     description: text(field.description),
     prefix: text(field.prefix),
     suffix: text(field.suffix),
@@ -47,7 +66,9 @@ function descriptor(group, key, schema, fallback) {
     format: typeof field.format === 'string' && FORMATS[field.format] ? field.format : null,
     required: field.optional !== true,
     hidden: field.hidden === true,
-    secret: field.secret === true || (field.secret === undefined && fallback.secret === true),
+    secret: field.secret === true,
+    multiline: field.multiline === true,
+    ...controlOf(field),
     defaultValue: field.default_value === undefined ? null : text(field.default_value),
     order: typeof field.order === 'number' ? field.order : null,
     pinned: false,
@@ -64,7 +85,7 @@ function sortByOrder(fields) {
 
 /**
  * The fields of an integration's form, in display order: `connection_config` fields (sent as
- * `params[k]`) then, for API_KEY / BASIC / OAUTH2_CC, the credentials. Fields filled in automatically
+ * `params[k]`) then, for a form, the credentials its `connect` names. Fields filled in automatically
  * from the token response (`automated`) are left out. Connection-config keys the session's
  * `integrations_config_defaults` pins are `pinned`: shown read-only with the pinned value and never
  * sent (the server applies the pin and refuses a different browser value).
@@ -74,12 +95,17 @@ export function buildFields(provider, options = {}) {
   const config = Object.entries(provider?.connection_config ?? {})
     .filter(([, schema]) => schema?.automated !== true)
     .map(([key, schema]) => {
-      const field = descriptor('params', key, schema, {});
+      const field = descriptor('params', key, schema);
       return Object.prototype.hasOwnProperty.call(preset, key) ? { ...field, pinned: true, pinnedValue: text(preset[key]) } : field;
     });
-  const credentialSchemas = provider?.credentials ?? {};
-  const credentials = (CREDENTIAL_FIELDS[provider?.auth_mode] ?? []).map((fallback) => descriptor('credentials', fallback.key, credentialSchemas[fallback.key], fallback));
-  return [...sortByOrder(config), ...sortByOrder(credentials)];
+  const style = connectStyleOf(provider);
+  const form = style?.kind === 'form' ? style : { credentials: {}, sections: {} };
+  const typed = (fields, section) =>
+    Object.entries(fields)
+      .filter(([, schema]) => schema?.automated !== true)
+      .map(([key, schema]) => descriptor('credentials', key, schema, section));
+  const sections = Object.entries(form.sections).map(([section, fields]) => sortByOrder(typed(fields, section)));
+  return [...sortByOrder(config), ...sortByOrder(typed(form.credentials, null)), ...sections.flat()];
 }
 
 /** Fields the end user sees (hidden ones are sent with their default value). */
@@ -116,17 +142,24 @@ export function validateField(field, raw) {
   return null;
 }
 
-/** Checks every field; `values` maps field names to what was typed (hidden fields take their default). Returns `{errors, params, credentials}`. */
+/**
+ * Checks every field; `values` maps field names to what was typed (hidden fields take their default).
+ * Returns `{errors, params, credentials}`; a section's credentials are an object of their own in `credentials`.
+ */
 export function collectValues(fields, values) {
   const errors = {};
   const params = {};
   const credentials = {};
+  const put = (field, value) => {
+    if (field.group === 'params') params[field.key] = value;
+    else if (field.section === null) credentials[field.key] = value;
+    else (credentials[field.section] ??= {})[field.key] = value;
+  };
   for (const field of fields) {
-    const target = field.group === 'params' ? params : credentials;
     // The session's pin is the server's to apply: sending it would only invite a mismatch.
     if (field.pinned) continue;
     if (field.hidden) {
-      if (field.defaultValue !== null) target[field.key] = field.defaultValue;
+      if (field.defaultValue !== null) put(field, field.defaultValue);
       continue;
     }
     const error = validateField(field, values[field.name]);
@@ -135,8 +168,8 @@ export function collectValues(fields, values) {
       continue;
     }
     const value = normalizeValue(field, values[field.name]);
-    if (value !== '') target[field.key] = value;
-    else if (field.defaultValue !== null) target[field.key] = field.defaultValue;
+    if (value !== '') put(field, value);
+    else if (field.defaultValue !== null) put(field, field.defaultValue);
   }
   return { errors, params, credentials };
 }
@@ -157,22 +190,18 @@ export function oauthUrl(apiURL, providerConfigKey, sessionToken, params = {}, w
   return withQuery(apiURL, `/oauth/connect/${encodeURIComponent(providerConfigKey)}`, [['connect_session_token', sessionToken], ...ws, ...paramsQuery(params)]);
 }
 
-/** The direct (non-redirect) auth request for API_KEY / BASIC / OAUTH2_CC / NONE: `{url, body}`, or null for redirect modes. */
-export function directAuthRequest(apiURL, authMode, providerConfigKey, sessionToken, params = {}, credentials = {}) {
-  const key = encodeURIComponent(providerConfigKey);
-  const query = [['connect_session_token', sessionToken], ...paramsQuery(params)];
-  switch (authMode) {
-    case 'API_KEY':
-      return { url: withQuery(apiURL, `/api-auth/api-key/${key}`, query), body: { apiKey: credentials.apiKey ?? '' } };
-    case 'BASIC':
-      return { url: withQuery(apiURL, `/api-auth/basic/${key}`, query), body: { username: credentials.username ?? '', password: credentials.password ?? '' } };
-    case 'OAUTH2_CC':
-      return { url: withQuery(apiURL, `/oauth2/auth/${key}`, query), body: { client_id: credentials.client_id ?? '', client_secret: credentials.client_secret ?? '' } };
-    case 'NONE':
-      return { url: withQuery(apiURL, `/auth/unauthenticated/${key}`, query), body: {} };
-    default:
-      return null;
-  }
+/**
+ * The request of a form: `{url, body}` for `route` (`{key}` filled in with the integration's key), the
+ * session token and `params[…]` in the query, the credentials as the JSON body.
+ */
+export function formRequest(apiURL, route, providerConfigKey, sessionToken, params = {}, credentials = {}) {
+  const path = route.replaceAll('{key}', encodeURIComponent(providerConfigKey));
+  return { url: withQuery(apiURL, path, [['connect_session_token', sessionToken], ...paramsQuery(params)]), body: { ...credentials } };
+}
+
+/** The titles of the credential fields the end user sees (what a refusal is about). */
+export function credentialTitles(fields) {
+  return visibleFields(fields).filter((field) => field.group === 'credentials').map((field) => field.title);
 }
 
 /**
@@ -186,7 +215,10 @@ export function describeApiError(body, fields = []) {
   const fieldErrors = {};
   for (const detail of Array.isArray(error.errors) ? error.errors : []) {
     const path = Array.isArray(detail?.path) ? detail.path : [];
-    const field = fields.find((f) => (f.group === 'params' ? path[0] === 'params' && path[1] === f.key : path.length === 1 && path[0] === f.key));
+    const field = fields.find((f) => {
+      if (f.group === 'params') return path[0] === 'params' && path[1] === f.key;
+      return f.section === null ? path.length === 1 && path[0] === f.key : path.length === 2 && path[0] === f.section && path[1] === f.key;
+    });
     if (field && !field.hidden) fieldErrors[field.name] = typeof detail.message === 'string' ? detail.message : message;
   }
   return { code, message, fieldErrors };

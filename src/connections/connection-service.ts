@@ -77,8 +77,8 @@ export class ConnectionService {
         errors: [{ code: 'invalid', message: `expected ${entry.auth_mode}`, path: ['credentials', 'type'] }],
       });
     }
-    await this.checkImported(scope, entry, fields.credentials, fields.connectionConfig ?? {});
-    const result = await this.deps.connections.importConnection({ ...fields, environmentId: scope.environment.id, integrationId: scope.integration.id });
+    const checked = await this.checkImported(scope, entry, fields.credentials, fields.connectionConfig ?? {});
+    const result = await this.deps.connections.importConnection({ ...fields, ...checked, environmentId: scope.environment.id, integrationId: scope.integration.id });
     await this.oplog.write({
       environmentId: scope.environment.id,
       connectionRowId: result.row.id,
@@ -141,15 +141,22 @@ export class ConnectionService {
     return row.expiresAt.getTime() - now.getTime() < marginMs;
   }
 
-  /** Credentials typed by a person (keys, passwords) are checked with the provider before they are stored; issued tokens are not. */
-  private async checkImported(scope: Scope, entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<void> {
+  /**
+   * Credentials typed by a person (keys, passwords) are checked with the provider before they are stored;
+   * issued tokens are not. A check that obtained new credentials (TWO_STEP logs in with the typed ones)
+   * returns them to be stored instead: the token it was given is the freshest there is, and throwing it
+   * away could leave a provider that keeps one session per user with a stored token it just replaced.
+   */
+  private async checkImported(scope: Scope, entry: ProviderEntry, credentials: Credentials, connectionConfig: Record<string, unknown>): Promise<Pick<ImportFields, 'credentials' | 'expiresAt' | 'connectionConfig'> | undefined> {
     const strategy = strategyOfCredentials(credentials);
-    if (!strategy.checksImports) return;
+    if (!strategy.checksImports) return undefined;
     try {
-      await strategy.renew(
+      const result = await strategy.renew(
         { entry, credentials, connectionConfig, client: integrationClientOf(this.deps.cipher, scope.integration) },
         { now: new Date(), timeoutMs: providerTimeoutMs(entry, this.deps.config.providerTimeoutMs), refusePrivateUserHosts: !this.deps.config.allowPrivateNetworkTargets, fetch: this.deps.fetch },
       );
+      if (result.kind !== 'renewed') return undefined;
+      return { credentials: result.credentials, expiresAt: result.expiresAt, connectionConfig: { ...connectionConfig, ...result.connectionConfig } };
     } catch (error) {
       if (!(error instanceof ProviderCallError)) throw error;
       // Only a refusal says the credentials are wrong; a provider that is down or silent says nothing about them.

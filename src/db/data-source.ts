@@ -9,6 +9,7 @@ import { SecretKeyOverlap1700000004000 } from './migrations/1700000004000-secret
 import { IntegrationCustomSecrets1700000005000 } from './migrations/1700000005000-integration-custom-secrets';
 import { AttemptSecrets1700000006000 } from './migrations/1700000006000-attempt-secrets';
 import { ProxyRateBuckets1700000007000 } from './migrations/1700000007000-proxy-rate-buckets';
+import { AuthModeLength1700000007500 } from './migrations/1700000007500-auth-mode-length';
 
 /** Migrations in the order they run. */
 export const MIGRATIONS = [
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   IntegrationCustomSecrets1700000005000,
   AttemptSecrets1700000006000,
   ProxyRateBuckets1700000007000,
+  AuthModeLength1700000007500,
 ];
 
 /**

@@ -86,6 +86,11 @@ export class IntegrationStore {
     return this.db.getRepository(ConnectionEntity).countBy({ integrationId: integration.id, deletedAt: IsNull() });
   }
 
+  /** What an auth-mode strategy knows of the integration (its client and mode-specific settings, decrypted). */
+  clientOf(integration: IntegrationEntity): IntegrationClient {
+    return integrationClientOf(this.cipher, integration);
+  }
+
   /** The decrypted client secret, or null when the integration has none. */
   clientSecretOf(integration: IntegrationEntity): string | null {
     return clientSecretOf(this.cipher, integration);

@@ -7,9 +7,21 @@ const TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> =
   TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
 };
 
+/** Components whose lines are Custodian's own (its workflows' and activities' `log` calls), not the SDK's. */
+const OUR_COMPONENTS = new Set(['workflow', 'activity']);
+
+/**
+ * The pino level of a Temporal line. The SDK's own INFO chatter (bundling, worker state changes, Nexus
+ * polling) goes to debug, out of a reader's way; warnings, errors and Custodian's workflow logs keep theirs.
+ */
+export function pinoLevelOf(level: LogLevel, meta?: LogMetadata): 'trace' | 'debug' | 'info' | 'warn' | 'error' {
+  if (level === 'INFO' && !OUR_COMPONENTS.has(String(meta?.sdkComponent ?? ''))) return 'debug';
+  return TO_PINO[level];
+}
+
 /** A Temporal Logger writing through `logger` (so LOG_LEVEL and redaction apply). */
 export function temporalLogger(logger: Logger): TemporalLogger {
-  const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[TO_PINO[level]]({ temporal: meta }, message);
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[pinoLevelOf(level, meta)]({ temporal: meta }, message);
   return {
     log,
     trace: (m, meta) => log('TRACE', m, meta),

@@ -50,7 +50,19 @@ describe('minimal PROVIDERS_FILE entries, one per auth mode, through the API (de
     expect(Object.fromEntries(mine.map((p) => [p.name, p.auth_mode]))).to.deep.equal(MODES);
     const one = await call('GET', '/providers/my-basic');
     expect(one.status).to.equal(200);
-    expect(one.body.data).to.deep.equal({ display_name: 'my-basic', auth_mode: 'BASIC', name: 'my-basic', logo_url: `${rig.api.url}/logos/my-basic.svg` });
+    expect(one.body.data).to.deep.equal({
+      display_name: 'my-basic',
+      auth_mode: 'BASIC',
+      name: 'my-basic',
+      logo_url: `${rig.api.url}/logos/my-basic.svg`,
+      // How the Connect UI connects it (ours): the mode's form, its fields titled by the mode when the entry has none.
+      connect: {
+        kind: 'form',
+        route: '/api-auth/basic/{key}',
+        credentials: { username: { type: 'string', title: 'Username' }, password: { type: 'string', title: 'Password', secret: true } },
+        sections: {},
+      },
+    });
     expect((await fetch(`${rig.api.url}/logos/my-basic.svg`)).status).to.equal(200);
   });
 

@@ -58,6 +58,23 @@ describe('providers API (API.md §3)', () => {
     expect(bamboo.body.data.credentials.password).to.include({ hidden: true, default_value: 'x' });
   });
 
+  it('says how the Connect UI connects each provider (`connect`, from its auth mode\'s strategy): a redirect, or a form with its route and fields', async () => {
+    const session = await http(api.url, 'POST', '/connect/sessions', { token: api.secretKey, body: { end_user: { id: 'u-connect' } } });
+    const token = session.body.data.token as string;
+    const zendesk = await http(api.url, 'GET', '/providers/zendesk', { token });
+    expect(zendesk.body.data.connect).to.deep.equal({ kind: 'redirect' });
+    const bamboo = await http(api.url, 'GET', '/providers/bamboohr-basic', { token });
+    expect(bamboo.body.data.connect).to.deep.equal({
+      kind: 'form',
+      route: '/api-auth/basic/{key}',
+      credentials: { username: bamboo.body.data.credentials.username, password: { ...bamboo.body.data.credentials.password, secret: true } },
+      sections: {},
+    });
+    const listed = await http(api.url, 'GET', '/providers', { token: api.secretKey });
+    const kinds = new Set((listed.body.data as { connect: { kind: string } | null }[]).map((p) => p.connect?.kind ?? null));
+    expect([...kinds].sort(), 'every catalog provider can be connected from the page').to.deep.equal(['form', 'redirect']);
+  });
+
   it('rejects the provider routes without a key', async () => {
     for (const path of ['/providers', '/providers/github']) {
       const res = await http(api.url, 'GET', path);

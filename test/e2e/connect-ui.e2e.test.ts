@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Nango as NangoNode } from '@nangohq/node';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { ConnectionEntity, type EnvironmentEntity, type IntegrationEntity } from '../../src/db/entities';
 import { launchBrowser, screenshotter } from '../support/browser';
@@ -13,6 +14,13 @@ import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from
 
 const API_KEY = 'sk-e2e-right-key-0123456789';
 const BASIC_USER = { username: 'ann', password: 's3cret pass' };
+/** A service account whose secret is a multi-line PEM private key (64-character lines, as PEM has them). */
+// No "+": the fake provider form-decodes Basic credentials (as RFC 6749 client authentication has them), which turns "+" into a space.
+const PEM_BODY = randomBytes(144).toString('base64').replaceAll('+', 'x');
+const PEM_USER = {
+  username: 'svc@acme.example',
+  password: `-----BEGIN PRIVATE KEY-----\n${PEM_BODY.slice(0, 64)}\n${PEM_BODY.slice(64, 128)}\n${PEM_BODY.slice(128)}\n-----END PRIVATE KEY-----\n`,
+};
 /** What the page must never show as text: a raw error code or auth mode. */
 const SNAKE_CASE = /[A-Za-z0-9]_[A-Za-z0-9]/;
 
@@ -58,12 +66,29 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     env = await createDevServerEnv();
     flaky = await startFakeProvider({ apiKeys: [API_KEY] });
     rig = await startConnectionsRig(env, {
-      knobs: { apiKeys: [API_KEY], basicUsers: [BASIC_USER] },
+      knobs: { apiKeys: [API_KEY], basicUsers: [BASIC_USER, PEM_USER] },
       extraProviders: (provider) => ({
         'fake-oauth1': fakeOAuth1Entry(provider),
         'fake-apikey': fakeApiKeyEntry(provider),
         'fake-basic': fakeBasicEntry(provider),
         'fake-apikey-flaky': { ...fakeApiKeyEntry(flaky), display_name: 'Flaky API key' },
+        // A form whose catalog entry has a multi-line private key, an email and a URL field (any form mode renders the same way).
+        'fake-pem': {
+          ...fakeBasicEntry(provider),
+          display_name: 'Service account',
+          connection_config: { serverUrl: { type: 'string', title: 'Server URL', description: 'The address of your server', format: 'uri' } },
+          credentials: {
+            username: { type: 'string', title: 'Client email', description: 'The service account email', format: 'email' },
+            password: {
+              type: 'string',
+              title: 'Private key',
+              description: 'The PEM private key of the service account',
+              pattern: '^-----BEGIN PRIVATE KEY-----\\s*[A-Za-z0-9+/=\\s]+\\s*-----END PRIVATE KEY-----\\s*$',
+              secret: true,
+              multiline: true,
+            },
+          },
+        },
         'fake-apikey-tenant': {
           ...fakeApiKeyEntry(provider),
           display_name: 'Tenant API key',
@@ -90,6 +115,7 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     integrations['keys-keyboard'] = await create('keys-keyboard', 'fake-apikey', 'Keyboard keys');
     integrations['keys-flaky'] = await create('keys-flaky', 'fake-apikey-flaky', 'Flaky keys');
     integrations['keys-tenant'] = await create('keys-tenant', 'fake-apikey-tenant', 'Tenant keys');
+    integrations['service-account'] = await create('service-account', 'fake-pem', 'Service account');
     receiver = await startWebhookReceiver();
     browser = await launchBrowser();
     host = await startFrontendHost(`
@@ -256,6 +282,7 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     await page.locator('[data-screen="form"][data-integration="fake"]').waitFor();
     expect(await heading(page, 'form')).to.equal('Connect Fake');
     expect(await page.locator('form').getAttribute('data-auth-mode')).to.equal('OAUTH2');
+    expect(await page.locator('form').getAttribute('data-connect'), 'the server said: a redirect').to.equal('redirect');
     expect(await page.locator('.guidance').textContent()).to.equal('You will sign in to Fake in a new window and authorize access.');
     expect(await page.locator('form button[type="submit"]').textContent()).to.equal('Connect with Fake');
     await shot(page, 'form');
@@ -370,6 +397,70 @@ describe('e2e: the Connect UI in Chromium (dev server)', function () {
     expect(await screens(page)).to.deep.equal(['loading', 'form', 'success']);
     expect(w.errors).to.deep.equal([]);
     expect(w.failed, 'failed loads').to.have.members(['400 /api-auth/api-key/keys', '400 /api-auth/basic/basic']);
+  });
+
+  it('form with a private key: a masked multi-line text area, email and URL inputs; the PEM is sent with its line breaks and stored as typed', async () => {
+    const w = await openPage('private-key');
+    const { page, shot } = w;
+    const { link } = await session({ allowed_integrations: ['service-account'] });
+    await page.goto(link);
+    await page.locator('[data-screen="form"][data-integration="service-account"]').waitFor();
+    expect(await heading(page, 'form')).to.equal('Connect Service account');
+    expect(await page.locator('form').getAttribute('data-connect')).to.equal('form');
+    expect(await page.locator('.guidance').textContent()).to.equal('Enter the client email and private key for Service account.');
+    const controls = await page.locator('form :is(input, textarea)').evaluateAll((els) =>
+      els.map((e) => {
+        const el = e as unknown as { tagName: string; name: string; type: string; autocomplete: string };
+        return `${el.tagName.toLowerCase()} ${el.name} ${el.type} ${el.autocomplete}`;
+      }),
+    );
+    expect(controls).to.deep.equal(['input serverUrl url off', 'input username email off', 'textarea password textarea off']);
+    const key = page.locator('textarea[name="password"]');
+    const masking = await key.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(el)['webkitTextSecurity']);
+    expect(masking, 'the key is not echoed').to.equal('disc');
+    expect(await key.getAttribute('spellcheck')).to.equal('false');
+    expect(await page.locator('[data-field="password"] label').textContent()).to.equal('Private key');
+    await shot(page, 'form');
+
+    // Checked in the page: a URL, an email address, a PEM block.
+    await page.fill('input[name="serverUrl"]', 'not a url');
+    await page.fill('input[name="username"]', 'svc');
+    await key.fill('just one line');
+    await page.click('form button[type="submit"]');
+    expect(await page.locator('.field-error:not([hidden])').allTextContents()).to.deep.equal([
+      'Server URL must be a URL.',
+      'Client email must be an email address.',
+      'Private key does not have the expected format.',
+    ]);
+    await shot(page, 'form-invalid');
+
+    // A key the provider refuses: the refusal names the fields.
+    await page.fill('input[name="serverUrl"]', 'https://server.acme.example/base');
+    await page.fill('input[name="username"]', PEM_USER.username);
+    await key.fill(PEM_USER.password.replace(PEM_BODY.slice(0, 8), 'AAAAAAAA'));
+    await page.click('form button[type="submit"]');
+    const refusal = page.locator('[data-form-error] [data-error-code="connection_test_failed"]');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).to.equal('Service account did not accept this client email and private key. Check them and try again.');
+    await shot(page, 'form-refused');
+    expect(await liveRows('service-account'), 'nothing stored after a refused key').to.deep.equal([]);
+
+    await key.fill(PEM_USER.password);
+    const sent = page.waitForRequest((request) => request.url().startsWith(`${rig.api.url}/api-auth/basic/service-account?`));
+    await page.click('form button[type="submit"]');
+    const request = await sent;
+    expect([...new URL(request.url()).searchParams.keys()]).to.deep.equal(['connect_session_token', 'params[serverUrl]']);
+    expect(request.postDataJSON(), 'the body is the credentials, line breaks included').to.deep.equal(PEM_USER);
+    await page.locator('[data-screen="success"]').waitFor();
+    expect(await heading(page, 'success')).to.equal('Service account connected');
+    await shot(page, 'success');
+    const connectionId = (await page.locator('[data-screen="success"]').getAttribute('data-connection-id'))!;
+    const got = await http(rig.api.url, 'GET', `/connections/${encodeURIComponent(connectionId)}?provider_config_key=service-account`, { token: rig.api.secretKey });
+    expect(got.body.credentials).to.deep.equal({ type: 'BASIC', ...PEM_USER });
+    expect(got.body.connection_config).to.deep.include({ serverUrl: 'https://server.acme.example/base' });
+    expect(await screens(page)).to.deep.equal(['loading', 'form', 'success']);
+    expect(w.errors).to.deep.equal([]);
+    expect(w.failed, 'failed loads').to.have.members(['400 /api-auth/basic/service-account']);
   });
 
   it('security: a field the session pins is shown read-only with the pinned value, is not sent, and the connection keeps the pin', async () => {

@@ -4,6 +4,7 @@ import { stateQuery } from '../../workflows/connection-messages';
 import type { Credentials } from '../../src/connections/credentials';
 import type { Lifecycle } from '../support/lifecycle';
 import { fakeApiKeyEntry } from '../support/fake-provider';
+import { mountTwoStep, type TwoStepFake } from '../support/fake-modes/two-step';
 
 async function importCredentials(rig: Lifecycle, connectionId: string, credentials: Credentials, expiresAt: Date | null) {
   const { row } = await rig.connections.importConnection({ environmentId: rig.environment.id, integrationId: rig.integration.id, connectionId, credentials, expiresAt });
@@ -87,5 +88,47 @@ describe('upkeep per auth mode: an expiring OAUTH2 token without a refresh token
     expect(log.some((l) => l.level === 'error' && l.message.includes('no refresh token'))).to.equal(true);
     await receiver.waitForAnswered(1, 5_000);
     expect(receiver.received).to.have.length(1);
+  });
+});
+
+describe('upkeep per auth mode: TWO_STEP obtains a new token before each expiry (time skipping)', function () {
+  this.timeout(120_000);
+  const s = useLifecycleSuite({
+    entry: (url) => ({
+      auth_mode: 'TWO_STEP',
+      authorization_url: undefined,
+      token_url: `${url}/two-step/login`,
+      body_format: 'json',
+      token_params: { username: '${credentials.username}', password: '${credentials.password}' },
+      token_headers: { 'x-api-key': '${credentials.apiKey}' },
+      token_response: { token: 'data.session.token', token_expiration: 'data.session.expires_in', token_expiration_strategy: 'expireIn' },
+      proxy: { base_url: url },
+    }),
+  });
+  let fake: TwoStepFake;
+  before(() => {
+    fake = mountTwoStep(s.rig.provider);
+  });
+
+  it('logs in again with the stored credentials ahead of each expiry, and goes invalid once they are refused', async () => {
+    const { rig, env } = s;
+    const typed = { username: 'api-user', password: fake.knobs.users['api-user']!, apiKey: fake.knobs.apiKey };
+    const row = await importCredentials(rig, 'two-step', { type: 'TWO_STEP', ...typed, token: 'initial-two-step-token', expires_at: new Date(Date.now() + 3_600_000).toISOString(), raw: {} }, new Date(Date.now() + 3_600_000));
+    const { workflowId } = await rig.startWorkflow(row);
+    await env.sleep('3 hours');
+    const logins = () => rig.provider.calls.filter((c) => c.path === '/two-step/login');
+    expect(logins().length).to.be.within(3, 4);
+    expect(logins().every((c) => c.status === 200)).to.equal(true);
+    const stored = rig.connections.credentialsOf(await connectionRow(rig, row.id));
+    expect(stored.type === 'TWO_STEP' && fake.isValid(stored.token)).to.equal(true);
+    const state = await env.client.workflow.getHandle(workflowId).query(stateQuery);
+    expect(state.status).to.equal('active');
+    expect(Date.parse(state.expiresAt!)).to.be.greaterThan(Date.parse(state.lastRefreshAt!));
+
+    fake.knobs.refuse = true;
+    await env.sleep('2 hours');
+    const refusedState = await env.client.workflow.getHandle(workflowId).query(stateQuery);
+    expect(refusedState.status).to.equal('invalid');
+    expect(refusedState.lastErrorCode).to.equal('invalid_client');
   });
 });

@@ -39,10 +39,12 @@ describe('start-up warnings about the catalog (API and worker processes, product
     database = await createTestDatabase();
     dir = mkdtempSync(path.join(tmpdir(), 'custodian-startup-'));
     providersFile = path.join(dir, 'providers.yaml');
-    // What is left of the file: one private provider still there, one broken entry; `my-crm` was removed.
+    // What is left of the file: one private provider still there, one broken entry, one of an auth mode
+    // Custodian does not implement; `my-crm` was removed.
     writeFileSync(providersFile, stringify({
       'my-tickets': { auth_mode: 'API_KEY' },
       'my-broken': { auth_mode: 'OAUTH2', authorization_url: 'https://auth.my-company.example/authorize' },
+      'my-future': { auth_mode: 'FUTURE_MODE', token_url: 'https://auth.my-company.example/token' },
     }));
     const db = await openDatabase(database.url);
     try {
@@ -67,7 +69,7 @@ describe('start-up warnings about the catalog (API and worker processes, product
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('each process logs one warning per integration outside the catalog (environment, integration, provider) and one per broken PROVIDERS_FILE entry (file, entry, field)', async () => {
+  it('each process logs one warning per integration outside the catalog (environment, integration, provider) and one per PROVIDERS_FILE entry left out (file, entry, field or unsupported auth mode)', async () => {
     const shared = {
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: env.address,
@@ -100,6 +102,10 @@ describe('start-up warnings about the catalog (API and worker processes, product
         {
           file: providersFile, provider: 'my-broken', reason: 'token_url: is required when auth_mode is OAUTH2',
           msg: `PROVIDERS_FILE entry left out: ${providersFile}: my-broken: token_url: is required when auth_mode is OAUTH2`,
+        },
+        {
+          file: providersFile, provider: 'my-future', reason: 'auth_mode: FUTURE_MODE is not supported (yet)',
+          msg: `PROVIDERS_FILE entry left out: ${providersFile}: my-future: auth_mode: FUTURE_MODE is not supported (yet)`,
         },
       ]);
     }

@@ -2,9 +2,11 @@
  * A browser's cookies for raw-HTTP tests: `jar.fetch` sends the cookies whose path matches and keeps
  * what `Set-Cookie` answers (Max-Age=0 deletes). Hosts are not told apart (every test server is on
  * 127.0.0.1, and browsers ignore ports for cookies). Redirects are followed by the jar itself, so the
- * cookies set along the way are carried, as a browser does.
+ * cookies set along the way are carried, as a browser does. A cookie is its name and path together
+ * (RFC 6265 §5.3): the same name set on two paths is two cookies.
  */
 interface Cookie {
+  name: string;
   value: string;
   path: string;
   expiresAt: number;
@@ -31,12 +33,12 @@ export class CookieJar {
   /** The names of the cookies currently held (for assertions). */
   names(): string[] {
     this.expire();
-    return [...this.cookies.keys()];
+    return [...new Set([...this.cookies.values()].map((c) => c.name))];
   }
 
   private header(url: URL): string {
     this.expire();
-    return [...this.cookies].filter(([, c]) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)).map(([name, c]) => `${name}=${c.value}`).join('; ');
+    return [...this.cookies.values()].filter((c) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)).map((c) => `${c.name}=${c.value}`).join('; ');
   }
 
   private keep(response: Response, url: URL): void {
@@ -46,12 +48,14 @@ export class CookieJar {
       const name = pair.slice(0, at);
       const attr = new Map(attributes.map((a) => [a.split('=')[0]!.toLowerCase(), a.slice(a.indexOf('=') + 1)]));
       const maxAge = attr.has('max-age') ? Number(attr.get('max-age')) : Infinity;
-      if (maxAge <= 0) this.cookies.delete(name);
-      else this.cookies.set(name, { value: pair.slice(at + 1), path: attr.get('path') ?? url.pathname.replace(/\/[^/]*$/, '') ?? '/', expiresAt: Date.now() + maxAge * 1000 });
+      const path = attr.get('path') ?? url.pathname.replace(/\/[^/]*$/, '') ?? '/';
+      const key = `${name}\u0000${path}`;
+      if (maxAge <= 0) this.cookies.delete(key);
+      else this.cookies.set(key, { name, value: pair.slice(at + 1), path, expiresAt: Date.now() + maxAge * 1000 });
     }
   }
 
   private expire(): void {
-    for (const [name, c] of this.cookies) if (c.expiresAt <= Date.now()) this.cookies.delete(name);
+    for (const [key, c] of this.cookies) if (c.expiresAt <= Date.now()) this.cookies.delete(key);
   }
 }

@@ -1,4 +1,4 @@
-/** `src/main.ts api|worker` as child processes in production mode, their output kept for assertions. */
+/** `src/main.ts api|worker` (or the built entry point) as child processes in production mode, their output kept for assertions. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -18,10 +18,20 @@ export interface CustodianProcess {
   stop(): Promise<void>;
 }
 
+/** How to run Custodian: from the sources through tsx (default), or another command line (e.g. the image's built entry point). */
+export interface ProcessCommand {
+  /** argv before the role, `node` first (run as this Node binary). */
+  argv: readonly string[];
+  cwd: string;
+}
+
+const FROM_SOURCES: ProcessCommand = { argv: ['node', '--require', 'tsx/cjs', 'src/main.ts'], cwd: ROOT };
+
 /** Starts one process with exactly these variables (plus PATH and HOME). */
-export function startCustodianProcess(role: 'api' | 'worker', env: Record<string, string>): CustodianProcess {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts', role], {
-    cwd: ROOT,
+export function startCustodianProcess(role: 'api' | 'worker', env: Record<string, string>, command: ProcessCommand = FROM_SOURCES): CustodianProcess {
+  const [program, ...args] = command.argv;
+  const child = spawn(program === 'node' ? process.execPath : program!, [...args, role], {
+    cwd: command.cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

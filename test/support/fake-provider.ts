@@ -112,7 +112,8 @@ export interface FakeProvider {
   reopen(): Promise<void>;
   /**
    * Serves `method path` with `handler`: the endpoints of one auth mode live in their own module under
-   * `test/support/fake-modes/`, which mounts them (a mounted route wins over a built-in one).
+   * `test/support/fake-modes/`, which mounts them (a mounted route wins over a built-in one). A `:name`
+   * segment matches any one segment, its value in `params.name`.
    */
   mount(method: string, path: string, handler: FakeRouteHandler): void;
   /** The next queued fault (see failNext), for mounted token endpoints that honour faults. */
@@ -130,6 +131,8 @@ export interface FakeRouteRequest {
   body: Record<string, unknown>;
   /** The body as received. */
   rawBody: string;
+  /** Values of the mounted path's `:name` segments (`/app/installations/:id/access_tokens`). */
+  params: Record<string, string>;
 }
 
 /** What a mounted route answers. */
@@ -370,6 +373,27 @@ class FakeOAuthProvider implements FakeProvider {
     this.issued.presented.push(...secrets);
   }
 
+  /** The mounted route for `method path`: an exact path first, else one whose `:name` segments match. */
+  private mountedRoute(method: string, path: string): { handler: FakeRouteHandler; params: Record<string, string> } | undefined {
+    const exact = this.mounted.get(`${method} ${path}`);
+    if (exact) return { handler: exact, params: {} };
+    const segments = path.split('/');
+    for (const [key, handler] of this.mounted) {
+      const [mountedMethod, mountedPath = ''] = key.split(' ');
+      const pattern = mountedPath.split('/');
+      if (mountedMethod !== method || pattern.length !== segments.length || !mountedPath.includes('/:')) continue;
+      const params: Record<string, string> = {};
+      const matches = pattern.every((part, index) => {
+        const segment = segments[index] ?? '';
+        if (!part.startsWith(':')) return part === segment;
+        params[part.slice(1)] = decodeURIComponent(segment);
+        return segment !== '';
+      });
+      if (matches) return { handler, params };
+    }
+    return undefined;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
     const call: FakeProviderCall = {
@@ -383,9 +407,9 @@ class FakeOAuthProvider implements FakeProvider {
     };
     this.calls.push(call);
     const rawBody = await readText(req);
-    const mounted = this.mounted.get(`${call.method} ${call.path}`);
+    const mounted = this.mountedRoute(call.method, call.path);
     if (mounted) {
-      const answer = await mounted({ req, url, call, body: parseBody(call.contentType, rawBody) ?? {}, rawBody });
+      const answer = await mounted.handler({ req, url, call, body: parseBody(call.contentType, rawBody) ?? {}, rawBody, params: mounted.params });
       const payload = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
       const headers = typeof answer.body === 'string' || answer.body === undefined ? answer.headers : { 'content-type': 'application/json', ...answer.headers };
       return send(res, call, { status: answer.status, payload, headers });

@@ -59,6 +59,23 @@ describe('config', () => {
     ]);
   });
 
+  it('DEMO_PROVIDER: on by default in dev mode, off with false, never in production (true there is refused)', () => {
+    const production = { DATABASE_URL: 'postgres://u@db:5432/c', TEMPORAL_ADDRESS: 'temporal:7233', ENCRYPTION_KEYS: `k1=${KEY}` };
+    expect(parseConfig({}).demoProvider).to.equal(true);
+    expect(parseConfig({ DEMO_PROVIDER: 'false' }).demoProvider).to.equal(false);
+    expect(parseConfig(production).demoProvider).to.equal(false);
+    expect(parseConfig({ ...production, DEMO_PROVIDER: 'false' }).demoProvider).to.equal(false);
+    expect(() => parseConfig({ ...production, DEMO_PROVIDER: 'true' })).to.throw(ConfigError).with.property('problems').that.deep.equals([
+      'DEMO_PROVIDER: the demo provider runs in dev mode only (unset it in production)',
+    ]);
+  });
+
+  it('LOG_FORMAT: auto by default, json or pretty by choice, anything else refused', () => {
+    expect(parseConfig({}).logFormat).to.equal('auto');
+    expect(parseConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
+    expect(() => parseConfig({ LOG_FORMAT: 'fancy' })).to.throw(ConfigError);
+  });
+
   it('reports every bad value at once, one line each, naming the variable', () => {
     const problems = problemsOf({
       PORT: '99999',

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { KNOWN_ERROR_CODES, errorIdOf, humanError, type ErrorAction } from '../../src/connect-ui/error-messages.js';
+import { KNOWN_ERROR_CODES, credentialWords, errorIdOf, humanError, type ErrorAction } from '../../src/connect-ui/error-messages.js';
 
 /** A raw code or auth mode as text: two word characters joined by an underscore. */
 const SNAKE_CASE = /[A-Za-z0-9]_[A-Za-z0-9]/;
 
 describe('Connect UI error messages (src/connect-ui/error-messages.js)', () => {
-  const cases: Array<{ code: string; status?: number; authMode?: string; hasFieldErrors?: boolean; message: string; action: ErrorAction }> = [
-    { code: 'provider_unreachable', status: 502, authMode: 'API_KEY', message: 'We could not reach OpenAI. Try again in a moment.', action: 'retry' },
-    { code: 'provider_timeout', status: 504, authMode: 'API_KEY', message: 'We could not reach OpenAI in time. Try again in a moment.', action: 'retry' },
+  const cases: Array<{ code: string; status?: number; credentials?: string[]; hasFieldErrors?: boolean; message: string; action: ErrorAction }> = [
+    { code: 'provider_unreachable', status: 502, credentials: ['API key'], message: 'We could not reach OpenAI. Try again in a moment.', action: 'retry' },
+    { code: 'provider_timeout', status: 504, credentials: ['API key'], message: 'We could not reach OpenAI in time. Try again in a moment.', action: 'retry' },
     { code: 'provider_malformed_response', status: 502, message: 'OpenAI sent an answer we could not read. Try again in a moment.', action: 'retry' },
     { code: 'provider_rate_limited', status: 429, message: 'OpenAI is receiving too many requests right now. Wait a minute, then try again.', action: 'retry' },
     { code: 'database_unavailable', status: 503, message: 'The connection service is temporarily unavailable. Try again in a moment.', action: 'retry' },
@@ -17,11 +17,12 @@ describe('Connect UI error messages (src/connect-ui/error-messages.js)', () => {
     { code: 'server_error', status: 500, message: 'Something went wrong on our side. Try again, and if it keeps happening, contact support.', action: 'retry' },
     { code: 'network_error', message: 'We could not reach the server. Check your internet connection and try again.', action: 'retry' },
     { code: 'offline', message: 'You appear to be offline. Check your internet connection and try again.', action: 'retry' },
-    { code: 'connection_test_failed', status: 400, authMode: 'API_KEY', message: 'OpenAI did not accept this API key. Check it and try again.', action: 'fix' },
-    { code: 'connection_test_failed', status: 400, authMode: 'BASIC', message: 'OpenAI did not accept this username and password. Check them and try again.', action: 'fix' },
-    { code: 'connection_test_failed', status: 400, authMode: 'OAUTH2_CC', message: 'OpenAI did not accept this client ID and secret. Check them and try again.', action: 'fix' },
+    { code: 'connection_test_failed', status: 400, credentials: ['API key'], message: 'OpenAI did not accept this API key. Check it and try again.', action: 'fix' },
+    { code: 'connection_test_failed', status: 400, credentials: ['Username', 'Password'], message: 'OpenAI did not accept this username and password. Check them and try again.', action: 'fix' },
+    { code: 'connection_test_failed', status: 400, credentials: ['Client ID', 'Client secret'], message: 'OpenAI did not accept this client ID and client secret. Check them and try again.', action: 'fix' },
+    { code: 'connection_test_failed', status: 400, credentials: ['Client email', 'Private key', 'Token URI'], message: 'OpenAI did not accept these details. Check them and try again.', action: 'fix' },
     { code: 'connection_test_failed', status: 400, message: 'OpenAI did not accept these credentials. Check them and try again.', action: 'fix' },
-    { code: 'invalid_credentials', status: 400, authMode: 'API_KEY', message: 'OpenAI did not accept this API key. Check it and try again.', action: 'fix' },
+    { code: 'invalid_credentials', status: 400, credentials: ['Private key'], message: 'OpenAI did not accept this private key. Check it and try again.', action: 'fix' },
     { code: 'invalid_body', status: 400, hasFieldErrors: true, message: 'OpenAI needs some of these details corrected. Check the highlighted fields and try again.', action: 'fix' },
     { code: 'invalid_body', status: 400, message: 'Some of these details are not valid for OpenAI. Check them and try again.', action: 'fix' },
     { code: 'invalid_connection_config', status: 400, hasFieldErrors: true, message: 'OpenAI needs some of these details corrected. Check the highlighted fields and try again.', action: 'fix' },
@@ -46,9 +47,9 @@ describe('Connect UI error messages (src/connect-ui/error-messages.js)', () => {
     { code: 'authorization_failed', message: 'The connection to OpenAI could not be made. Try again.', action: 'retry' },
   ];
   for (const c of cases) {
-    const context = [c.status, c.authMode, c.hasFieldErrors ? 'with field errors' : null].filter((x) => x !== undefined && x !== null).join(', ');
+    const context = [c.status, c.credentials?.join(' + '), c.hasFieldErrors ? 'with field errors' : null].filter((x) => x !== undefined && x !== null).join(', ');
     it(`${c.code}${context ? ` (${context})` : ''} → "${c.message}" (${c.action})`, () => {
-      const human = humanError({ code: c.code, name: 'OpenAI', status: c.status, authMode: c.authMode, hasFieldErrors: c.hasFieldErrors });
+      const human = humanError({ code: c.code, name: 'OpenAI', status: c.status, credentials: c.credentials, hasFieldErrors: c.hasFieldErrors });
       expect(human).to.deep.include({ code: c.code, message: c.message, action: c.action, retryable: c.action === 'retry' });
     });
   }
@@ -76,14 +77,24 @@ describe('Connect UI error messages (src/connect-ui/error-messages.js)', () => {
     expect(humanError({}).code, 'no code at all').to.equal('unknown_error');
   });
 
-  it('puts no raw code or auth mode in any title, sentence or small print, for every known code, auth mode and status', () => {
+  it('names the credentials from the titles of the fields the end user typed, whatever the auth mode', () => {
+    expect(credentialWords(['API key'])).to.deep.equal({ what: 'this API key', pronoun: 'it' });
+    expect(credentialWords(['Username', 'Password'])).to.deep.equal({ what: 'this username and password', pronoun: 'them' });
+    expect(credentialWords(['Private key'])).to.deep.equal({ what: 'this private key', pronoun: 'it' });
+    expect(credentialWords(['ID', 'PEM key'])).to.deep.equal({ what: 'this ID and PEM key', pronoun: 'them' });
+    expect(credentialWords(['A', 'B', 'C'])).to.deep.equal({ what: 'these details', pronoun: 'them' });
+    expect(credentialWords([])).to.deep.equal({ what: 'these credentials', pronoun: 'them' });
+    expect(credentialWords(null)).to.deep.equal({ what: 'these credentials', pronoun: 'them' });
+  });
+
+  it('puts no raw code in any title, sentence or small print, for every known code, set of credentials and status', () => {
     const codes = [...KNOWN_ERROR_CODES, 'unknown_error', 'brand_new_code'];
     for (const code of codes) {
-      for (const authMode of ['API_KEY', 'BASIC', 'OAUTH2', 'OAUTH2_CC', 'OAUTH1', 'NONE', null]) {
+      for (const credentials of [['API key'], ['Username', 'Password'], ['Client ID', 'Client secret'], ['Private key', 'Key ID', 'Issuer'], [], null]) {
         for (const status of [undefined, 400, 401, 404, 413, 429, 500, 502, 503, 504]) {
           for (const name of ['Acme CRM', null]) {
-            const human = humanError({ code, name, authMode, status, errorId: 'e-1', hasFieldErrors: status === 400 });
-            const where = `${code} ${authMode} ${status} ${name}`;
+            const human = humanError({ code, name, credentials, status, errorId: 'e-1', hasFieldErrors: status === 400 });
+            const where = `${code} ${String(credentials)} ${status} ${name}`;
             for (const text of [human.title, human.message, human.detail ?? '']) expect(text, where).to.not.match(SNAKE_CASE);
             expect(human.message, `${where}: a sentence`).to.match(/^[A-Z].*\.$/);
             expect(human.title, `${where}: a heading`).to.match(/^[A-Z]\S*( \S+)*$/);

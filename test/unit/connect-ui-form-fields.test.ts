@@ -1,11 +1,15 @@
 import { expect } from 'chai';
+import type { ProviderEntry } from '../../providers/catalog-schema';
 import { loadCatalog } from '../../providers/load-catalog';
+import { presentProvider } from '../../src/api/presenters/provider';
 import {
   buildFields,
   collectValues,
+  connectStyleOf,
   contrastText,
+  credentialTitles,
   describeApiError,
-  directAuthRequest,
+  formRequest,
   oauthUrl,
   resolveTheme,
   validateField,
@@ -15,7 +19,9 @@ import {
 
 describe('Connect UI form fields (src/connect-ui/form-fields.js)', () => {
   const catalog = loadCatalog();
-  const provider = (name: string) => catalog.get(name) as unknown as ProviderLike;
+  /** A provider as the Connect UI reads it: `GET /providers/:name`, with the `connect` the server derives. */
+  const present = (name: string, entry: unknown) => presentProvider('http://api.test', name, entry as ProviderEntry) as unknown as ProviderLike;
+  const provider = (name: string) => present(name, catalog.get(name));
 
   it("builds Zendesk's OAuth form from its connection_config: title, prefix/suffix, example as placeholder, required pattern", () => {
     const fields = buildFields(provider('zendesk'));
@@ -54,25 +60,117 @@ describe('Connect UI form fields (src/connect-ui/form-fields.js)', () => {
     expect(missing.errors).to.deep.equal({ username: 'API key is required.' });
   });
 
-  it('falls back to generic credential fields when the catalog has no schema, ordered by `order`', () => {
-    const fields = buildFields({
-      auth_mode: 'OAUTH2_CC',
-      connection_config: {
-        b: { type: 'string', title: 'B', description: '', order: 2 },
-        a: { type: 'string', title: 'A', description: '', order: 1 },
-      },
-    });
-    expect(fields.map((f) => [f.name, f.title, f.secret])).to.deep.equal([['a', 'A', false], ['b', 'B', false], ['client_id', 'Client ID', false], ['client_secret', 'Client secret', true]]);
+  it("takes a form's credential fields from its connect (the strategy's body titles them when the catalog has no schema), ordered by `order`", () => {
+    const fields = buildFields(
+      present('cc', {
+        display_name: 'CC',
+        auth_mode: 'OAUTH2_CC',
+        token_url: 'https://cc.example/token',
+        connection_config: {
+          b: { type: 'string', title: 'B', description: '', order: 2 },
+          a: { type: 'string', title: 'A', description: '', order: 1 },
+        },
+      }),
+    );
+    expect(fields.map((f) => [f.name, f.title, f.secret, f.inputType])).to.deep.equal([
+      ['a', 'A', false, 'text'],
+      ['b', 'B', false, 'text'],
+      ['client_id', 'Client ID', false, 'text'],
+      ['client_secret', 'Client secret', true, 'password'],
+    ]);
+    expect(credentialTitles(fields)).to.deep.equal(['Client ID', 'Client secret']);
   });
 
-  it('builds the auth URLs and bodies of API.md §4', () => {
+  it('renders what the field schema says, not what the auth mode is: multi-line private key, password, URL, email', () => {
+    const provider = {
+      auth_mode: 'ANY_FORM_MODE',
+      connect: {
+        kind: 'form' as const,
+        route: '/auth/any/{key}',
+        credentials: {
+          privateKey: { type: 'string', title: 'Private key', secret: true, multiline: true, pattern: '^-----BEGIN PRIVATE KEY-----\\s*[A-Za-z0-9+/=\\s]+\\s*-----END PRIVATE KEY-----\\s*$' },
+          certificate: { type: 'string', title: 'Certificate', multiline: true, optional: true },
+          clientEmail: { type: 'string', title: 'Client email', format: 'email' },
+          secret: { type: 'string', title: 'Shared secret', secret: true },
+        },
+      },
+      connection_config: { serverUrl: { type: 'string', title: 'Server URL', format: 'uri' } },
+    };
+    const fields = buildFields(provider);
+    expect(fields.map((f) => [f.group, f.name, f.control, f.inputType, f.secret, f.multiline])).to.deep.equal([
+      ['params', 'serverUrl', 'input', 'url', false, false],
+      ['credentials', 'privateKey', 'textarea', null, true, true],
+      ['credentials', 'certificate', 'textarea', null, false, true],
+      ['credentials', 'clientEmail', 'input', 'email', false, false],
+      ['credentials', 'secret', 'input', 'password', true, false],
+    ]);
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nAbCd==\n-----END PRIVATE KEY-----\n';
+    const privateKey = fields[1]!;
+    expect(validateField(privateKey, 'not a key')).to.equal('Private key does not have the expected format.');
+    expect(validateField(privateKey, pem), 'the pattern is checked across lines').to.equal(null);
+    const typed = { serverUrl: 'https://mcp.example/mcp', privateKey: pem, certificate: '\n  -----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----  \n', clientEmail: 'svc@acme.example', secret: ' s p ' };
+    const { errors, params, credentials } = collectValues(fields, typed);
+    expect(errors).to.deep.equal({});
+    expect(params).to.deep.equal({ serverUrl: 'https://mcp.example/mcp' });
+    expect(credentials, 'a secret is sent exactly as typed, line breaks included; other values trimmed').to.deep.equal({
+      privateKey: pem,
+      certificate: '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----',
+      clientEmail: 'svc@acme.example',
+      secret: ' s p ',
+    });
+    expect(collectValues(fields, { serverUrl: 'not a url', privateKey: pem, clientEmail: 'nope', secret: 'x' }).errors).to.deep.equal({
+      serverUrl: 'Server URL must be a URL.',
+      clientEmail: 'Client email must be an email address.',
+    });
+  });
+
+  it("a section's fields (an assertion's private key) are posted as an object of their own, and errors at their path find them", () => {
+    const fields = buildFields({
+      connect: {
+        kind: 'form',
+        route: '/auth/two-step/{key}',
+        credentials: { clientId: { type: 'string', title: 'Client ID' } },
+        sections: { assertionOption: { privateKey: { type: 'string', title: 'Private key', secret: true, multiline: true } } },
+      },
+    });
+    expect(fields.map((f) => [f.name, f.key, f.section, f.control])).to.deep.equal([
+      ['clientId', 'clientId', null, 'input'],
+      ['assertionOption.privateKey', 'privateKey', 'assertionOption', 'textarea'],
+    ]);
+    const pem = '-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----';
+    expect(collectValues(fields, { clientId: 'c-1', 'assertionOption.privateKey': pem }).credentials).to.deep.equal({ clientId: 'c-1', assertionOption: { privateKey: pem } });
+    expect(collectValues(fields, { clientId: 'c-1', 'assertionOption.privateKey': '' }).errors).to.deep.equal({ 'assertionOption.privateKey': 'Private key is required.' });
+    expect(credentialTitles(fields)).to.deep.equal(['Client ID', 'Private key']);
+    const described = describeApiError({ error: { code: 'invalid_body', message: 'bad', errors: [{ path: ['assertionOption', 'privateKey'], message: 'not a PEM key' }, { path: ['privateKey'], message: 'elsewhere' }] } }, fields);
+    expect(described.fieldErrors).to.deep.equal({ 'assertionOption.privateKey': 'not a PEM key' });
+  });
+
+  it('reads how to connect from connect only: redirect, a form with its route, or nothing the page can use', () => {
+    expect(connectStyleOf(provider('zendesk'))).to.deep.equal({ kind: 'redirect' });
+    expect(connectStyleOf(provider('anthropic'))).to.deep.include({ kind: 'form', route: '/api-auth/api-key/{key}' });
+    expect(connectStyleOf({ auth_mode: 'OAUTH2' }), 'an auth mode alone says nothing').to.equal(null);
+    const odd = (connect: unknown) => connectStyleOf({ connect } as unknown as ProviderLike);
+    expect(odd({ kind: 'form', route: 'https://evil.example/{key}', credentials: {} }), 'only a path of this API').to.equal(null);
+    expect(odd({ kind: 'form', route: '/auth/x', credentials: {} }), 'a route without the key').to.equal(null);
+    expect(odd({ kind: 'popup' })).to.equal(null);
+    expect(odd(null)).to.equal(null);
+    expect(buildFields({ auth_mode: 'API_KEY', credentials: { apiKey: { type: 'string', title: 'API key' } } }), 'no connect, no credential fields').to.deep.equal([]);
+  });
+
+  it('builds the auth URLs and bodies of API.md §4: the popup URL, and a form posted to the route the server named', () => {
     expect(oauthUrl('http://api.test/', 'my key', 'tok', { subdomain: 'acme' })).to.equal('http://api.test/oauth/connect/my%20key?connect_session_token=tok&params%5Bsubdomain%5D=acme');
     expect(oauthUrl('http://api.test', 'k', 'tok', {}, 'ws-1')).to.equal('http://api.test/oauth/connect/k?connect_session_token=tok&ws_client_id=ws-1');
-    expect(directAuthRequest('http://api.test', 'API_KEY', 'k', 'tok', {}, { apiKey: 's' })).to.deep.equal({ url: 'http://api.test/api-auth/api-key/k?connect_session_token=tok', body: { apiKey: 's' } });
-    expect(directAuthRequest('http://api.test', 'BASIC', 'k', 'tok', { dc: 'eu' }, { username: 'u' })).to.deep.equal({ url: 'http://api.test/api-auth/basic/k?connect_session_token=tok&params%5Bdc%5D=eu', body: { username: 'u', password: '' } });
-    expect(directAuthRequest('http://api.test', 'OAUTH2_CC', 'k', 'tok', {}, { client_id: 'i', client_secret: 's' })?.url).to.equal('http://api.test/oauth2/auth/k?connect_session_token=tok');
-    expect(directAuthRequest('http://api.test', 'NONE', 'k', 'tok')).to.deep.equal({ url: 'http://api.test/auth/unauthenticated/k?connect_session_token=tok', body: {} });
-    expect(directAuthRequest('http://api.test', 'OAUTH2', 'k', 'tok')).to.equal(null);
+    expect(formRequest('http://api.test', '/api-auth/api-key/{key}', 'k', 'tok', {}, { apiKey: 's' })).to.deep.equal({ url: 'http://api.test/api-auth/api-key/k?connect_session_token=tok', body: { apiKey: 's' } });
+    expect(formRequest('http://api.test/', '/api-auth/basic/{key}', 'my key', 'tok', { dc: 'eu' }, { username: 'u', password: 'p' })).to.deep.equal({
+      url: 'http://api.test/api-auth/basic/my%20key?connect_session_token=tok&params%5Bdc%5D=eu',
+      body: { username: 'u', password: 'p' },
+    });
+    expect(formRequest('http://api.test', '/auth/two-step/{key}', 'a/b', 'tok', {}, { privateKey: '-----BEGIN\nX\n-----END' })).to.deep.equal({
+      url: 'http://api.test/auth/two-step/a%2Fb?connect_session_token=tok',
+      body: { privateKey: '-----BEGIN\nX\n-----END' },
+    });
+    expect(connectStyleOf(present('open', { display_name: 'Open', auth_mode: 'NONE' }))).to.deep.equal({ kind: 'form', route: '/auth/unauthenticated/{key}', credentials: {}, sections: {} });
+    expect(formRequest('http://api.test', '/auth/unauthenticated/{key}', 'k', 'tok')).to.deep.equal({ url: 'http://api.test/auth/unauthenticated/k?connect_session_token=tok', body: {} });
   });
 
   it('maps API errors to a form message and to the fields their paths name', () => {

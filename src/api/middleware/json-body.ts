@@ -6,6 +6,7 @@ import type { Context, Middleware } from 'koa';
 import getRawBody from 'raw-body';
 import { CustodianError, ValidationError } from '../../errors';
 import { unsafeInputProblems } from '../unsafe-input';
+import { routeTrait } from '../openapi/route-doc';
 
 /** Largest accepted request body (API.md §0). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -60,10 +61,10 @@ export async function readJsonBody(ctx: Context): Promise<void> {
  * authentication middleware reads the body only once the caller is known (an anonymous body is never parsed).
  */
 export function jsonBody(): Middleware {
-  return async (ctx, next) => {
+  return routeTrait<Middleware>(async (ctx, next) => {
     await readJsonBody(ctx);
     await next();
-  };
+  }, { kind: 'json_body' });
 }
 
 declare module 'koa' {

@@ -1,5 +1,6 @@
 /** The connection objects of API.md §2: the full one (with credentials) and the list item. */
 import type { ConnectionEntity, IntegrationEntity } from '../../db/entities';
+import { strategyOfCredentials } from '../../../providers/auth-modes';
 import type { Credentials } from '../../connections/credentials';
 
 /** Whether a key names a refresh token (`refresh_token`, `refreshToken`, `Refresh-Token`…). */
@@ -30,7 +31,7 @@ function errorsOf(row: ConnectionEntity, logId: string | null | undefined): Arra
 
 /** The full connection (GET one, POST import). */
 export function presentConnection(row: ConnectionEntity, options: FullConnectionOptions): Record<string, unknown> {
-  const credentials = options.credentials === null ? {} : options.credentials;
+  const credentials = options.credentials === null ? {} : asPresented(options.credentials);
   const connectionConfig = row.connectionConfig;
   return {
     id: row.id,
@@ -67,4 +68,10 @@ export function presentConnectionListItem(row: ConnectionEntity, integration: In
     metadata: row.metadata,
     created: row.createdAt.toISOString(),
   };
+}
+
+/** The credentials as Nango's API shows them: a mode may answer another `type` (MCP: OAUTH2). */
+function asPresented(credentials: Credentials): Record<string, unknown> {
+  const presentedType = strategyOfCredentials(credentials).presentedType;
+  return presentedType === undefined ? { ...credentials } : { ...credentials, type: presentedType };
 }

@@ -8,6 +8,8 @@ export interface IntegrationPresentation {
   entry: ProviderEntry | undefined;
   /** `include=credentials`: add the OAuth client, with its secret decrypted by this function. */
   withCredentials?: (integration: IntegrationEntity) => string | null;
+  /** With `withCredentials`: the integration's settings as its auth mode shows them, or undefined for an OAuth client. */
+  modeCredentials?: (integration: IntegrationEntity) => Record<string, unknown> | undefined;
   /** `include=webhook`: add the provider-webhook URL (we do not receive provider webhooks: always null). */
   withWebhook?: boolean;
 }
@@ -24,7 +26,9 @@ export function presentIntegration(integration: IntegrationEntity, options: Inte
     created_at: integration.createdAt.toISOString(),
     updated_at: integration.updatedAt.toISOString(),
   };
-  if (options.withCredentials) {
+  const modeView = options.withCredentials ? options.modeCredentials?.(integration) : undefined;
+  if (modeView) view.credentials = modeView;
+  else if (options.withCredentials) {
     view.credentials = {
       type: options.entry?.auth_mode ?? null,
       client_id: integration.clientId,

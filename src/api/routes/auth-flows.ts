@@ -20,6 +20,8 @@ import { renderCallbackPage, type CallbackOutcome } from '../pages/callback-page
 import { presentAuthOutcome } from '../presenters/auth-outcome';
 import { rateLimitByAddress } from '../rate-limit';
 import { validate } from '../validation';
+import { doc } from '../openapi/route-doc';
+import { FLOW_ERRORS, formFlowDoc } from '../openapi/flow-docs';
 
 export { ATTEMPT_TTL_MS } from '../../authorization/authorization-service';
 
@@ -56,7 +58,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     if (strategy.connect.kind !== 'form') continue;
     const { body } = strategy.connect;
     for (const path of strategy.connect.routes) {
-      router.post(path, requireSession(deps), async (ctx) => {
+      router.post(path, doc(formFlowDoc({ authMode: strategy.authMode, params: keyParams, query: formQuery, body })), requireSession(deps), async (ctx) => {
         validate(formQuery, ctx.query, 'invalid_query_params');
         const received = validate(body, bodyOrEmpty(ctx.request), 'invalid_body');
         const outcome = await service.submitForm(attemptRequest(ctx), strategy.authMode, received);
@@ -65,10 +67,22 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     }
   }
 
-  router.get('/oauth/connect/:key', errorPageForBrowsers, requireSession(deps), async (ctx) => {
+  // Callback routes besides /oauth/callback that redirect modes come back to (a GitHub App's setup URL).
+  const callbackRoutes = [...new Set(allStrategies().flatMap((strategy) => (strategy.connect.kind === 'redirect' ? (strategy.connect.callbackRoutes ?? []) : [])))];
+
+  router.get('/oauth/connect/:key', doc({
+    summary: 'Start a redirect flow in the browser (OAuth 2.0, OAuth 1.0a): redirects to the provider (the popup of the Connect UI opens it)',
+    description: 'A browser (Accept: text/html) gets its errors as the callback page, which tells its opener; others get the error envelope.',
+    tag: 'auth',
+    params: keyParams,
+    query: redirectQuery,
+    errorPage: 'browsers',
+    responses: { 302: { description: 'To the provider\'s authorization page', headers: { Location: 'The provider\'s authorization URL' } } },
+    errors: [...FLOW_ERRORS, 'integration_missing_client', 'provider_unreachable', 'provider_timeout'],
+  }), errorPageForBrowsers, requireSession(deps), async (ctx) => {
     validate(redirectQuery, ctx.query, 'invalid_query_params');
     const { attempt, url } = await service.beginRedirect(attemptRequest(ctx));
-    bindFlowToBrowser(ctx, attempt.id, deps.config.serverUrl, attempt.expiresAt);
+    bindFlowToBrowser(ctx, attempt.id, deps.config.serverUrl, attempt.expiresAt, callbackRoutes);
     ctx.redirect(url);
   });
 
@@ -95,12 +109,23 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = renderCallbackPage(outcome);
   }
 
-  router.get('/oauth/callback', rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
-    const outcome = await handleCallback(ctx);
-    // A provider that was unreachable or silent during the exchange answers 502/504, like the form flows.
-    const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
-    sendCallbackPage(ctx, outcome, status);
-  });
+  for (const path of ['/oauth/callback', ...callbackRoutes]) {
+    router.get(path, doc({
+      summary: path === '/oauth/callback'
+        ? 'The OAuth redirect URI: takes the provider\'s answer, finishes the authorization, shows the callback page'
+        : 'A redirect mode\'s own callback (a GitHub App\'s setup URL), handled like /oauth/callback',
+      description: 'The page posts the outcome to `window.opener` and closes; failures answer the same page with their status.',
+      tag: 'auth',
+      errorPage: 'always',
+      responses: { 200: { description: 'The callback page (success)', contentType: 'text/html' } },
+      errors: ['authorization_failed', 'provider_unreachable', 'provider_timeout'],
+    }), rateLimitByAddress(deps.config.rateLimits.oauthCallback, deps.config.trustProxy), async (ctx) => {
+      const outcome = await handleCallback(ctx);
+      // A provider that was unreachable or silent during the exchange answers 502/504, like the form flows.
+      const status = outcome.ok ? 200 : (providerUnavailable(outcome.errorType, outcome.message)?.status ?? statusOf('authorization_failed'));
+      sendCallbackPage(ctx, outcome, status);
+    });
+  }
 
   /**
    * One-shot: only the first callback of a pending, unexpired attempt is taken; everything else changes nothing.
@@ -121,7 +146,7 @@ export function authFlowsRouter(deps: ApiDeps): Router<ApiState> {
     } finally {
       // The browser's WebSocket hears the outcome too, whichever API instance holds it (also when waiting failed).
       if (result !== null && state !== '') {
-        clearFlowBinding(ctx, state, deps.config.serverUrl);
+        clearFlowBinding(ctx, state, deps.config.serverUrl, callbackRoutes);
         await deps.authOutcomes?.publish(state);
       }
     }

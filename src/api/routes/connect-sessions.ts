@@ -13,6 +13,8 @@ import type { ApiDeps, ApiState } from '../context';
 import { presentConnectSession, presentCreatedSession } from '../presenters/connect-session';
 import { createSessionBody, reconnectSessionBody, type CreateSessionBody, type ReconnectSessionBody } from '../schemas/connect-session-fields';
 import { invalidField, validate } from '../validation';
+import { doc } from '../openapi/route-doc';
+import { connectSessionBody, createdSessionBody } from '../schemas/responses';
 
 type SharedBody = Omit<CreateSessionBody, 'allowed_integrations'>;
 
@@ -69,7 +71,11 @@ export function connectSessionsRouter(deps: ApiDeps): Router<ApiState> {
     if (errors.length > 0) throw new ValidationError('invalid_body', 'Unknown integrations in the request body', { errors });
   };
 
-  router.post('/connect/sessions', requireSecretKey(deps), async (ctx) => {
+  router.post('/connect/sessions', doc({
+    summary: 'Create a connect session: a token and a link to the Connect UI for one end user',
+    body: createSessionBody,
+    responses: { 201: { description: 'The session\'s token and link', schema: createdSessionBody } },
+  }), requireSecretKey(deps), async (ctx) => {
     const body = validate(createSessionBody, ctx.request.body, 'invalid_body');
     refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
     const environmentId = ctx.state.caller.environment.id;
@@ -85,7 +91,11 @@ export function connectSessionsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = { data: presentCreatedSession(token, session, urls) };
   });
 
-  router.post('/connect/sessions/reconnect', requireSecretKey(deps), async (ctx) => {
+  router.post('/connect/sessions/reconnect', doc({
+    summary: 'Create a session that re-authorizes an existing connection',
+    body: reconnectSessionBody,
+    responses: { 201: { description: 'The session\'s token and link', schema: createdSessionBody } },
+  }), requireSecretKey(deps), async (ctx) => {
     const body = validate(reconnectSessionBody, ctx.request.body, 'invalid_body');
     refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
     const environmentId = ctx.state.caller.environment.id;
@@ -104,13 +114,19 @@ export function connectSessionsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = { data: presentCreatedSession(token, session, urls) };
   });
 
-  router.get('/connect/session', requireSession(deps), (ctx) => {
+  router.get('/connect/session', doc({
+    summary: 'The session, as the Connect UI reads it',
+    responses: { 200: { description: 'The session', schema: connectSessionBody } },
+  }), requireSession(deps), (ctx) => {
     const { caller } = ctx.state;
     if (caller.kind !== 'session') throw new Error('requireSession let a non-session caller through');
     ctx.body = { data: presentConnectSession(caller.session, caller.environment) };
   });
 
-  router.delete('/connect/session', requireSession(deps), async (ctx) => {
+  router.delete('/connect/session', doc({
+    summary: 'End the session (its token stops working)',
+    responses: { 204: { description: 'Ended' } },
+  }), requireSession(deps), async (ctx) => {
     const { caller } = ctx.state;
     if (caller.kind !== 'session') throw new Error('requireSession let a non-session caller through');
     await sessions.revoke(caller.session);
@@ -120,7 +136,10 @@ export function connectSessionsRouter(deps: ApiDeps): Router<ApiState> {
   // Connect UI telemetry (open, view:list, click:connect…): accepted and ignored. No auth is required:
   // the UI sends its token in the body, not in a header, and checking it would cost a lookup for data
   // we drop anyway. It is limited per client address, then its body is bounded (1 MB → 413) and checked like any.
-  router.post('/connect/telemetry', rateLimitByAddress(deps.config.rateLimits.telemetry, deps.config.trustProxy), jsonBody(), (ctx) => {
+  router.post('/connect/telemetry', doc({
+    summary: 'Connect UI telemetry: accepted and dropped',
+    responses: { 204: { description: 'Accepted' } },
+  }), rateLimitByAddress(deps.config.rateLimits.telemetry, deps.config.trustProxy), jsonBody(), (ctx) => {
     ctx.status = 204;
   });
 

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../errors';
 import type { ApiDeps, ApiState } from '../context';
 import { validate } from '../validation';
+import { doc } from '../openapi/route-doc';
 
 /** Where the UI's files are: beside `src/api/` in the sources and in `dist/src/` once built (`npm run build` copies them). */
 export const CONNECT_UI_DIR = path.join(__dirname, '..', '..', 'connect-ui');
@@ -112,8 +113,18 @@ export function connectUiRouter(deps: ApiDeps, dir: string = CONNECT_UI_DIR): Ro
   };
 
   // One route for both: the router treats a trailing slash as optional.
-  router.get(['/connect', '/connect/'], (ctx) => send(ctx, ctx.path.endsWith('/') ? pages.slash : pages.bare, PAGE_CACHE));
-  router.get('/connect/assets/:file', (ctx) => {
+  router.get(['/connect', '/connect/'], doc({
+    summary: 'The Connect UI page (standalone: `?session_token=…&apiURL=…`, or in `@nangohq/frontend`\'s iframe)',
+    tag: 'connect-ui',
+    responses: { 200: { description: 'The page', contentType: 'text/html' }, 304: { description: 'Not modified (ETag)' } },
+  }), (ctx) => send(ctx, ctx.path.endsWith('/') ? pages.slash : pages.bare, PAGE_CACHE));
+  router.get('/connect/assets/:file', doc({
+    summary: 'A file of the Connect UI (scripts, styles)',
+    tag: 'connect-ui',
+    params: assetParams,
+    responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 304: { description: 'Not modified (ETag)' } },
+    errors: ['not_found'],
+  }), (ctx) => {
     const { file: name } = validate(assetParams, ctx.params, 'invalid_uri_params');
     const file = assets.get(name);
     if (!file) throw new NotFoundError(`No Connect UI asset "${name}"`);

@@ -25,6 +25,8 @@ import { metadataConnectionIds, metadataField } from '../schemas/metadata-fields
 import { integerQuery, logCursorQuery, MAX_PAGE } from '../schemas/query-numbers';
 import { legacyImportBody, legacyCredentials } from './legacy-connection-import';
 import { validate } from '../validation';
+import { doc } from '../openapi/route-doc';
+import { connectionBody, connectionListBody, connectionLogsBody, legacyImportAnswer, metadataWriteBody, successBody } from '../schemas/responses';
 import { bodyOrEmpty } from '../middleware/json-body';
 import { bracketParams, withoutBracketParams } from '../bracket-params';
 
@@ -99,7 +101,14 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
   };
 
   for (const prefix of ['/connections', '/connection']) {
-    router.get(prefix, requireSecretKey(deps), async (ctx) => {
+    // `/connection…`: Nango's older paths, still served for older clients.
+    const deprecated = prefix === '/connection';
+    router.get(prefix, doc({
+      summary: 'List connections (no credentials), filtered by id, search, end user, organization, integration or tags',
+      query: listQuery,
+      deprecated,
+      responses: { 200: { description: 'The connections', schema: connectionListBody } },
+    }), requireSecretKey(deps), async (ctx) => {
       const tags = bracketParams(ctx.query, 'tags');
       const withTags = Object.keys(tags).length > 0 ? { ...withoutBracketParams(ctx.query, 'tags'), tags } : ctx.query;
       const query = validate(listQuery, withTags, 'invalid_query_params');
@@ -115,20 +124,39 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       ctx.body = { connections: rows.map((row) => presentConnectionListItem(row, byId.get(row.integrationId)!)) };
     });
 
-    router.post(`${prefix}/metadata`, requireSecretKey(deps), async (ctx) => {
+    router.post(`${prefix}/metadata`, doc({
+      summary: 'Replace the metadata of one or more connections',
+      body: metadataBody,
+      deprecated,
+      responses: { 201: { description: 'The request, as written', schema: metadataWriteBody } },
+      errors: [{ code: 'unknown_connection', variant: 'not_found' }, 'metadata_too_large', 'too_many_connection_ids'],
+    }), requireSecretKey(deps), async (ctx) => {
       const body = validate(metadataBody, ctx.request.body, 'invalid_body');
       await writeMetadata(ctx.state.caller.environment.id, body, 'replace');
       ctx.status = 201;
       ctx.body = body;
     });
 
-    router.patch(`${prefix}/metadata`, requireSecretKey(deps), async (ctx) => {
+    router.patch(`${prefix}/metadata`, doc({
+      summary: 'Merge into the metadata of one or more connections',
+      body: metadataBody,
+      deprecated,
+      responses: { 200: { description: 'The request, as written', schema: metadataWriteBody } },
+      errors: [{ code: 'unknown_connection', variant: 'not_found' }, 'metadata_too_large', 'too_many_connection_ids'],
+    }), requireSecretKey(deps), async (ctx) => {
       const body = validate(metadataBody, ctx.request.body, 'invalid_body');
       await writeMetadata(ctx.state.caller.environment.id, body, 'merge');
       ctx.body = body;
     });
 
-    router.get(`${prefix}/:connectionId/logs`, requireSecretKey(deps), async (ctx) => {
+    router.get(`${prefix}/:connectionId/logs`, doc({
+      summary: 'A connection\'s operation log (refreshes, verifications, webhooks, its authorization attempts), newest first',
+      params: idParams,
+      query: logsQuery,
+      deprecated,
+      responses: { 200: { description: 'One page of log lines', schema: connectionLogsBody } },
+      errors: ['unknown_provider_config', 'not_found'],
+    }), requireSecretKey(deps), async (ctx) => {
       const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
       const query = validate(logsQuery, ctx.query, 'invalid_query_params');
       const environmentId = ctx.state.caller.environment.id;
@@ -151,7 +179,14 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       };
     });
 
-    router.get(`${prefix}/:connectionId`, requireSecretKey(deps), async (ctx) => {
+    router.get(`${prefix}/:connectionId`, doc({
+      summary: 'Get a connection with valid credentials (refreshed first when due, or with force_refresh=true)',
+      params: idParams,
+      query: getQuery,
+      deprecated,
+      responses: { 200: { description: 'The connection and its credentials', schema: connectionBody } },
+      errors: ['unknown_provider_config', 'not_found', 'invalid_credentials', { code: 'invalid_credentials', variant: 'backing_off' }, 'provider_unreachable', 'provider_timeout', 'temporal_unavailable', 'workflow_migration_pending', 'provider_not_in_catalog'],
+    }), requireSecretKey(deps), async (ctx) => {
       const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
       const query = validate(getQuery, ctx.query, 'invalid_query_params');
       const { environment } = ctx.state.caller;
@@ -161,7 +196,9 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       const now = new Date();
       let fresh: ConnectionEntity;
       try {
-        fresh = await service.readFresh({ environment, integration }, row, { forceRefresh: query.force_refresh === true, now });
+        // `refresh_github_app_jwt_token` asks for a new app JWT: renewing mints one, with a new installation token.
+        const forceRefresh = query.force_refresh === true || query.refresh_github_app_jwt_token === true;
+        fresh = await service.readFresh({ environment, integration }, row, { forceRefresh, now });
       } catch (error) {
         if (!(error instanceof InvalidCredentialsError)) throw error;
         const connection = presentConnection(error.connection, { integration, credentials: null, withRefreshToken: false, errorLogId: await errorLogId(error.connection) });
@@ -171,7 +208,16 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       ctx.body = presentConnection(fresh, { integration, credentials: connections.credentialsOf(fresh), withRefreshToken: query.refresh_token === true });
     });
 
-    router.patch(`${prefix}/:connectionId`, requireSecretKey(deps), async (ctx) => {
+    router.patch(`${prefix}/:connectionId`, doc({
+      summary: 'Change a connection\'s end user, tags or webhook URL override',
+      params: idParams,
+      query: keyQuery,
+      body: patchBody,
+      bodyOptional: true,
+      deprecated,
+      responses: { 200: { description: 'Changed', schema: successBody } },
+      errors: ['unknown_provider_config', 'not_found'],
+    }), requireSecretKey(deps), async (ctx) => {
       const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
       const { provider_config_key: key } = validate(keyQuery, ctx.query, 'invalid_query_params');
       const body = validate(patchBody, bodyOrEmpty(ctx.request), 'invalid_body');
@@ -184,7 +230,14 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       ctx.body = { success: true };
     });
 
-    router.delete(`${prefix}/:connectionId`, requireSecretKey(deps), async (ctx) => {
+    router.delete(`${prefix}/:connectionId`, doc({
+      summary: 'Delete a connection (its workflow ends; a deletion webhook follows)',
+      params: idParams,
+      query: keyQuery,
+      deprecated,
+      responses: { 200: { description: 'Deleted', schema: successBody } },
+      errors: ['unknown_provider_config', 'unknown_connection', 'temporal_unavailable'],
+    }), requireSecretKey(deps), async (ctx) => {
       const { connectionId } = validate(idParams, ctx.params, 'invalid_uri_params');
       const { provider_config_key: key } = validate(keyQuery, ctx.query, 'invalid_query_params');
       const { environment } = ctx.state.caller;
@@ -196,13 +249,18 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     });
   }
 
-  router.post('/connections', requireSecretKey(deps), async (ctx) => {
+  router.post('/connections', doc({
+    summary: 'Import a connection with credentials obtained elsewhere',
+    body: importBody,
+    responses: { 201: { description: 'The connection', schema: connectionBody } },
+    errors: ['not_found', 'connection_test_failed', 'provider_unreachable', 'provider_timeout', 'temporal_unavailable', 'metadata_too_large', 'provider_not_in_catalog'],
+  }), requireSecretKey(deps), async (ctx) => {
     const body = validate(importBody, ctx.request.body, 'invalid_body');
     refusePrivateWebhookUrl(body.webhook_url_override, 'webhook_url_override', deps.config.allowPrivateNetworkTargets);
     const { environment } = ctx.state.caller;
     const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
-    const strategy = strategyOfCredentials(body.credentials as Credentials);
-    const credentials = strategy.fromImport(body.credentials as Record<string, unknown>, new Date());
+    const { strategy, fields } = importedAs(integration, body.credentials as Record<string, unknown>);
+    const credentials = strategy.fromImport(fields, new Date());
     ctx.status = 201;
     ctx.body = await importAndPresent(
       { environment, integration },
@@ -219,7 +277,13 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     );
   });
 
-  router.post('/connection', requireSecretKey(deps), async (ctx) => {
+  router.post('/connection', doc({
+    summary: 'Import a connection, Nango\'s older body (access_token, refresh_token… at the top level)',
+    body: legacyImportBody,
+    deprecated: true,
+    responses: { 201: { description: 'The request body with the connection id', schema: legacyImportAnswer } },
+    errors: ['not_found', 'connection_test_failed', 'provider_unreachable', 'provider_timeout', 'temporal_unavailable', 'metadata_too_large', 'provider_not_in_catalog'],
+  }), requireSecretKey(deps), async (ctx) => {
     const body = validate(legacyImportBody, ctx.request.body, 'invalid_body');
     const { environment } = ctx.state.caller;
     const integration = await integrationFor(environment.id, body.provider_config_key, () => new NotFoundError(`There is no integration with provider_config_key "${body.provider_config_key}"`));
@@ -233,6 +297,20 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
     ctx.status = 201;
     ctx.body = { ...(ctx.request.body as Record<string, unknown>), connection_id: connectionId };
   });
+
+  /**
+   * The strategy an import's credentials belong to: their `type`'s, or the integration's mode when the
+   * body uses the type Nango's API shows for that mode (MCP credentials typed OAUTH2), re-read with the
+   * mode's own import shape.
+   */
+  function importedAs(integration: IntegrationEntity, credentials: Record<string, unknown>) {
+    const own = authModeStrategy(catalogEntryOf(deps.catalog, integration).auth_mode);
+    if (own?.presentedType !== undefined && own.presentedType === credentials.type) {
+      const fields = validate(own.importSchema, { ...credentials, type: own.authMode }, 'invalid_body');
+      return { strategy: own, fields };
+    }
+    return { strategy: strategyOfCredentials(credentials as unknown as Credentials), fields: credentials };
+  }
 
   async function writeMetadata(environmentId: string, body: z.output<typeof metadataBody>, mode: 'replace' | 'merge'): Promise<void> {
     const integration = await integrations.find(environmentId, body.provider_config_key);

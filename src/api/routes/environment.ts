@@ -11,6 +11,8 @@ import { requireSecretKey } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
 import { presentEnvironment } from '../presenters/environment';
 import { validate } from '../validation';
+import { doc } from '../openapi/route-doc';
+import { environmentBody, rotatedSecretKeyBody, webhookSigningKeyBody } from '../schemas/responses';
 import { bodyOrEmpty } from '../middleware/json-body';
 
 /** An http(s) URL, or "" / null to clear. */
@@ -72,11 +74,16 @@ export function environmentRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
   const schema = patchBody(deps.config.allowPrivateNetworkTargets);
 
-  router.get('/environment', requireSecretKey(deps), (ctx) => {
+  router.get('/environment', doc({ summary: 'The environment\'s settings (webhooks, callback URL, Connect UI)', responses: { 200: { description: 'Its settings', schema: environmentBody } } }), requireSecretKey(deps), (ctx) => {
     ctx.body = { data: presentEnvironment(ctx.state.caller.environment) };
   });
 
-  router.patch('/environment', requireSecretKey(deps), async (ctx) => {
+  router.patch('/environment', doc({
+    summary: 'Change the environment\'s settings (a field left out stays; "" or null clears a URL)',
+    body: schema,
+    bodyOptional: true,
+    responses: { 200: { description: 'The settings after the change', schema: environmentBody } },
+  }), requireSecretKey(deps), async (ctx) => {
     const body = validate(schema, bodyOrEmpty(ctx.request), 'invalid_body');
     const settings: EnvironmentSettings = {
       webhookPrimaryUrl: urlSetting(body.webhook?.primary_url),
@@ -95,13 +102,22 @@ export function environmentRouter(deps: ApiDeps): Router<ApiState> {
     ctx.body = { data: presentEnvironment(updated) };
   });
 
-  router.post('/environment/webhook-signing-key/rotate', requireSecretKey(deps), async (ctx) => {
+  router.post('/environment/webhook-signing-key/rotate', doc({
+    summary: 'Replace the webhook signing key (the old one stops signing at once)',
+    responses: { 200: { description: 'The new key', schema: webhookSigningKeyBody } },
+  }), requireSecretKey(deps), async (ctx) => {
     const key = await deps.environments.rotateWebhookSigningKey(ctx.state.caller.environment);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { data: { webhook_signing_key: key } };
   });
 
-  router.post('/environment/secret-key/rotate', requireSecretKey(deps), async (ctx) => {
+  router.post('/environment/secret-key/rotate', doc({
+    summary: 'Replace the secret key; the old one keeps working for `overlap` (default 24h)',
+    body: rotateSecretKeyBody,
+    bodyOptional: true,
+    responses: { 200: { description: 'The new key and when the old one stops working', schema: rotatedSecretKeyBody } },
+    errors: ['secret_key_superseded'],
+  }), requireSecretKey(deps), async (ctx) => {
     const { overlap } = validate(rotateSecretKeyBody, bodyOrEmpty(ctx.request), 'invalid_body');
     const presented = bearerToken(ctx.get('authorization')) as string;
     const rotated = await deps.environments.rotateSecretKey(ctx.state.caller.environment.id, presented, overlap);

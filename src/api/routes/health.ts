@@ -3,6 +3,8 @@ import Router from '@koa/router';
 import { CustodianError } from '../../errors';
 import { temporalIsReachable } from '../../temporal/client';
 import type { ApiDeps, ApiState } from '../context';
+import { doc } from '../openapi/route-doc';
+import { healthBody, readyBody } from '../schemas/responses';
 
 async function databaseIsReachable(deps: ApiDeps): Promise<boolean> {
   try {
@@ -17,11 +19,15 @@ async function databaseIsReachable(deps: ApiDeps): Promise<boolean> {
 export function healthRouter(deps: ApiDeps): Router<ApiState> {
   const router = new Router<ApiState>();
 
-  router.get('/health', (ctx) => {
+  router.get('/health', doc({ summary: 'Liveness: the process answers', responses: { 200: { description: 'Up', schema: healthBody } } }), (ctx) => {
     ctx.body = { result: 'ok' };
   });
 
-  router.get('/health/ready', async (ctx) => {
+  router.get('/health/ready', doc({
+    summary: 'Readiness: the database and Temporal are reachable',
+    responses: { 200: { description: 'Ready', schema: readyBody } },
+    errors: ['not_ready'],
+  }), async (ctx) => {
     const [database, temporal] = await Promise.all([
       databaseIsReachable(deps),
       deps.temporal ? temporalIsReachable(deps.temporal) : Promise.resolve(false),

@@ -5,6 +5,7 @@ import type { ProviderEntry } from '../../../providers/catalog-schema';
 import type { IntegrationEntity } from '../../db/entities';
 import { isUniqueViolation } from '../../db/unique-violation';
 import { catalogEntryOf } from '../../integrations/catalog-entry';
+import { authModeStrategy } from '../../../providers/auth-modes';
 import { NotFoundError, ValidationError } from '../../errors';
 import type { IntegrationFields } from '../../integrations/integration-store';
 import { requireSecretKey, requireSecretKeyOrSession } from '../auth/authenticate';
@@ -12,16 +13,22 @@ import type { ApiDeps, ApiState } from '../context';
 import { presentIntegration } from '../presenters/integration';
 import { invalidField, validate } from '../validation';
 import { bodyOrEmpty } from '../middleware/json-body';
+import { doc } from '../openapi/route-doc';
+import { integrationBody, integrationListBody, successBody } from '../schemas/responses';
 
 const uniqueKey = z.string().min(1).max(255).regex(/^[a-zA-Z0-9~:.@ _-]+$/, 'may contain letters, digits and ~:.@ _-');
 const providerName = z.string().min(1).max(255).regex(/^[a-zA-Z0-9_-]+$/, 'may contain letters, digits, _ and -');
-const credentials = z.strictObject({
-  type: z.enum(['OAUTH1', 'OAUTH2']),
+/** An OAuth client, what most modes' integrations take (a mode with other settings declares its own shape). */
+const oauthClientCredentials = z.strictObject({
+  // MCP modes too (beyond Nango's public API): a pre-registered MCP client (Asana's, an operator's own).
+  type: z.enum(['OAUTH1', 'OAUTH2', 'MCP_OAUTH2', 'MCP_OAUTH2_GENERIC']),
   client_id: z.string().min(1).max(2048),
   client_secret: z.string().min(1).max(4096),
   /** Comma-separated, as Nango takes them. */
   scopes: z.string().max(4096).optional(),
 });
+/** Checked against the provider's mode once the provider is known (see settingsOf). */
+const credentials = z.looseObject({ type: z.string().min(1).max(64) });
 const createBody = z.strictObject({
   provider: providerName,
   unique_key: uniqueKey,
@@ -36,6 +43,23 @@ const includeQuery = z.object({
     .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(','))))
     .pipe(z.array(z.enum(['credentials', 'webhook']))),
 });
+
+/** What the integration stores of a body's `credentials`: the mode's own shape, else an OAuth client. */
+function settingsOf(entry: ProviderEntry, given: Record<string, unknown>): Partial<IntegrationFields> {
+  const shape = authModeStrategy(entry.auth_mode)?.integrationCredentials;
+  if (shape) {
+    const settings = shape.toSettings(validate(z.object({ credentials: shape.schema }), { credentials: given }, 'invalid_body').credentials);
+    return {
+      clientId: settings.clientId,
+      clientSecret: settings.clientSecret,
+      ...(settings.scopes !== undefined ? { scopes: [...settings.scopes] } : {}),
+      custom: { ...settings.custom },
+      customSecrets: { ...settings.customSecrets },
+    };
+  }
+  const oauth = validate(z.object({ credentials: oauthClientCredentials }), { credentials: given }, 'invalid_body').credentials;
+  return { clientId: oauth.client_id, clientSecret: oauth.client_secret, ...(oauth.scopes !== undefined ? { scopes: splitScopes(oauth.scopes) } : {}) };
+}
 
 function splitScopes(scopes: string): string[] {
   return scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -54,6 +78,11 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     serverUrl: config.serverUrl,
     entry: catalog.get(integration.provider),
     withCredentials: include.includes('credentials') ? (i) => integrations.clientSecretOf(i) : undefined,
+    // A mode with its own integration settings shows them its way (never its secrets).
+    modeCredentials: (i) => {
+      const shape = authModeStrategy(catalog.get(i.provider)?.auth_mode ?? '')?.integrationCredentials;
+      return shape?.present(integrations.clientOf(i));
+    },
     withWebhook: include.includes('webhook'),
   });
 
@@ -77,33 +106,49 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     }
   };
 
-  router.get('/integrations', requireSecretKeyOrSession(deps), async (ctx) => {
+  router.get('/integrations', doc({
+    summary: 'List the integrations (a session sees only those it allows)',
+    responses: { 200: { description: 'The integrations', schema: integrationListBody } },
+  }), requireSecretKeyOrSession(deps), async (ctx) => {
     const { caller } = ctx.state;
     const all = await integrations.list(caller.environment.id);
     const allowed = caller.kind === 'session' ? caller.session.allowedIntegrations : null;
     ctx.body = { data: all.filter((i) => !allowed || allowed.includes(i.uniqueKey)).map((i) => present(i)) };
   });
 
-  router.get('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+  router.get('/integrations/:uniqueKey', doc({
+    summary: 'Get an integration',
+    params: keyParams,
+    query: includeQuery,
+    responses: { 200: { description: 'The integration', schema: integrationBody } },
+    errors: ['not_found', 'provider_not_in_catalog'],
+  }), requireSecretKey(deps), async (ctx) => {
     const integration = await load(ctx.state.caller.environment.id, ctx.params);
     const { include } = validate(includeQuery, ctx.query, 'invalid_query_params');
     catalogEntryOf(catalog, integration);
     ctx.body = { data: present(integration, include) };
   });
 
-  router.post('/integrations', requireSecretKey(deps), async (ctx) => {
+  router.post('/integrations', doc({
+    summary: 'Create an integration of a catalog provider',
+    body: createBody,
+    responses: { 200: { description: 'The integration', schema: integrationBody } },
+  }), requireSecretKey(deps), async (ctx) => {
     const body = validate(createBody, ctx.request.body, 'invalid_body');
-    checkCredentialType(body.provider, requestedEntry(body.provider), body.credentials?.type);
+    const entry = requestedEntry(body.provider);
+    checkCredentialType(body.provider, entry, body.credentials?.type);
+    const settings = body.credentials ? settingsOf(entry, body.credentials) : {};
     const environmentId = ctx.state.caller.environment.id;
     if (await integrations.find(environmentId, body.unique_key)) throw duplicateKey(body.unique_key);
     const fields: IntegrationFields = {
       uniqueKey: body.unique_key,
       provider: body.provider,
       displayName: body.display_name ?? null,
-      clientId: body.credentials?.client_id ?? null,
-      clientSecret: body.credentials ? body.credentials.client_secret : null,
-      scopes: body.credentials?.scopes !== undefined ? splitScopes(body.credentials.scopes) : [...(catalog.get(body.provider)?.default_scopes ?? [])],
+      clientId: null,
+      clientSecret: null,
       forwardWebhooks: body.forward_webhooks ?? true,
+      ...settings,
+      scopes: settings.scopes ?? [...(entry.default_scopes ?? [])],
     };
     try {
       ctx.body = { data: present(await integrations.create(environmentId, fields)) };
@@ -113,7 +158,14 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     }
   });
 
-  router.patch('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+  router.patch('/integrations/:uniqueKey', doc({
+    summary: 'Change an integration',
+    params: keyParams,
+    body: updateBody,
+    bodyOptional: true,
+    responses: { 200: { description: 'The integration after the change', schema: integrationBody } },
+    errors: ['not_found', 'provider_not_in_catalog'],
+  }), requireSecretKey(deps), async (ctx) => {
     const environmentId = ctx.state.caller.environment.id;
     const integration = await load(environmentId, ctx.params);
     const body = validate(updateBody, bodyOrEmpty(ctx.request), 'invalid_body');
@@ -132,11 +184,7 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     if (body.provider !== undefined) changes.provider = body.provider;
     if (body.display_name !== undefined) changes.displayName = body.display_name;
     if (body.forward_webhooks !== undefined) changes.forwardWebhooks = body.forward_webhooks;
-    if (body.credentials) {
-      changes.clientId = body.credentials.client_id;
-      changes.clientSecret = body.credentials.client_secret;
-      if (body.credentials.scopes !== undefined) changes.scopes = splitScopes(body.credentials.scopes);
-    }
+    if (body.credentials) Object.assign(changes, settingsOf(entry, body.credentials));
     try {
       ctx.body = { data: present(await integrations.update(integration, changes)) };
     } catch (error) {
@@ -145,7 +193,12 @@ export function integrationsRouter(deps: ApiDeps): Router<ApiState> {
     }
   });
 
-  router.delete('/integrations/:uniqueKey', requireSecretKey(deps), async (ctx) => {
+  router.delete('/integrations/:uniqueKey', doc({
+    summary: 'Delete an integration',
+    params: keyParams,
+    responses: { 200: { description: 'Deleted', schema: successBody } },
+    errors: ['not_found'],
+  }), requireSecretKey(deps), async (ctx) => {
     const integration = await load(ctx.state.caller.environment.id, ctx.params);
     await integrations.remove(integration);
     ctx.body = { success: true };

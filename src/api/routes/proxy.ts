@@ -10,6 +10,7 @@ import { readProxyHeaders } from '../../proxy/proxy-headers';
 import { ProxyService } from '../../proxy/proxy-service';
 import { requireSecretKeyStreamingBody } from '../auth/authenticate';
 import type { ApiDeps, ApiState } from '../context';
+import { doc } from '../openapi/route-doc';
 
 const PROXY_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -19,6 +20,14 @@ export function proxyRouter(deps: ApiDeps): Router<ApiState> {
   const proxy = new ProxyService({ db: deps.db, catalog: deps.catalog, cipher: deps.cipher, config: deps.config, integrations: deps.integrations, connections: deps.connections, service: connectionService });
 
   router.register('/proxy{/*path}', [...PROXY_METHODS], [
+    doc({
+      summary: "Call the provider's API with the connection's credentials (Nango's proxy)",
+      description:
+        'The path after /proxy and the query go to the provider (Base-Url-Override, else the catalog\'s proxy.base_url). Only Nango-Proxy-<name> headers are forwarded, as <name>. The provider\'s status, headers (less hop-by-hop, access-control-* and set-cookie) and body come back as they came.',
+      tag: 'proxy',
+      responses: { 200: { description: "The provider's answer, streamed (any status the provider gives)", contentType: '*/*' } },
+      errors: ['invalid_headers', { code: 'unknown_provider_config', variant: 'not_found' }, 'unknown_connection', 'invalid_credentials', 'unsupported_provider', 'private_network_target', 'rate_limited', 'provider_unreachable', 'provider_timeout', 'temporal_unavailable'],
+    }),
     requireSecretKeyStreamingBody(deps),
     async (ctx) => {
       const { control, forwarded } = readProxyHeaders(ctx.req);

@@ -20,7 +20,7 @@ export class AuthAttemptEntity {
   @Column({ name: 'error_message', type: 'text', nullable: true }) errorMessage!: string | null;
   @Column({ name: 'ws_client_id', type: 'varchar', length: 64, nullable: true }) wsClientId!: string | null;
   @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
-  @Column({ name: 'auth_mode', type: 'varchar', length: 16, default: 'OAUTH2' }) authMode!: string;
+  @Column({ name: 'auth_mode', type: 'varchar', length: 32, default: 'OAUTH2' }) authMode!: string;
   /** Non-secret: `params[...]` of the request (subdomain…), validated against the provider's fields. */
   @Column({ name: 'connection_config', type: 'jsonb', default: () => "'{}'" }) connectionConfig!: Record<string, unknown>;
   @Column({ name: 'authorization_params', type: 'jsonb', default: () => "'{}'" }) authorizationParams!: Record<string, string>;

@@ -101,8 +101,13 @@ describe('loadCatalog rejects a broken entry, naming its file and field', () => 
   });
 
   it('a placeholder Custodian cannot fill', () => {
+    const lines = [...VALID_OAUTH2, 'authorization_params:', '  nonce: ${uuid}'];
+    expectCatalogError(loadBroken(lines), 'authorization_params.nonce', /unsupported placeholder \$\{uuid\}/);
+  });
+
+  it('a per-request value where only connection config may go', () => {
     const lines = [...VALID_OAUTH2, 'authorization_params:', '  nonce: ${random}'];
-    expectCatalogError(loadBroken(lines), 'authorization_params.nonce', /unsupported placeholder \$\{random\}/);
+    expectCatalogError(loadBroken(lines), 'authorization_params.nonce', /\$\{random\} is not allowed here \(only connectionConfig\)/);
   });
 
   it('a verification without proxy.base_url', () => {

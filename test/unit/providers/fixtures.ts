@@ -2,13 +2,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { apiKeyVerificationRequest } from '../../../providers/auth-modes/api-key';
-import { basicVerificationRequest } from '../../../providers/auth-modes/basic';
-import { oauth1AuthorizationUrl } from '../../../providers/auth-modes/oauth1';
-import { authorizationCodeUrl } from '../../../providers/auth-modes/oauth2';
-import type { FieldSchema, ProviderEntry } from '../../../providers/catalog-schema';
+import type { FieldSchema } from '../../../providers/catalog-schema';
 import type { DeepReadonly } from '../../../providers/deep-freeze';
-import { interpolateUrl } from '../../../providers/interpolate';
 
 /** A temporary directory holding the given files; call `remove()` when done. */
 export function tempDir(files: Record<string, string>): { dir: string; file: (name: string) => string; remove: () => void } {
@@ -53,44 +48,4 @@ export function sampleValues(
   extraCandidates: (key: string) => readonly string[] = () => [],
 ): Record<string, string> {
   return Object.fromEntries(Object.entries(fields ?? {}).map(([key, field]) => [key, sampleValue(field, extraCandidates(key))]));
-}
-
-const SAMPLE_API_KEY = 'sample-api-key-7f3a';
-
-/**
- * Builds what the entry's auth mode needs, from sample values: the authorization URL (OAUTH2, OAUTH1),
- * the token URL (OAUTH2_CC) or the verification request (API_KEY, BASIC). Returns why it failed, or undefined.
- */
-export function exerciseEntry(entry: ProviderEntry, extraCandidates: (key: string) => readonly string[] = () => []): string | undefined {
-  const connectionConfig = sampleValues(entry.connection_config, extraCandidates);
-  const redirect = { clientId: 'client', redirectUri: 'https://custodian.example.com/oauth/callback', state: 'state', codeChallenge: 'challenge' };
-  try {
-    switch (entry.auth_mode) {
-      case 'OAUTH2':
-        authorizationCodeUrl({ entry, ...redirect, scopes: ['scope-a'], connectionConfig });
-        return undefined;
-      case 'OAUTH1':
-        oauth1AuthorizationUrl({ entry, requestToken: 'request-token', connectionConfig });
-        return undefined;
-      case 'OAUTH2_CC':
-        interpolateUrl(entry.token_url ?? '', { entry, connectionConfig });
-        return undefined;
-      case 'API_KEY': {
-        const credentials = { ...sampleValues(entry.credentials), apiKey: SAMPLE_API_KEY };
-        const request = apiKeyVerificationRequest({ entry, credentials, connectionConfig });
-        // A verification request that does not carry the key would refuse every valid key.
-        if (request && !Object.values(request.headers).some((value) => value.includes(SAMPLE_API_KEY)) && !request.url.includes(SAMPLE_API_KEY)) return 'verification request does not carry the API key';
-        return undefined;
-      }
-      case 'BASIC': {
-        const credentials = { username: 'sample-user', password: 'sample-password', ...sampleValues(entry.credentials) };
-        basicVerificationRequest({ entry, credentials, connectionConfig });
-        return undefined;
-      }
-      case 'NONE':
-        return undefined;
-    }
-  } catch (error) {
-    return `${(error as { code?: string }).code ?? 'error'} while building: ${(error as Error).message}`;
-  }
 }

@@ -1,17 +1,20 @@
 import { expect } from 'chai';
 import { AUTH_MODES, type AuthMode } from '../../../providers/catalog-schema';
+import { interpolateUrl } from '../../../providers/interpolate';
 import { loadCatalog } from '../../../providers/load-catalog';
-import { exerciseEntry, tempDir } from './fixtures';
+import { looksLikePem } from '../../../providers/pem-field';
+import { tempDir } from './fixtures';
+import { exerciseEntry } from './first-step';
 
 describe('loadCatalog (providers/catalog)', () => {
   const catalog = loadCatalog();
 
-  it('loads at least 60 providers and covers every auth mode', () => {
+  it('loads at least 150 providers and covers every auth mode', () => {
     const perMode = Object.fromEntries(AUTH_MODES.map((mode) => [mode, 0])) as Record<AuthMode, number>;
     for (const { entry } of catalog.list()) perMode[entry.auth_mode] += 1;
     console.log(`      catalog: ${catalog.size} providers, per auth mode: ${JSON.stringify(perMode)}`);
 
-    expect(catalog.size).to.be.at.least(60);
+    expect(catalog.size).to.be.at.least(150);
     for (const mode of AUTH_MODES) expect(perMode[mode], mode).to.be.at.least(1);
   });
 
@@ -20,6 +23,8 @@ describe('loadCatalog (providers/catalog)', () => {
       'github', 'gitlab', 'bitbucket', 'google', 'google-calendar', 'google-mail', 'microsoft', 'slack', 'salesforce',
       'hubspot', 'zendesk', 'shopify', 'notion', 'jira', 'confluence', 'linear', 'asana', 'dropbox', 'box', 'xero',
       'quickbooks', 'intercom', 'discord', 'zoom', 'stripe', 'openai', 'anthropic', 'sendgrid', 'twilio', 'trello', 'twitter',
+      'sharepoint-online', 'microsoft-excel', 'google-docs', 'youtube', 'zoho-crm', 'confluence-basic', 'servicenow', 'auth0',
+      'squareup', 'bamboohr', 'lever', 'google-gemini', 'xai',
     ];
     expect(promised.filter((name) => !catalog.has(name))).to.deep.equal([]);
     expect(catalog.get('trello')?.auth_mode).to.equal('OAUTH1');
@@ -36,17 +41,48 @@ describe('loadCatalog (providers/catalog)', () => {
     }
   });
 
-  it('builds every entry\'s authorization URL, token URL or verification request from sample values', () => {
-    const failures = catalog.list().flatMap(({ name, entry }) => {
-      const reason = exerciseEntry(entry);
-      return reason === undefined ? [] : [`${name}: ${reason}`];
-    });
+  it('takes every entry\'s first step from sample values: an authorization URL, a token or verification request, or a credential form', async () => {
+    const failures: string[] = [];
+    for (const { name, entry } of catalog.list()) {
+      const exercise = await exerciseEntry(entry);
+      if ('reason' in exercise) failures.push(`${name}: ${exercise.reason}`);
+    }
     expect(failures).to.deep.equal([]);
+  });
+
+  it('marks every field that takes a PEM block (a private key, a certificate) multiline, so the Connect UI shows a text area', () => {
+    const unmarked: string[] = [];
+    for (const { name, entry } of catalog.list()) {
+      for (const [group, fields] of Object.entries(entry as unknown as Record<string, unknown>)) {
+        if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) continue;
+        for (const [key, field] of Object.entries(fields as Record<string, unknown>)) {
+          if (field === null || typeof field !== 'object' || typeof (field as { title?: unknown }).title !== 'string') continue;
+          const schema = field as Record<string, unknown>;
+          if (looksLikePem(schema) && schema['multiline'] !== true) unmarked.push(`${name}: ${group}.${key}`);
+        }
+      }
+    }
+    expect(unmarked, 'add `multiline: true`').to.deep.equal([]);
   });
 
   it('gives the Google variants their own default scopes', () => {
     expect(catalog.get('google-calendar')?.default_scopes).to.deep.equal(['https://www.googleapis.com/auth/calendar.readonly']);
     expect(catalog.get('google-mail')?.default_scopes).to.deep.equal(['https://www.googleapis.com/auth/gmail.readonly']);
+  });
+
+  it('posts the client secret only to the provider\'s own hosts when connection config picks the token host (Zoho, Auth0, ServiceNow)', () => {
+    const tokenUrl = (name: string, connectionConfig: Record<string, string>) => {
+      const entry = catalog.get(name)!;
+      return interpolateUrl(entry.token_url!, { entry, connectionConfig });
+    };
+    expect(tokenUrl('zoho-crm', { extension: 'eu' })).to.equal('https://accounts.zoho.eu/oauth/v2/token');
+    // Without an extension the callback's accounts-server decides, and only a Zoho accounts server passes.
+    expect(tokenUrl('zoho-crm', { 'accounts-server': 'https://accounts.zoho.com.au' })).to.equal('https://accounts.zoho.com.au/oauth/v2/token');
+    expect(() => tokenUrl('zoho-crm', { 'accounts-server': 'https://attacker.example' })).to.throw(/must match/);
+    expect(() => tokenUrl('zoho-books', { extension: 'example.com' })).to.throw(/must match/);
+    expect(tokenUrl('auth0', { subdomain: 'acme.eu' })).to.equal('https://acme.eu.auth0.com/oauth/token');
+    expect(() => tokenUrl('auth0', { subdomain: 'attacker.example/x' })).to.throw(/must match/);
+    expect(() => tokenUrl('servicenow', { subdomain: 'attacker.example' })).to.throw(/must match/);
   });
 
   it('takes the Salesforce instance URL from the token response', () => {
@@ -113,10 +149,10 @@ describe('loadCatalog with an extra Nango-format file (PROVIDERS_FILE)', () => {
     'fake-api-eu:',
     '  alias: fake-api',
     '  display_name: Fake API (EU)',
-    'fake-jwt:',
-    '  display_name: Fake JWT',
+    'fake-future:',
+    '  display_name: Fake future mode',
     '  docs: https://example.com',
-    '  auth_mode: JWT',
+    '  auth_mode: FUTURE_MODE',
   ].join('\n');
 
   it('adds new entries, overrides same-named ones, resolves aliases and reports skipped ones', () => {
@@ -131,7 +167,7 @@ describe('loadCatalog with an extra Nango-format file (PROVIDERS_FILE)', () => {
       expect(catalog.get('fake-api')?.proxy?.base_url).to.equal('http://127.0.0.1:4010');
       expect(catalog.get('fake-api-eu')?.display_name).to.equal('Fake API (EU)');
       expect(catalog.get('fake-api-eu')?.proxy?.verification?.endpoints).to.deep.equal(['/me']);
-      expect(catalog.skipped).to.deep.equal([{ file: extraDir.file('providers.yaml'), name: 'fake-jwt', reason: 'auth_mode: unsupported (JWT)' }]);
+      expect(catalog.skipped).to.deep.equal([{ file: extraDir.file('providers.yaml'), name: 'fake-future', reason: 'auth_mode: FUTURE_MODE is not supported (yet)' }]);
     } finally {
       catalogDir.remove();
       extraDir.remove();
@@ -170,7 +206,7 @@ describe('loadCatalog with a PROVIDERS_FILE a user wrote', () => {
     '  authorization_url: https://auth.my-company.example/authorize',
   ].join('\n');
 
-  it('loads a minimal entry for every auth mode, usable as is, with display_name and field title defaulted', () => {
+  it('loads a minimal entry for every auth mode, usable as is, with display_name and field title defaulted', async () => {
     const files = tempDir({ 'providers.yaml': minimal });
     try {
       const catalog = loadCatalog({ extraFile: files.file('providers.yaml') });
@@ -178,7 +214,12 @@ describe('loadCatalog with a PROVIDERS_FILE a user wrote', () => {
       expect(mine.map(({ name, entry }) => [name, entry.auth_mode])).to.deep.equal([
         ['my-apikey', 'API_KEY'], ['my-basic', 'BASIC'], ['my-cc', 'OAUTH2_CC'], ['my-none', 'NONE'], ['my-oauth1', 'OAUTH1'], ['my-oauth2', 'OAUTH2'],
       ]);
-      expect(mine.map(({ name, entry }) => `${name}: ${exerciseEntry(entry) ?? 'usable'}`)).to.deep.equal(mine.map(({ name }) => `${name}: usable`));
+      const exercised: string[] = [];
+      for (const { name, entry } of mine) {
+        const exercise = await exerciseEntry(entry);
+        exercised.push(`${name}: ${'reason' in exercise ? exercise.reason : 'usable'}`);
+      }
+      expect(exercised).to.deep.equal(mine.map(({ name }) => `${name}: usable`));
       expect(catalog.get('my-oauth2')?.display_name).to.equal('My OAuth 2');
       expect(catalog.get('my-basic')?.display_name).to.equal('my-basic');
       expect(catalog.get('my-apikey')?.connection_config).to.deep.equal({ region: { type: 'string', title: 'region', optional: true } });

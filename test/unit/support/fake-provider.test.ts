@@ -73,6 +73,18 @@ describe('fake OAuth provider', () => {
     await provider.close();
   });
 
+  it('serves a mounted route whose :name segments match one segment each, exact paths first', async () => {
+    provider.mount('POST', '/app/installations/:id/access_tokens', ({ params }) => ({ status: 201, body: { id: params.id } }));
+    provider.mount('POST', '/app/installations/fixed/access_tokens', () => ({ status: 200, body: { exact: true } }));
+    const post = (path: string) => fetch(`${provider.url}${path}`, { method: 'POST' });
+    const matched = await post('/app/installations/42/access_tokens');
+    expect([matched.status, await matched.json()]).to.deep.equal([201, { id: '42' }]);
+    const exact = await post('/app/installations/fixed/access_tokens');
+    expect([exact.status, await exact.json()]).to.deep.equal([200, { exact: true }]);
+    expect((await post('/app/installations/42/extra/access_tokens')).status, 'a segment matches one segment only').to.equal(404);
+    expect((await fetch(`${provider.url}/app/installations/42/access_tokens`)).status, 'another method').to.equal(404);
+  });
+
   it('exchanges an authorization code with its PKCE verifier once, and refuses the replayed code', async () => {
     const { code, verifier } = await authorize(provider);
     expect(provider.issued.codes).to.deep.equal([code]);

@@ -290,6 +290,41 @@ describe('OAuth 2.0 token endpoint calls', () => {
     });
   });
 
+  describe("body_format 'query' (Kno Commerce, Transporeon)", () => {
+    it('sends the grant parameters in the token URL query, no body, the client authenticated with HTTP Basic', async () => {
+      provider.reply = { body: { access_token: 'cc-token', token_type: 'bearer', expires_in: 3600 } };
+      await mintClientCredentialsToken({
+        entry: entry({ auth_mode: 'OAUTH2_CC', body_format: 'query', token_request_auth_method: 'basic', token_url: `${provider.origin}/token?tenant=t1` }),
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        scopes: ['read'],
+        connectionConfig: {},
+        now: NOW,
+        timeoutMs: TIMEOUT_MS,
+      });
+      const request = provider.only();
+      expect(request.method).to.equal('POST');
+      const url = new URL(request.path, provider.origin);
+      expect(url.pathname).to.equal('/token');
+      expect(Object.fromEntries(url.searchParams)).to.deep.equal({ tenant: 't1', scope: 'read', grant_type: 'client_credentials' });
+      expect(request.body).to.equal('');
+      expect(request.headers['content-type']).to.equal(undefined);
+      expect(request.headers.authorization).to.equal(`Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`);
+    });
+
+    it('is refused by the catalog schema unless the grant is client credentials with Basic client authentication', () => {
+      const base = { display_name: 'Fake', auth_mode: 'OAUTH2_CC', token_url: 'https://example.com/token', body_format: 'query' };
+      const issues = (raw: Record<string, unknown>) => {
+        const result = nangoEntrySchema.safeParse(raw);
+        return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+      };
+      const refusal = 'body_format: query is only for OAUTH2_CC with token_request_auth_method: basic (no secret may go into a URL)';
+      expect(issues(base)).to.deep.equal([refusal]);
+      expect(issues({ ...base, auth_mode: 'OAUTH2', authorization_url: 'https://example.com/authorize', token_request_auth_method: 'basic' })).to.deep.equal([refusal]);
+      expect(issues({ ...base, token_request_auth_method: 'basic' })).to.deep.equal([]);
+    });
+  });
+
   describe('failures', () => {
     const cases: { name: string; reply: Reply; kind: 'transient' | 'permanent'; code: string; httpStatus?: number; retryAfterMs?: number; message?: RegExp }[] = [
       { name: '503', reply: { status: 503, body: 'Service Unavailable' }, kind: 'transient', code: 'provider_server_error', httpStatus: 503 },
