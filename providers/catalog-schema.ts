@@ -191,9 +191,47 @@ function fieldMap<Q extends Quality>(quality: Q) {
   return z.record(z.string().regex(FIELD_KEY, 'must be a field name ([A-Za-z0-9_.-])'), fieldShape(quality));
 }
 
+/** A rate: `<calls>/<sec|min|hour>`, as calls per second. */
+const rateText = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*\/\s*(s|sec|second|m|min|minute|h|hour)\s*$/, 'must read like 100/min, 5/sec or 1000/hour')
+  .transform((text) => {
+    const [count, unit] = text.split('/').map((part) => part.trim()) as [string, string];
+    const seconds = unit.startsWith('s') ? 1 : unit.startsWith('m') ? 60 : 3600;
+    return { perSecond: Number(count) / seconds, text: text.trim() };
+  })
+  .refine((rate) => rate.perSecond > 0, 'must allow at least one call');
+
+// A header name, or several (Nango writes either).
+const headerNames = z.union([z.string().regex(HEADER_NAME), z.array(z.string().regex(HEADER_NAME)).min(1)]).transform((names) => (Array.isArray(names) ? names : [names]));
+
 const proxySchema = z.strictObject({
   base_url: urlTemplate.optional(),
   headers: headerMap.optional(),
+  // Query parameters that carry credentials (`?api_key=${apiKey}`).
+  query: paramMap(['connectionConfig', 'credentials']).optional(),
+  // The provider's own rate-limit headers: `after` holds seconds to wait, `at` the moment (epoch seconds or a date) it resets.
+  retry: z
+    .object({
+      after: headerNames.optional(),
+      at: headerNames.optional(),
+      // Statuses the provider uses for "slow down" besides 429: `503`, or a class such as `5xx`.
+      error_code: z.array(z.union([z.number().int().min(100).max(599).transform(String), z.string().regex(/^[1-5](\d\d|xx)$/)])).optional(),
+    })
+    .optional(),
+  // Answers are decompressed before they are returned (like the `Decompress: true` header).
+  decompress: z.boolean().optional(),
+  // Credentials are sent again when the provider redirects to another host.
+  forward_headers_on_redirect: z.boolean().optional(),
+  // Ours, not Nango's: the proxy's own budget, kept below the provider's limit (`100/min`, `5/sec`…).
+  rate_limit: z
+    .strictObject({
+      per_connection: rateText.optional(),
+      per_integration: rateText.optional(),
+      // Calls allowed at once after a quiet spell (the bucket's size); the rate itself by default.
+      burst: z.number().int().min(1).max(100_000).optional(),
+    })
+    .optional(),
   verification: z
     .strictObject({
       // Nango sends GET when an entry names no method.

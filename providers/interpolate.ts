@@ -83,6 +83,15 @@ export function interpolateParam(template: string, input: InterpolationInput): s
 }
 
 /**
+ * Fills a `proxy.query` template, which may take credentials: the one place a secret goes into a URL,
+ * because the provider accepts it nowhere else (`?api_key=…`). Such URLs are only ever sent, never
+ * logged: messages show a URL's origin and path only.
+ */
+export function interpolateQueryCredential(template: string, input: HeaderInterpolationInput): string {
+  return fill(template, { ...sourcesOf(input), credentials: input.credentials }, renderParam, HEADER_SOURCES);
+}
+
+/**
  * Fills the URL of a TWO_STEP token request step. Connection config may sit anywhere (checked for its
  * position); an earlier step's answer only as the whole base URL (`${step1.instance_url}/token`: a
  * provider naming its own next endpoint); credentials and per-request values only in the query (JobDiva,

@@ -55,6 +55,7 @@ export const ERROR_CATALOGUE = {
   invalid_query_params: { status: 400, kind: 'request', message: 'Invalid query parameters', meaning: 'the query string fails its schema' },
   invalid_uri_params: { status: 400, kind: 'request', message: 'Invalid URI parameters', meaning: 'a path parameter fails its schema' },
   invalid_headers: { status: 400, kind: 'request', message: 'Invalid request headers', meaning: 'a required header is missing or malformed (proxy)' },
+  unsupported_provider: { status: 400, kind: 'request', message: 'The provider cannot be proxied', meaning: 'a proxy call to a provider without `proxy.base_url` in the catalog and no `Base-Url-Override`' },
   invalid_json: { status: 400, kind: 'request', message: 'Request body is not valid JSON', meaning: 'the body is not parseable JSON' },
   invalid_string: { status: 400, kind: 'request', message: 'A string holds a NUL byte or a lone surrogate', meaning: 'a string value PostgreSQL cannot store (NUL byte, lone UTF-16 surrogate)' },
   metadata_too_large: { status: 400, kind: 'request', message: 'Connection metadata is too large', meaning: 'a connection\'s metadata exceeds its size limit' },

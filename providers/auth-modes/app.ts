@@ -34,6 +34,7 @@ export const app: AuthModeStrategy<AppCredentials> = {
   authMode: 'APP',
   connect: { kind: 'redirect', callbackRoutes: ['/app-auth/connect'] },
   completing: 'minting an installation token',
+  renewsOnAppJwtRefresh: true,
   begin: async (input) => beginInstallation(input),
   complete,
   integrationCredentials: {

@@ -186,6 +186,8 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
    * connections are OAUTH2 there, and `@nangohq/node`'s getToken() reads the access token only of that type).
    */
   readonly presentedType?: string;
+  /** A read with `refresh_github_app_jwt_token=true` renews these credentials (GitHub App modes: a new app JWT and token). */
+  readonly renewsOnAppJwtRefresh?: true;
   /**
    * Custodian serves a Client ID Metadata Document for this mode's integrations, at the URL `begin`
    * receives as `clientMetadataUrl` (MCP modes present it as their `client_id`).

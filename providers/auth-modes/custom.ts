@@ -45,6 +45,7 @@ export const custom: AuthModeStrategy<CustomCredentials> = {
   authMode: 'CUSTOM',
   connect: { kind: 'redirect' },
   completing: 'exchanging the code and minting an installation token',
+  renewsOnAppJwtRefresh: true,
   begin: async (input) => beginInstallation(input),
   complete,
   integrationCredentials: {

@@ -78,15 +78,7 @@ export async function callProvider(request: ProviderRequest): Promise<ProviderAn
     response = await doFetch(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: request.redirect, signal, ...dispatcher });
     body = await response.text();
   } catch (error) {
-    if (isPrivateTargetError(error)) {
-      throw new ProviderCallError('private_network_target', 'permanent', say(`${where} is in the private network (ALLOW_PRIVATE_NETWORK_TARGETS is off)`));
-    }
-    if (signal.aborted) throw new ProviderCallError('provider_timeout', 'transient', say(`${where} did not answer within ${seconds(request.timeoutMs)}`), { answerLost: true });
-    const code = systemErrorCode(error);
-    throw new ProviderCallError('provider_unreachable', 'transient', say(`${where} could not be reached${code ? `: ${code}` : ''}`), {
-      answerLost: code === undefined || !NOT_SENT_CODES.has(code),
-      cause: error,
-    });
+    throw transportFailure(error, { where, say, timedOut: signal.aborted, timeoutMs: request.timeoutMs });
   } finally {
     if (agent && request.lookup) void agent.close();
   }
@@ -107,6 +99,45 @@ export async function callProvider(request: ProviderRequest): Promise<ProviderAn
     refused: (code, reason) => new ProviderCallError(code, 'permanent', answered(reason), { httpStatus: status }),
     unusable: (code, reason) => new ProviderCallError(code, 'transient', answered(reason), { httpStatus: status }),
   };
+}
+
+/** What a request knows when it failed before any answer: its description, its redaction, and whether its time ran out. */
+export interface TransportFailureContext {
+  /** `the <endpoint> of <provider> (<origin + path>)`. */
+  readonly where: string;
+  /** Redacts and capitalises a message. */
+  readonly say: (text: string) => string;
+  readonly timedOut: boolean;
+  readonly timeoutMs: number;
+}
+
+/**
+ * The classification of a request that got no answer, shared by every way of calling a provider
+ * (buffered here, streamed by the proxy): a private target (permanent), no answer in time, or no
+ * connection (transient; `answerLost` unless the request provably never left).
+ */
+export function transportFailure(error: unknown, context: TransportFailureContext): ProviderCallError {
+  const { where, say } = context;
+  if (isPrivateTargetError(error)) {
+    return new ProviderCallError('private_network_target', 'permanent', say(`${where} is in the private network (ALLOW_PRIVATE_NETWORK_TARGETS is off)`));
+  }
+  if (context.timedOut) return new ProviderCallError('provider_timeout', 'transient', say(`${where} did not answer within ${seconds(context.timeoutMs)}`), { answerLost: true });
+  const code = systemErrorCode(error);
+  return new ProviderCallError('provider_unreachable', 'transient', say(`${where} could not be reached${code ? `: ${code}` : ''}`), {
+    answerLost: code === undefined || !NOT_SENT_CODES.has(code),
+    cause: error,
+  });
+}
+
+/** A redaction of these secrets whose output starts with a capital letter (messages). */
+export function messageRedactor(secrets: readonly string[]): (text: string) => string {
+  const redact = redactor(secrets);
+  return (text) => capitalise(redact(text));
+}
+
+/** Origin and path of a URL, for messages (never its query, which may carry a key). */
+export function endpointNameOf(url: string): string {
+  return endpointName(url);
 }
 
 /** Milliseconds to wait from a `Retry-After` value (delay-seconds or HTTP-date, RFC 9110 §10.2.3), relative to `now`. */
@@ -136,6 +167,9 @@ function endpointName(url: string): string {
 
 /** fetch() rejects with TypeError('fetch failed') whose cause carries the system error code (ECONNREFUSED, ENOTFOUND…). */
 function systemErrorCode(error: unknown): string | undefined {
+  // undici.request() rejects with the system (or undici) error itself.
+  const own = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof own === 'string' && own !== 'ERR_INVALID_ARG_TYPE') return own;
   const cause = error instanceof Error ? error.cause : undefined;
   const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;

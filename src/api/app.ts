@@ -15,11 +15,12 @@ import { healthRouter } from './routes/health';
 import { integrationsRouter } from './routes/integrations';
 import { openApiRouter } from './routes/openapi';
 import { providersRouter } from './routes/providers';
+import { proxyRouter } from './routes/proxy';
 import type Router from '@koa/router';
 
 /** Every router of the API, in mounting order; `/openapi.json` describes them all (itself included). */
 export function apiRouters(deps: ApiDeps): Router<ApiState>[] {
-  const routers = [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), clientMetadataRouter(deps), connectUiRouter(deps)];
+  const routers = [healthRouter(deps), environmentRouter(deps), integrationsRouter(deps), providersRouter(deps), connectionsRouter(deps), connectSessionsRouter(deps), authFlowsRouter(deps), clientMetadataRouter(deps), connectUiRouter(deps), proxyRouter(deps)];
   routers.push(openApiRouter(deps, () => routers));
   return routers;
 }

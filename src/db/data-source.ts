@@ -8,6 +8,7 @@ import { DeletedConnectionCredentials1700000003000 } from './migrations/17000000
 import { SecretKeyOverlap1700000004000 } from './migrations/1700000004000-secret-key-overlap';
 import { IntegrationCustomSecrets1700000005000 } from './migrations/1700000005000-integration-custom-secrets';
 import { AttemptSecrets1700000006000 } from './migrations/1700000006000-attempt-secrets';
+import { ProxyRateBuckets1700000007000 } from './migrations/1700000007000-proxy-rate-buckets';
 import { AuthModeLength1700000007500 } from './migrations/1700000007500-auth-mode-length';
 
 /** Migrations in the order they run. */
@@ -18,7 +19,9 @@ export const MIGRATIONS = [
   DeletedConnectionCredentials1700000003000,
   SecretKeyOverlap1700000004000,
   IntegrationCustomSecrets1700000005000,
-  AttemptSecrets1700000006000, AuthModeLength1700000007500,
+  AttemptSecrets1700000006000,
+  ProxyRateBuckets1700000007000,
+  AuthModeLength1700000007500,
 ];
 
 /**

@@ -34,6 +34,18 @@ describe('GET /connections/:id refreshes through the connection workflow (dev se
     expect(rig.provider.calls.length).to.equal(before);
   });
 
+  it('ignores refresh_github_app_jwt_token on an OAuth 2.0 connection, as Nango does (no refresh token spent); force_refresh still refreshes', async () => {
+    const imported = await rig.importFromProvider('app-jwt-flag');
+    const token = (imported.body.credentials as { access_token: string }).access_token;
+    const flagged = await get('app-jwt-flag', '&refresh_github_app_jwt_token=true');
+    expect(flagged.status).to.equal(200);
+    expect(flagged.body.credentials.access_token).to.equal(token);
+    expect(rig.provider.tokenCalls('refresh_token')).to.have.length(0);
+    const forced = await get('app-jwt-flag', '&force_refresh=true');
+    expect(forced.body.credentials.access_token).to.not.equal(token);
+    expect(rig.provider.tokenCalls('refresh_token')).to.have.length(1);
+  });
+
   it('answers 50 concurrent force_refresh calls with one provider refresh and the same new token', async () => {
     await rig.importFromProvider('single-flight');
     rig.provider.knobs.latencyMs = 1_000;

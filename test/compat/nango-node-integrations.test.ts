@@ -52,7 +52,7 @@ describe('@nangohq/node against Custodian: integrations and providers', () => {
     const all = await nango.listProviders({});
     expect(all.data.length).to.equal(api.deps.catalog.size);
     const searched = await nango.listProviders({ search: 'zendesk' });
-    expect(searched.data.map((p) => p.name)).to.deep.equal(['zendesk']);
+    expect(searched.data.map((p) => p.name)).to.deep.equal(['zendesk', 'zendesk-sell']);
     const provider = await nango.getProvider({ provider: 'stripe-api-key' });
     expect(provider.data).to.include({ name: 'stripe-api-key', auth_mode: 'API_KEY' });
   });

@@ -57,7 +57,8 @@ describe('e2e: an MCP server connected from the Connect UI in Chromium (dev serv
     const connectionId = (await success.getAttribute('data-connection-id')) ?? '';
     const got = await http(rig.api.url, 'GET', `/connections/${encodeURIComponent(connectionId)}?provider_config_key=mcp-any`, { token: rig.api.secretKey });
     expect(got.status).to.equal(200);
-    expect(got.body.credentials.type).to.equal('MCP_OAUTH2_GENERIC');
+    // Shown as OAUTH2, as Nango's API shows MCP credentials.
+    expect(got.body.credentials.type).to.equal('OAUTH2');
     expect(mcp.isAccessTokenValid(got.body.credentials.access_token)).to.equal(true);
     expect(mcp.authorizeRequests[0]).to.include({ resource: mcp.resource, code_challenge_method: 'S256' });
     expect(mcp.registrations).to.have.length(1);

@@ -35,13 +35,18 @@ function tokenOf(ctx: Context, acceptQueryToken: boolean): string {
 }
 
 /** A middleware that resolves the caller from its token, leaves it on `ctx.state.caller`, then reads the JSON body. */
-function authenticate(resolve: (token: string) => Promise<Caller>, acceptQueryToken: boolean, auth: AuthTrait): Middleware<ApiState> {
+function authenticate(resolve: (token: string) => Promise<Caller>, acceptQueryToken: boolean, auth: AuthTrait, readBody = true): Middleware<ApiState> {
   return routeTrait<Middleware<ApiState>>(async (ctx, next) => {
     ctx.state.caller = await resolve(tokenOf(ctx, acceptQueryToken));
     // Only now: an unauthenticated request's body is never read or parsed.
-    await readJsonBody(ctx);
+    if (readBody) await readJsonBody(ctx);
     await next();
   }, { kind: 'auth', auth });
+}
+
+/** Backends only, and the body left unread: the route streams it elsewhere (the proxy). */
+export function requireSecretKeyStreamingBody(deps: ApiDeps): Middleware<ApiState> {
+  return authenticate((token) => bySecretKey(deps, token), false, 'secret_key', false);
 }
 
 /** Routes for backends only: a secret key; a session token is never tried as one. */

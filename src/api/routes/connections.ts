@@ -196,8 +196,10 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
       const now = new Date();
       let fresh: ConnectionEntity;
       try {
-        // `refresh_github_app_jwt_token` asks for a new app JWT: renewing mints one, with a new installation token.
-        const forceRefresh = query.force_refresh === true || query.refresh_github_app_jwt_token === true;
+        // `refresh_github_app_jwt_token` asks for a new app JWT: renewing mints one, with a new installation
+        // token. Nango acts on it for GitHub App connections only, so other modes ignore it (no refresh spent).
+        const appJwtRefresh = query.refresh_github_app_jwt_token === true && strategyOfCredentials(connections.credentialsOf(row)).renewsOnAppJwtRefresh === true;
+        const forceRefresh = query.force_refresh === true || appJwtRefresh;
         fresh = await service.readFresh({ environment, integration }, row, { forceRefresh, now });
       } catch (error) {
         if (!(error instanceof InvalidCredentialsError)) throw error;

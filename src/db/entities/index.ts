@@ -5,11 +5,12 @@ import { ConnectionEntity } from './connection';
 import { EnvironmentEntity } from './environment';
 import { IntegrationEntity } from './integration';
 import { OperationLogEntity } from './operation-log';
+import { ProxyRateBucketEntity } from './proxy-rate-bucket';
 import { WebhookDeliveryEntity } from './webhook-delivery';
 
-export { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentEntity, IntegrationEntity, OperationLogEntity, WebhookDeliveryEntity };
+export { AuthAttemptEntity, ConnectSessionEntity, ConnectionEntity, EnvironmentEntity, IntegrationEntity, OperationLogEntity, ProxyRateBucketEntity, WebhookDeliveryEntity };
 export type { ConnectionStatus } from './connection';
 
 export const ENTITIES = [
-  EnvironmentEntity, IntegrationEntity, ConnectionEntity, ConnectSessionEntity, AuthAttemptEntity, OperationLogEntity, WebhookDeliveryEntity,
+  EnvironmentEntity, IntegrationEntity, ConnectionEntity, ConnectSessionEntity, AuthAttemptEntity, OperationLogEntity, WebhookDeliveryEntity, ProxyRateBucketEntity,
 ];

@@ -58,8 +58,8 @@ describe('loadCatalog rejects a broken entry, naming its file and field', () => 
   });
 
   it('an unknown nested key', () => {
-    const lines = [...VALID_OAUTH2, 'proxy:', '  base_url: https://api.acme.example.com', '  retry:', '    after: [retry-after]'];
-    expectCatalogError(loadBroken(lines), 'proxy.retry', /unknown key/);
+    const lines = [...VALID_OAUTH2, 'proxy:', '  base_url: https://api.acme.example.com', '  paginate:', '    type: cursor'];
+    expectCatalogError(loadBroken(lines), 'proxy.paginate', /unknown key/);
   });
 
   it('an auth mode Custodian does not implement', () => {

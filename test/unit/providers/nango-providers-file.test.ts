@@ -164,7 +164,7 @@ describe('parseNangoProviders', () => {
     '  auth_mode: API_KEY',
     '  proxy:',
     '    base_url: https://api.example.com',
-    '    query:',
+    '    body:',
     '      api_key: ${apiKey}',
     '    verification:',
     '      method: GET',
@@ -262,7 +262,7 @@ describe('parseNangoProviders', () => {
 
   it('drops a verification whose request would need an unsupported key carrying the credentials', () => {
     expect(result.entries.get('query-key')?.proxy?.verification).to.equal(undefined);
-    expect(result.dropped.find(({ name }) => name === 'query-key')?.keys).to.deep.equal(['proxy.query', 'proxy.verification (its request needs proxy.query)']);
+    expect(result.dropped.find(({ name }) => name === 'query-key')?.keys).to.deep.equal(['proxy.body', 'proxy.verification (its request needs proxy.body)']);
   });
 
   it('drops proxy headers it cannot fill in (per-request values outside TWO_STEP), keeping template functions it fills', () => {
