@@ -50,6 +50,8 @@ describe('auth modes made here, end to end through the API (dev server)', functi
   let environment: EnvironmentEntity;
   let nango: Nango;
   let ghostChecks: FakeJwtEndpoint;
+  /** The connection each mode's test made, by integration key (the proxy test uses them). */
+  const connected: Record<string, string> = {};
 
   before(async () => {
     env = await createDevServerEnv();
@@ -134,6 +136,7 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     const check = await fetch(`${rig.provider.url}/jwt/verify`, { headers: { authorization: `Ghost ${String(credentials.token)}` } });
     expect(check.status).to.equal(200);
 
+    connected['ghost'] = connectionId;
     const viaSdk = await nango.getConnection('ghost', connectionId);
     expect(viaSdk.credentials).to.deep.equal(credentials);
     expect(ghostChecks.checks.map((c) => c.verdict)).to.include.members(['bad_signature', 'valid']);
@@ -157,6 +160,7 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     expect(credentials).to.include({ type: 'SIGNATURE', username: wsseUser, password: wsseSecret });
     expect(String(credentials.token)).to.match(/^UsernameToken Username="acme001", PasswordDigest="/);
     expect((await nango.getConnection('emarsys', connectionId)).credentials).to.deep.equal(credentials);
+    connected['emarsys'] = connectionId;
   });
 
   it('BILL: POST /auth/bill/:key signs in and keeps the session; force_refresh signs in again', async () => {
@@ -168,6 +172,7 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     const forced = await credentialsOf('bill', connectionId, '&force_refresh=true');
     expect(forced.session_id).to.match(/^fake-bill-session-/).and.not.equal(credentials.session_id);
     expect((await nango.getConnection('bill', connectionId)).credentials).to.deep.include({ type: 'BILL', session_id: forced.session_id });
+    connected['bill'] = connectionId;
   });
 
   it('TBA (NetSuite): POST /auth/tba/:key checks a signed request with the integration\'s consumer; the consumer secret is not copied into the connection', async () => {
@@ -177,6 +182,7 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     expect(got.body.connection_config).to.deep.equal({ accountId: '1234567-sb1' });
     expect(JSON.stringify(got.body)).to.not.include(consumer.secret);
     expect((await nango.getConnection('netsuite', connectionId)).credentials).to.deep.equal(got.body.credentials);
+    connected['netsuite'] = connectionId;
 
     const imported = await http(rig.api.url, 'POST', '/connections', { token: rig.api.secretKey, body: { provider_config_key: 'netsuite', connection_id: 'tba-imported', connection_config: { accountId: '1234567-sb1' }, credentials: { type: 'TBA', token_id: tbaToken.id, token_secret: tbaToken.secret } } });
     expect(imported.status, JSON.stringify(imported.body)).to.equal(201);
@@ -193,6 +199,7 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     expect(got.body.connection_config).to.deep.equal({ external_id: EXTERNAL_ID, region: 'eu-west-1', service: 'execute-api' });
     expect(JSON.stringify(got.body)).to.not.include(stsApiKey);
     expect((await nango.getConnection('aws', connectionId)).credentials).to.deep.equal(got.body.credentials);
+    connected['aws'] = connectionId;
   });
 
   it('AWS_SIGV4 and INSTALL_PLUGIN integration settings are shown without their secrets; incomplete ones are refused', async () => {
@@ -222,6 +229,23 @@ describe('auth modes made here, end to end through the API (dev server)', functi
     expect(got.body.credentials).to.deep.equal({ type: 'BASIC', username: 'plugin-id', password: pluginKey });
     expect(got.body.connection_config).to.deep.equal({ website_id: 'site-42' });
     expect((await nango.getConnection('crisp', row.connectionId)).credentials).to.deep.equal({ type: 'BASIC', username: 'plugin-id', password: pluginKey });
+    connected['crisp'] = row.connectionId;
+  });
+
+  it("the proxy (@nangohq/node) puts each mode's credential on the request: a Ghost JWT, a WSSE token, Bill's session headers, a TBA signature, a SigV4 signature, the plugin's Basic auth", async () => {
+    const statusOf = async (key: string, endpoint: string, data?: unknown) => {
+      const call = { providerConfigKey: key, connectionId: connected[key]!, endpoint };
+      const response = data === undefined ? await nango.get(call) : await nango.post({ ...call, data });
+      return response.status;
+    };
+    expect({
+      ghost: await statusOf('ghost', '/jwt/verify'),
+      emarsys: await statusOf('emarsys', '/wsse/verify'),
+      bill: await statusOf('bill', '/bill/verify'),
+      netsuite: await statusOf('netsuite', '/tba/verify?limit=5&q=a%20b'),
+      aws: await statusOf('aws', '/aws/api/echo?b=2&a=1', { hello: 'world' }),
+      crisp: await statusOf('crisp', '/plugin/verify'),
+    }).to.deep.equal({ ghost: 200, emarsys: 200, bill: 200, netsuite: 200, aws: 200, crisp: 200 });
   });
 
   it('no private key, secret, session or token of these modes is in any workflow history', async () => {
