@@ -182,11 +182,13 @@ export class ProxyService {
   private async send(call: ProxyCall, target: Target, row: ConnectionEntity, credentials: Credentials, secrets: readonly string[]): Promise<StreamAnswer> {
     const { entry, integration } = target;
     const url = proxyTarget({ entry, connectionConfig: row.connectionConfig, endpoint: call.endpoint, baseUrlOverride: call.control.baseUrlOverride, allowPrivateNetworkTargets: this.deps.config.allowPrivateNetworkTargets });
-    const bare: OutgoingRequest = { method: call.method, url, headers: {}, ...(call.body.kind === 'buffered' ? { body: call.body.bytes } : {}) };
+    // The strategy sees the caller's headers (a signature must cover them: SigV4's x-amz-target); the
+    // caller's headers then merge last (API.md §8). The credential headers are those the strategy set or changed.
+    const callerHeaders = lowerCased(call.forwarded);
+    const bare: OutgoingRequest = { method: call.method, url, headers: callerHeaders, ...(call.body.kind === 'buffered' ? { body: call.body.bytes } : {}) };
     const authorized = strategyOfCredentials(credentials).authorize(bare, { entry, credentials, connectionConfig: row.connectionConfig, client: integrationClientOf(this.deps.cipher, integration), now: new Date() });
-    // The caller's headers merge last (API.md §8); the credential headers are what the strategy set.
-    const credentialHeaders = authorized.headers;
-    let request = { method: call.method, url: authorized.url, headers: { ...credentialHeaders, ...lowerCased(call.forwarded) }, body: call.body };
+    const credentialHeaders = Object.fromEntries(Object.entries(authorized.headers).filter(([name, value]) => callerHeaders[name] !== value));
+    let request = { method: call.method, url: authorized.url, headers: { ...authorized.headers, ...callerHeaders }, body: call.body };
     const forwardOnRedirect = call.control.forwardHeadersOnRedirect ?? entry.proxy?.forward_headers_on_redirect ?? false;
     for (let hop = 0; ; hop++) {
       const answer = await streamProvider({

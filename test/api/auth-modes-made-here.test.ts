@@ -246,6 +246,9 @@ describe('auth modes made here, end to end through the API (dev server)', functi
       aws: await statusOf('aws', '/aws/api/echo?b=2&a=1', { hello: 'world' }),
       crisp: await statusOf('crisp', '/plugin/verify'),
     }).to.deep.equal({ ghost: 200, emarsys: 200, bill: 200, netsuite: 200, aws: 200, crisp: 200 });
+    // A caller's header the signature must cover (DynamoDB's X-Amz-Target) is signed, not sent beside the signature.
+    const dynamo = await nango.post({ providerConfigKey: 'aws', connectionId: connected['aws']!, endpoint: '/aws/api/echo', data: { TableName: 't' }, headers: { 'X-Amz-Target': 'DynamoDB_20120810.GetItem' } });
+    expect(dynamo.status).to.equal(200);
   });
 
   it('no private key, secret, session or token of these modes is in any workflow history', async () => {

@@ -23,7 +23,7 @@ export interface FakeAwsOptions {
   readonly now?: () => Date;
 }
 
-export type SigV4Verdict = 'valid' | 'missing' | 'unknown_key' | 'wrong_scope' | 'bad_signature' | 'bad_token' | 'stale';
+export type SigV4Verdict = 'valid' | 'missing' | 'unknown_key' | 'wrong_scope' | 'bad_signature' | 'bad_token' | 'stale' | 'unsigned_amz_header';
 
 export interface FakeAws {
   /** Each AssumeRole asked, with its answer. */
@@ -73,6 +73,8 @@ function verifySigV4({ req, url, rawBody }: FakeRouteRequest, state: FakeAws, op
   if (!issued) return 'unknown_key';
   if (region !== issued.region || service !== options.service) return 'wrong_scope';
   if (req.headers['x-amz-security-token'] !== issued.sessionToken || !signedHeaders.split(';').includes('x-amz-security-token')) return 'bad_token';
+  // AWS requires every x-amz-* header sent (x-amz-target of DynamoDB, for one) to be signed.
+  if (Object.keys(req.headers).some((name) => name.startsWith('x-amz-') && !signedHeaders.split(';').includes(name))) return 'unsigned_amz_header';
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const when = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
   if (Number.isNaN(when) || Math.abs(when - (options.now?.() ?? new Date()).getTime()) > MAX_SKEW_MS) return 'stale';
