@@ -186,6 +186,11 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
    * connections are OAUTH2 there, and `@nangohq/node`'s getToken() reads the access token only of that type).
    */
   readonly presentedType?: string;
+  /**
+   * Keys of the stored credentials that no answer shows (kept only to renew them: the private key a
+   * TWO_STEP assertion is signed with). Nango does not keep such values at all.
+   */
+  readonly concealed?: readonly string[];
   /** A read with `refresh_github_app_jwt_token=true` renews these credentials (GitHub App modes: a new app JWT and token). */
   readonly renewsOnAppJwtRefresh?: true;
   /**

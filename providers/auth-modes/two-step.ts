@@ -47,6 +47,8 @@ export const twoStep: AuthModeStrategy<TwoStepCredentials> = {
   connect: { kind: 'form', routes: ['/auth/two-step/:key'], body: connectBody },
   completing: 'requesting a token with the credentials',
   refusedAs: 'connection_test_failed',
+  // The assertion's private key signs each renewal; it is never shown back.
+  concealed: ['assertionOption'],
   complete,
   importSchema,
   fromImport,

@@ -185,6 +185,11 @@ describe('TWO_STEP through the API: form connect, import, fresh reads (dev serve
     expect(fake.verifiedClaims.slice(verified)).to.have.length(2);
     expect(fake.isValid(forced.body.credentials.token)).to.equal(true);
     expect(forced.body.credentials).to.not.have.property('assertion');
+    // The private key is kept (encrypted) to sign each renewal, and never shown back, even with refresh_token=true.
+    const full = await http(rig.api.url, 'GET', `/connections/${result.connectionId}?provider_config_key=two-jwt&refresh_token=true`, { token: rig.api.secretKey });
+    expect(full.body.credentials).to.include({ clientId: 'client-77' });
+    expect(full.body.credentials).to.not.have.property('assertionOption');
+    expect(JSON.stringify(full.body)).to.not.include('PRIVATE KEY');
   });
 
   it('leaves no password, API key or token in any workflow history', async () => {

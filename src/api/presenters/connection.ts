@@ -72,6 +72,7 @@ export function presentConnectionListItem(row: ConnectionEntity, integration: In
 
 /** The credentials as Nango's API shows them: a mode may answer another `type` (MCP: OAUTH2). */
 function asPresented(credentials: Credentials): Record<string, unknown> {
-  const presentedType = strategyOfCredentials(credentials).presentedType;
-  return presentedType === undefined ? { ...credentials } : { ...credentials, type: presentedType };
+  const { presentedType, concealed = [] } = strategyOfCredentials(credentials);
+  const shown: Record<string, unknown> = Object.fromEntries(Object.entries(credentials).filter(([key]) => !concealed.includes(key)));
+  return presentedType === undefined ? shown : { ...shown, type: presentedType };
 }
