@@ -8,7 +8,10 @@ import { gzipSync } from 'node:zlib';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
 import { mountProviderApi, type Echo, type ProviderApi } from '../support/fake-modes/provider-api';
 import { http } from '../support/http';
-import { obtainTokens } from '../support/lifecycle';
+import { fakeApiKeyEntry, fakeBasicEntry, fakeOAuth1Entry } from '../support/fake-provider';
+import { auditHistories } from '../support/history-audit';
+import { fakeIntegration, obtainTokens } from '../support/lifecycle';
+import { startTestApi } from '../support/api-server';
 import { createDevServerEnv } from '../support/temporal-env';
 
 interface HttpFailure {
@@ -32,6 +35,9 @@ interface OtherHost {
 }
 
 const MB = 1024 * 1024;
+const PROXY_API_KEY = 'proxy-api-key-7c1e9b';
+const PROXY_BASIC = { username: 'proxy-user', password: 'proxy-pass-4d2a' };
+const PROXY_OAUTH1 = { token: 'proxy-oauth1-token-91', tokenSecret: 'proxy-oauth1-secret-37' };
 
 async function startOtherHost(): Promise<OtherHost> {
   const seen: OtherHost['seen'] = [];
@@ -104,10 +110,27 @@ describe('proxy: /proxy/* through @nangohq/node (dev server)', function () {
     env = await createDevServerEnv();
     rig = await startConnectionsRig(env, {
       configEnv: { ALLOW_PRIVATE_NETWORK_TARGETS: 'true' },
-      extraProviders: () => ({
+      knobs: { apiKeys: [PROXY_API_KEY], basicUsers: [PROXY_BASIC], oauth1Tokens: [PROXY_OAUTH1] },
+      extraProviders: (provider) => ({
         'no-base-url': { display_name: 'No base URL', auth_mode: 'API_KEY' },
+        'fake-key': fakeApiKeyEntry(provider),
+        'fake-basic': fakeBasicEntry(provider),
+        'fake-oauth1': fakeOAuth1Entry(provider),
       }),
     });
+    const environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
+    for (const provider of ['fake-key', 'fake-basic', 'fake-oauth1']) {
+      await rig.api.deps.integrations.create(environment.id, { ...fakeIntegration(rig.provider), uniqueKey: provider, provider });
+    }
+    const credentials = {
+      'fake-key': { type: 'API_KEY', apiKey: PROXY_API_KEY },
+      'fake-basic': { type: 'BASIC', ...PROXY_BASIC },
+      'fake-oauth1': { type: 'OAUTH1', oauth_token: PROXY_OAUTH1.token, oauth_token_secret: PROXY_OAUTH1.tokenSecret },
+    };
+    for (const [key, value] of Object.entries(credentials)) {
+      const imported = await http(rig.api.url, 'POST', '/connections', { token: rig.api.secretKey, body: { provider_config_key: key, connection_id: `${key}-1`, credentials: value } });
+      expect(imported.status, key).to.equal(201);
+    }
     api = mountProviderApi(rig.provider);
     other = await startOtherHost();
     nango = new Nango({ secretKey: rig.api.secretKey, host: rig.api.url });
@@ -299,5 +322,73 @@ describe('proxy: /proxy/* through @nangohq/node (dev server)', function () {
     expect(response.headers.get('x-seen-authorization')).to.equal(null);
     expect([...response.headers.values()].join('\n')).to.not.include(accessToken);
     await response.text();
+  });
+
+  it('an API key and a basic integration get their credentials from the catalog (proxy.headers, else Basic auth); OAuth 1.0a requests are signed, and the fake checks the signature', async () => {
+    const verifyCallsBefore = rig.provider.calls.filter((c) => c.path === '/verify').length;
+    for (const key of ['fake-key', 'fake-basic', 'fake-oauth1']) {
+      const response = await nango.get({ providerConfigKey: key, connectionId: `${key}-1`, endpoint: '/verify', params: { page: '2' } });
+      expect(response.status, key).to.equal(200);
+    }
+    const calls = rig.provider.calls.filter((c) => c.path === '/verify').slice(verifyCallsBefore);
+    expect(calls).to.have.length(3);
+    expect(calls[2]!.oauth1, 'the signature covers the method, URL and query').to.equal('valid');
+    expect(calls[2]!.query).to.deep.equal({ page: '2' });
+  });
+
+  it('returns a 201 and its custom header as the provider sent them', async () => {
+    api.statuses.push({ status: 201, headers: { 'x-created-id': 'obj-42', location: '/api/objects/42' } });
+    const response = await nango.post({ ...base, endpoint: '/api/status', data: { name: 'x' } });
+    expect(response.status).to.equal(201);
+    expect(response.headers['x-created-id']).to.equal('obj-42');
+    expect(response.headers.location).to.equal('/api/objects/42');
+  });
+
+  it('503 twice then 200 with Retries: 3 (raw HTTP)', async () => {
+    api.statuses.push({ status: 503 }, { status: 503 });
+    api.statusCalls = 0;
+    const response = await http(rig.api.url, 'GET', '/proxy/api/status', { token: rig.api.secretKey, headers: { 'connection-id': 'proxy-1', 'provider-config-key': 'fake', retries: '3' } });
+    expect(response.status).to.equal(200);
+    expect(api.statusCalls).to.equal(3);
+  });
+
+  it('a token past its expiry is refreshed once before the call, which then succeeds', async () => {
+    const tokens = await obtainTokens(rig.provider);
+    const imported = await http(rig.api.url, 'POST', '/connections', {
+      token: rig.api.secretKey,
+      body: { provider_config_key: 'fake', connection_id: 'proxy-expired', credentials: { type: 'OAUTH2', access_token: tokens.access_token, refresh_token: tokens.refresh_token, expires_at: new Date(Date.now() - 60_000).toISOString() } },
+    });
+    expect(imported.status).to.equal(201);
+    const refreshesBefore = rig.provider.tokenCalls('refresh_token').length;
+    const response = await nango.get<Echo>({ providerConfigKey: 'fake', connectionId: 'proxy-expired', endpoint: '/api/echo' });
+    expect(response.status).to.equal(200);
+    expect(rig.provider.tokenCalls('refresh_token').length - refreshesBefore).to.equal(1);
+    expect(response.data.headers.authorization).to.not.equal(`Bearer ${String(tokens.access_token)}`);
+  });
+
+  it('with ALLOW_PRIVATE_NETWORK_TARGETS off, a private Base-Url-Override or a catalog base URL on loopback is refused (400 private_network_target) and nothing is sent', async () => {
+    const guarded = await startTestApi({ databaseUrl: rig.api.databaseUrl, encryptionKey: rig.api.encryptionKey, temporal: env.client, catalog: rig.api.deps.catalog, env: { TEMPORAL_TASK_QUEUE: rig.api.deps.config.temporal.taskQueue, ALLOW_PRIVATE_NETWORK_TARGETS: 'false' } });
+    try {
+      const headers = { 'connection-id': 'proxy-1', 'provider-config-key': 'fake' };
+      const echoCalls = rig.provider.calls.filter((c) => c.path === '/api/echo').length;
+      for (const override of ['https://127.0.0.1:8443', 'https://169.254.169.254', 'https://[::1]']) {
+        const refused = await http(guarded.url, 'GET', '/proxy/api/echo', { token: rig.api.secretKey, headers: { ...headers, 'base-url-override': override } });
+        expect([refused.status, refused.body.error.code], override).to.deep.equal([400, 'private_network_target']);
+      }
+      const plainHttp = await http(guarded.url, 'GET', '/proxy/api/echo', { token: rig.api.secretKey, headers: { ...headers, 'base-url-override': 'http://api.example.com' } });
+      expect([plainHttp.status, plainHttp.body.error.code]).to.deep.equal([400, 'invalid_headers']);
+      // The fake provider's catalog base URL is 127.0.0.1 itself: the guarded agent refuses to connect there.
+      const loopback = await http(guarded.url, 'GET', '/proxy/api/echo', { token: rig.api.secretKey, headers });
+      expect([loopback.status, loopback.body.error.code]).to.deep.equal([400, 'private_network_target']);
+      expect(rig.provider.calls.filter((c) => c.path === '/api/echo').length).to.equal(echoCalls);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('leaves no token, key, password or OAuth 1.0a secret in any workflow history', async () => {
+    const audit = await auditHistories(env.client);
+    expect(audit.histories).to.be.greaterThan(0);
+    expect(audit.hits).to.deep.equal([]);
   });
 });
