@@ -292,6 +292,32 @@ describe('proxy: /proxy/* through @nangohq/node (dev server)', function () {
     expect(hash.digest('hex')).to.equal(expected.digest('hex'));
   });
 
+  it('a caller that goes away in the middle of a streamed answer leaves the API serving (the provider stream is closed)', async () => {
+    const aborted = new AbortController();
+    const response = await fetch(`${rig.api.url}/proxy/slow-download`, {
+      headers: { authorization: `Bearer ${rig.api.secretKey}`, 'connection-id': 'proxy-1', 'provider-config-key': 'fake', 'base-url-override': other.url },
+      signal: aborted.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    aborted.abort();
+    await reader.read().catch(() => undefined);
+    // The provider side is released too.
+    other.release();
+    // Many callers that give up at every moment of their call (as a load tool ending its run does).
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fetch(`${rig.api.url}/proxy/api/echo`, { headers: { authorization: `Bearer ${rig.api.secretKey}`, 'connection-id': 'proxy-1', 'provider-config-key': 'fake' }, signal: AbortSignal.timeout(1 + (i % 40)) })
+          .then((r) => r.arrayBuffer())
+          .catch(() => undefined),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const next = await nango.get<Echo>({ ...base, endpoint: '/api/echo' });
+    expect(next.status).to.equal(200);
+    expect((await http(rig.api.url, 'GET', '/health')).status).to.equal(200);
+  });
+
   it('passes a binary upload (8 MB, past the replay buffer) byte for byte with its content type', async () => {
     const bytes = randomBytes(8 * MB);
     const response = await fetch(`${rig.api.url}/proxy/upload`, {

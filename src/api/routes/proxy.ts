@@ -37,6 +37,9 @@ export function proxyRouter(deps: ApiDeps): Router<ApiState> {
       ctx.status = answer.status;
       // The provider's headers replace ours of the same name (its caching rules, its content type).
       for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
+      // A caller that goes away mid-answer makes Koa destroy the provider's stream, which then errors
+      // (aborted): expected, and nothing else listens, so it must not become an uncaught error.
+      answer.body.on('error', (error: Error) => deps.logger.debug({ err: error.message }, 'proxied answer stream ended early'));
       ctx.body = answer.body;
     },
   ]);
