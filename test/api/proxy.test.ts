@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { startConnectionsRig, type ConnectionsRig } from '../support/connections-rig';
 import { mountProviderApi, type Echo, type ProviderApi } from '../support/fake-modes/provider-api';
 import { http } from '../support/http';
-import { fakeApiKeyEntry, fakeBasicEntry, fakeOAuth1Entry } from '../support/fake-provider';
+import { fakeApiKeyEntry, fakeBasicEntry, fakeOAuth1Entry, fakeProviderEntry } from '../support/fake-provider';
 import { auditHistories } from '../support/history-audit';
 import { fakeIntegration, obtainTokens } from '../support/lifecycle';
 import { startTestApi } from '../support/api-server';
@@ -116,10 +116,12 @@ describe('proxy: /proxy/* through @nangohq/node (dev server)', function () {
         'fake-key': fakeApiKeyEntry(provider),
         'fake-basic': fakeBasicEntry(provider),
         'fake-oauth1': fakeOAuth1Entry(provider),
+        // A provider that says how long to wait in a header of its own (Nango's `proxy.retry.after`).
+        'fake-retry-after': fakeProviderEntry(provider, { proxy: { base_url: provider.url, retry: { after: ['x-wait-seconds'] } } }),
       }),
     });
     const environment = (await rig.api.deps.environments.findBySecretKey(rig.api.secretKey))!;
-    for (const provider of ['fake-key', 'fake-basic', 'fake-oauth1']) {
+    for (const provider of ['fake-key', 'fake-basic', 'fake-oauth1', 'fake-retry-after']) {
       await rig.api.deps.integrations.create(environment.id, { ...fakeIntegration(rig.provider), uniqueKey: provider, provider });
     }
     const credentials = {
@@ -127,6 +129,8 @@ describe('proxy: /proxy/* through @nangohq/node (dev server)', function () {
       'fake-basic': { type: 'BASIC', ...PROXY_BASIC },
       'fake-oauth1': { type: 'OAUTH1', oauth_token: PROXY_OAUTH1.token, oauth_token_secret: PROXY_OAUTH1.tokenSecret },
     };
+    const retryTokens = await obtainTokens(rig.provider);
+    Object.assign(credentials, { 'fake-retry-after': { type: 'OAUTH2', access_token: retryTokens.access_token, refresh_token: retryTokens.refresh_token } });
     for (const [key, value] of Object.entries(credentials)) {
       const imported = await http(rig.api.url, 'POST', '/connections', { token: rig.api.secretKey, body: { provider_config_key: key, connection_id: `${key}-1`, credentials: value } });
       expect(imported.status, key).to.equal(201);
@@ -410,6 +414,19 @@ describe('proxy: /proxy/* through @nangohq/node (dev server)', function () {
     } finally {
       await guarded.close();
     }
+  });
+
+  it("honours the catalog's own rate-limit header (proxy.retry.after): a wait over 60 s is answered at once, a short one waited out", async () => {
+    const call = { providerConfigKey: 'fake-retry-after', connectionId: 'fake-retry-after-1', endpoint: '/api/status', retries: 2 };
+    api.statuses.push({ status: 429, headers: { 'x-wait-seconds': '120' } });
+    api.statusCalls = 0;
+    const long = await failureOf(nango.get(call));
+    expect(long?.response?.status).to.equal(429);
+    expect(api.statusCalls, 'not retried: the provider asked for two minutes').to.equal(1);
+    api.statuses.push({ status: 429, headers: { 'x-wait-seconds': '1' } });
+    api.statusCalls = 0;
+    expect((await nango.get(call)).status).to.equal(200);
+    expect(api.statusCalls).to.equal(2);
   });
 
   it('leaves no token, key, password or OAuth 1.0a secret in any workflow history', async () => {
