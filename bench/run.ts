@@ -3,9 +3,10 @@
  * needs, measures Custodian against a baseline in the same run, and prints both and their ratio.
  * Figures go in the README, never in tests.
  */
+import { hotPathBenchmark } from './hot-path';
 import { proxyBenchmark } from './proxy';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { proxy: proxyBenchmark };
+const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
