@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { startTestApi, type TestApi } from '../support/api-server';
 import { http } from '../support/http';
+import { IsNull } from 'typeorm';
+import { ConnectionEntity } from '../../src/db/entities';
 
 describe('GET /connections/:id hot path', () => {
   let api: TestApi;
@@ -51,5 +53,18 @@ describe('GET /connections/:id hot path', () => {
     const forced = await http(api.url, 'GET', '/connections/due?provider_config_key=gh&force_refresh=true', { token: api.secretKey });
     expect(forced.status).to.equal(503);
     expect(forced.body.error.code).to.equal('temporal_unavailable');
+  });
+
+  it("reads the row with plain SQL into exactly what TypeORM would give: every column of the entity, same values and types", async () => {
+    await seed('mapped', 60 * 60_000);
+    const environment = (await api.deps.environments.findBySecretKey(api.secretKey))!;
+    const integration = (await api.deps.integrations.find(environment.id, 'gh'))!;
+    await api.deps.db.getRepository(ConnectionEntity).update({ connectionId: 'mapped' }, { metadata: { seats: 3 }, tags: { plan: 'pro' }, endUser: { id: 'u-1' }, lastFetchedAt: new Date(), lastRefreshFailureReason: 'x' });
+    const plain = await api.deps.connections.find(environment.id, integration.id, 'mapped');
+    const typeorm = await api.deps.db.getRepository(ConnectionEntity).findOneByOrFail({ environmentId: environment.id, integrationId: integration.id, connectionId: 'mapped', deletedAt: IsNull() });
+    const columns = api.deps.db.getMetadata(ConnectionEntity).columns.map((column) => column.propertyName);
+    expect(Object.keys(plain!).sort(), 'a column added to the entity must be added to the statement').to.deep.equal([...columns].sort());
+    expect(plain).to.be.instanceOf(ConnectionEntity);
+    expect(plain).to.deep.equal(typeorm);
   });
 });
