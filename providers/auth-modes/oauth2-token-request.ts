@@ -20,6 +20,7 @@ import { interpolateParam, interpolateUrl } from '../interpolate';
 import { hostKeysOf } from '../user-hosts';
 import { parseTemplate, placeholdersOf } from '../template';
 import type { ConnectionConfig } from './auth-mode';
+import { jwtExpiry } from './token-response-paths';
 
 /** A fetch implementation (the global one by default). */
 export type TokenFetch = ProviderFetch;
@@ -331,18 +332,6 @@ function expiresInMs(value: unknown, unit: ProviderEntry['expires_in_unit']): nu
   // 0 or garbage: treated as absent, as Nango does (some providers send 0 for "does not expire").
   if (!Number.isFinite(amount) || amount <= 0) return undefined;
   return unit === 'milliseconds' ? amount : amount * 1000;
-}
-
-function jwtExpiry(token: string): Date | null {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[1] === undefined) return null;
-  try {
-    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    const exp = typeof claims === 'object' && claims !== null ? (claims as { exp?: unknown }).exp : undefined;
-    return typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Values named by `token_response_metadata`: top-level names or dotted paths (`team.id`), keyed as written. */

@@ -1,12 +1,16 @@
 /** Small helpers for putting credentials on an {@link OutgoingRequest}. */
 import type { ProviderEntry } from '../catalog-schema';
-import { interpolateHeaders, interpolateQueryCredential } from '../interpolate';
+import { interpolateHeaders, interpolateQueryCredential, type HeaderInterpolationInput } from '../interpolate';
 import type { ConnectionConfig, OutgoingRequest } from './auth-mode';
 
 /** The request with `headers` set (names lower-cased; they replace headers of the same name). */
 export function withHeaders(request: OutgoingRequest, headers: Readonly<Record<string, string>>): OutgoingRequest {
-  const lowered = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-  return { ...request, headers: { ...request.headers, ...lowered } };
+  return { ...request, headers: { ...request.headers, ...lowerCaseNames(headers) } };
+}
+
+/** The same headers with lower-case names. */
+export function lowerCaseNames(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 /**
@@ -22,14 +26,18 @@ export function withProxyHeaders(
   const declared = interpolateHeaders(entry.proxy?.headers ?? {}, { entry, ...values });
   const names = Object.keys(declared).map((name) => name.toLowerCase());
   const kept = Object.fromEntries(Object.entries(implicit).filter(([name]) => !names.includes(name.toLowerCase())));
-  return withProxyQuery(withHeaders(withHeaders(request, kept), declared), entry, values);
+  const headed = withHeaders(withHeaders(request, kept), declared);
+  return { ...headed, url: withQueryCredentials(headed.url, { entry, ...values }) };
 }
 
-/** The entry's `proxy.query` (credentials a provider takes only in the query string) set on the request's URL. */
-function withProxyQuery(request: OutgoingRequest, entry: ProviderEntry, values: { credentials: Readonly<Record<string, unknown>>; connectionConfig: ConnectionConfig }): OutgoingRequest {
-  const query = entry.proxy?.query;
-  if (query === undefined || Object.keys(query).length === 0) return request;
-  const url = new URL(request.url);
-  for (const [name, template] of Object.entries(query)) url.searchParams.set(name, interpolateQueryCredential(template, { entry, ...values }));
-  return { ...request, url };
+/**
+ * The URL with the entry's `proxy.query` set (credentials a provider takes only in the query string);
+ * the same URL when the entry declares none. Proxied and verification requests both carry them.
+ */
+export function withQueryCredentials(url: URL, input: HeaderInterpolationInput & { entry: ProviderEntry }): URL {
+  const query = input.entry.proxy?.query;
+  if (query === undefined || Object.keys(query).length === 0) return url;
+  const target = new URL(url);
+  for (const [name, template] of Object.entries(query)) target.searchParams.set(name, interpolateQueryCredential(template, input));
+  return target;
 }

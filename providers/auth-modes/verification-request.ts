@@ -1,8 +1,9 @@
 /** The credentials check shared by API_KEY and BASIC: `proxy.base_url` + the first verification endpoint. */
-import { interpolateHeaders, interpolateQueryCredential, interpolateUrl } from '../interpolate';
+import { interpolateHeaders, interpolateUrl } from '../interpolate';
 import { joinUrlTemplate } from '../template';
 import { hostKeysOf } from '../user-hosts';
 import type { VerificationInput, VerificationRequest } from './auth-mode';
+import { lowerCaseNames, withQueryCredentials } from './outgoing-request';
 
 /**
  * Builds the verification request, or null when the entry declares none. `implicitHeaders` (e.g. Basic
@@ -23,18 +24,8 @@ export function buildVerificationRequest(
   const implicit = Object.keys(declared).includes('authorization') ? {} : lowerCaseNames(implicitHeaders());
   const headers = { ...implicit, ...interpolateHeaders(declared, input) };
   const chosen = hostKeysOf(template, input.connectionConfig ?? {}) !== undefined;
-  return { method: verification.method, url: withQueryCredentials(url, input), headers, ...(chosen ? { userChosenHost: true as const } : {}) };
-}
-
-function lowerCaseNames(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-}
-
-/** The entry's `proxy.query` (credentials a provider takes only in the query string) added to the verification URL. */
-function withQueryCredentials(url: string, input: VerificationInput): string {
-  const query = input.entry.proxy?.query;
-  if (query === undefined || Object.keys(query).length === 0) return url;
-  const target = new URL(url);
-  for (const [name, template] of Object.entries(query)) target.searchParams.set(name, interpolateQueryCredential(template, input));
-  return target.toString();
+  const parsed = new URL(url);
+  const withQuery = withQueryCredentials(parsed, input);
+  // Without query credentials the URL stays exactly as interpolated.
+  return { method: verification.method, url: withQuery === parsed ? url : withQuery.toString(), headers, ...(chosen ? { userChosenHost: true as const } : {}) };
 }

@@ -7,6 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { strategyOfCredentials, type OutgoingRequest } from '../../providers/auth-modes';
+import { lowerCaseNames } from '../../providers/auth-modes/outgoing-request';
 import { ProviderCallError } from '../../providers/calls/provider-call-error';
 import { providerTimeoutMs } from '../../providers/calls/provider-timeout';
 import { retryAfterMsOf } from '../../providers/calls/call-provider';
@@ -184,7 +185,7 @@ export class ProxyService {
     const url = proxyTarget({ entry, connectionConfig: row.connectionConfig, endpoint: call.endpoint, baseUrlOverride: call.control.baseUrlOverride, allowPrivateNetworkTargets: this.deps.config.allowPrivateNetworkTargets });
     // The strategy sees the caller's headers (a signature must cover them: SigV4's x-amz-target); the
     // caller's headers then merge last (API.md §8). The credential headers are those the strategy set or changed.
-    const callerHeaders = lowerCased(call.forwarded);
+    const callerHeaders = lowerCaseNames(call.forwarded);
     const bare: OutgoingRequest = { method: call.method, url, headers: callerHeaders, ...(call.body.kind === 'buffered' ? { body: call.body.bytes } : {}) };
     const authorized = strategyOfCredentials(credentials).authorize(bare, { entry, credentials, connectionConfig: row.connectionConfig, client: integrationClientOf(this.deps.cipher, integration), now: new Date() });
     const credentialHeaders = Object.fromEntries(Object.entries(authorized.headers).filter(([name, value]) => callerHeaders[name] !== value));
@@ -270,10 +271,6 @@ function pause(ms: number): Promise<void> {
 
 function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function lowerCased(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 /** Whether a declared status (`503`, or a class such as `5xx`) covers `status`. */
