@@ -21,8 +21,8 @@ describe('operators filter connection workflows by search attributes (dev server
 
   async function listIds(query: string, expected: number): Promise<string[]> {
     let ids: string[] = [];
-    // Visibility is eventually consistent: poll, bounded.
-    for (let i = 0; i < 100; i++) {
+    // Visibility is eventually consistent: poll, bounded (60 s: under CI load the dev server's visibility once lagged past 20 s).
+    for (let i = 0; i < 300; i++) {
       ids = [];
       for await (const wf of env.client.workflow.list({ query })) ids.push(wf.workflowId);
       if (ids.length === expected) break;
