@@ -30,8 +30,12 @@ export interface ConnectionSnapshot {
 }
 
 export type RefreshOutcome =
-  /** New credentials stored. */
-  | { result: 'refreshed'; expiresAt: string | null; refreshedAt: string }
+  /**
+   * New credentials stored. `idleUntil` (REFRESH_POLICY=by-use, scheduled renewals): nobody will have read
+   * the connection within the window by the new credentials' refresh point, so the next renewal is this
+   * keep-alive, unless a read that finds the token due comes first.
+   */
+  | { result: 'refreshed'; expiresAt: string | null; refreshedAt: string; idleUntil?: string }
   /** Credentials checked and still good. */
   | { result: 'verified'; expiresAt: string | null; verifiedAt: string }
   /** Another writer stored credentials while this attempt ran: nothing failed. */

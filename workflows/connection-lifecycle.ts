@@ -255,6 +255,7 @@ export class ConnectionLifecycle {
         return this.result(null);
       case 'refreshed':
         await this.onSuccess(outcome.expiresAt, outcome.refreshedAt);
+        this.state.idleUntil = outcome.idleUntil ?? null;
         return this.result(null);
       case 'verified':
         this.state.lastVerifiedAt = outcome.verifiedAt;
