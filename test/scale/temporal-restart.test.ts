@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { auditHistories } from '../support/history-audit';
 import type { HttpResult } from '../support/http';
-import { freePort } from '../support/free-port';
 import { ProductionTopology, type TopologyConnection } from '../support/production-topology';
-import { TemporalServerProcess } from '../support/temporal-server-process';
+import { restartableStore, restartableTemporal, type RestartableTemporal } from '../support/temporal-server-process';
 
 /** Connections refreshing all along; their schedules must survive the restart. */
 const CYCLING = 40;
@@ -24,21 +23,24 @@ const READERS = 4;
 const WAIT_TIMEOUT_MS = 90_000;
 const POLL_MS = 250;
 
+const STORE = restartableStore() === 'postgres' ? 'the Temporal server on PostgreSQL' : 'the CLI dev server on a SQLite file';
+
 /**
- * Scale-out (issue 13): the Temporal server restarted under load with a persistent store (the CLI dev
- * server on a SQLite file, `--db-filename`), an API and a worker process in production mode on PostgreSQL.
+ * Scale-out (issue 13): the Temporal server restarted under load with a persistent store (the Temporal
+ * server on PostgreSQL when scripts/toolchain.sh built it, else the CLI dev server on a SQLite file), an
+ * API and a worker process in production mode on PostgreSQL.
  * Connections keep their schedules across the restart; while it is down the API answers 503
  * temporal_unavailable only where it needs Temporal, and it recovers by itself.
  */
-describe('scale-out: the Temporal server restarted under load (dev server on a SQLite file, PostgreSQL, production processes)', function () {
+describe(`scale-out: the Temporal server restarted under load (${STORE}, PostgreSQL, production processes)`, function () {
   this.timeout(300_000);
   let dir: string;
-  let server: TemporalServerProcess;
+  let server: RestartableTemporal;
   let topology: ProductionTopology;
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'custodian-temporal-restart-'));
-    server = new TemporalServerProcess({ port: await freePort(), dbFile: path.join(dir, 'temporal.sqlite') });
+    server = await restartableTemporal(dir);
     await server.start();
     topology = await ProductionTopology.start({ temporalAddress: server.address, apis: 1, env: { REFRESH_MARGIN: `${MARGIN_S}s`, REFRESH_POLICY: 'always' } });
   });
@@ -55,7 +57,7 @@ describe('scale-out: the Temporal server restarted under load (dev server on a S
         }
       } finally {
         await connection?.close();
-        await server.stop();
+        await server.close();
       }
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
