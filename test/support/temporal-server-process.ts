@@ -11,6 +11,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -148,7 +149,7 @@ export class ServerOnPostgres extends RestartableTemporal {
     try {
       for (const [database, schema] of [[main.url, 'postgresql/v12/temporal'], [visibility.url, 'postgresql/v12/visibility']] as const) await setUpSchema(database, schema);
       const ports = { frontend: await freePort(), http: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort() };
-      const membership = { frontend: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort() };
+      const membership = { frontend: await smallFreePort(), history: await smallFreePort(), matching: await smallFreePort(), worker: await smallFreePort() };
       const configDir = path.join(dir, 'config');
       mkdirSync(configDir, { recursive: true });
       writeFileSync(path.join(configDir, 'development.yaml'), stringify(serverConfig(main.url, visibility.url, ports, membership)));
@@ -190,6 +191,20 @@ export async function restartableTemporal(dir: string): Promise<RestartableTempo
 }
 
 const run = promisify(execFile);
+
+/** The server keeps membership ports in a PostgreSQL smallint: a free loopback port below 32768 (Linux hands out ephemeral ports above). */
+async function smallFreePort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port below 32768');
+}
 
 /** `temporal-sql-tool` setup-schema then update-schema with the schema embedded in the tool. */
 async function setUpSchema(databaseUrl: string, schemaName: string): Promise<void> {
