@@ -10,6 +10,7 @@ import { providerTimeoutMs } from '../providers/calls/provider-timeout';
 import type { Config } from '../src/config';
 import { CredentialStore } from '../src/connections/credential-store';
 import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
+import { idleUntil } from '../src/connections/idle-renewal';
 import { refreshMarginMs } from '../src/connections/refresh-margin';
 import { strategyOfCredentials, type RenewResult } from '../providers/auth-modes';
 import type { Cipher } from '../src/crypto/cipher';
@@ -27,7 +28,7 @@ export interface ConnectionActivityDeps {
   db: DataSource;
   cipher: Cipher;
   catalog: Catalog;
-  config: Pick<Config, 'refreshMarginMs' | 'refreshFloorMs' | 'verifyIntervalMs' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
+  config: Pick<Config, 'refreshMarginMs' | 'refreshFloorMs' | 'verifyIntervalMs' | 'refreshPolicy' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
   logger: Logger;
   fetch?: typeof fetch;
 }
@@ -162,14 +163,22 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
      * another writer stored new credentials meanwhile. A refresh leaves a marker on the row while its
      * request may be at the provider, so the next attempt knows when an answer was lost.
      */
-    async refreshCredentials({ connectionRowId, nowMs }: RefreshInput): Promise<RefreshOutcome> {
+    async refreshCredentials({ connectionRowId, nowMs, unlessIdle }: RefreshInput): Promise<RefreshOutcome> {
       const loaded = await load(connectionRowId);
       if (!loaded) return { result: 'gone' };
       const { row, integration } = loaded;
       const entry = entryOf(integration);
       const credentials = store.credentialsOf(row);
       const strategy = strategyOfCredentials(credentials);
-      const upkeep = strategy.upkeep(entry, credentials).kind;
+      const plan = strategy.upkeep(entry, credentials);
+      const upkeep = plan.kind;
+      // Verification keeps its own interval; a token that cannot be renewed early is acted on at expiry.
+      if (unlessIdle && upkeep !== 'verify' && plan.beforeExpiry) {
+        const renewedAt = new Date(unlessIdle.renewedAt);
+        const facts = { lastReadAt: row.lastFetchedAt, renewedAt, renewableUntil: strategy.renewableUntil?.(credentials, renewedAt) ?? null };
+        const until = idleUntil(deps.config.refreshPolicy, facts, new Date(nowMs), refreshMarginMs(entry, deps.config.refreshMarginMs));
+        if (until) return { result: 'idle', idleUntil: until.toISOString() };
+      }
       const attempt: Attempt = {
         loaded,
         type: upkeep === 'verify' ? 'verification' : 'refresh',

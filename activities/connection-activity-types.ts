@@ -39,12 +39,20 @@ export type RefreshOutcome =
   /** The provider said no for good; the row is now `invalid`. */
   | { result: 'invalid'; errorCode: string }
   /** The connection row is gone (deleted). */
-  | { result: 'gone' };
+  | { result: 'gone' }
+  /** REFRESH_POLICY=by-use: nobody read the connection lately; nothing was sent. Renew at `idleUntil` at the latest. */
+  | { result: 'idle'; idleUntil: string };
 
 export interface RefreshInput {
   connectionRowId: string;
   /** The workflow's clock: expiries are computed from it, never from the activity's wall clock. */
   nowMs: number;
+  /**
+   * Set on a scheduled renewal (never on a caller's Update): under REFRESH_POLICY=by-use a connection
+   * nobody read lately answers `idle` instead, until its keep-alive. `renewedAt`: when the workflow last
+   * stored or renewed these credentials (ISO).
+   */
+  unlessIdle?: { renewedAt: string };
 }
 
 export interface FailureInput {

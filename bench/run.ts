@@ -4,9 +4,10 @@
  * Figures go in the README, never in tests.
  */
 import { hotPathBenchmark } from './hot-path';
+import { idleBenchmark } from './idle';
 import { proxyBenchmark } from './proxy';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark };
+const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, idle: idleBenchmark };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
