@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { auditHistories } from '../support/history-audit';
 import type { HttpResult } from '../support/http';
+import { ALWAYS_REFRESH } from '../support/refresh-policy';
 import { ProductionTopology, type TopologyConnection } from '../support/production-topology';
 import { restartableStore, restartableTemporal, type RestartableTemporal } from '../support/temporal-server-process';
 
@@ -42,7 +43,7 @@ describe(`scale-out: the Temporal server restarted under load (${STORE}, Postgre
     dir = mkdtempSync(path.join(tmpdir(), 'custodian-temporal-restart-'));
     server = await restartableTemporal(dir);
     await server.start();
-    topology = await ProductionTopology.start({ temporalAddress: server.address, apis: 1, env: { REFRESH_MARGIN: `${MARGIN_S}s`, REFRESH_POLICY: 'always' } });
+    topology = await ProductionTopology.start({ temporalAddress: server.address, apis: 1, env: { REFRESH_MARGIN: `${MARGIN_S}s`, ...ALWAYS_REFRESH } });
   });
   after(async () => {
     await topology?.close();

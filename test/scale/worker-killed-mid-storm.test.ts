@@ -1,6 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { expect } from 'chai';
 import type { FakeProviderCall } from '../support/fake-provider';
+import { ALWAYS_REFRESH } from '../support/refresh-policy';
 import { ProductionTopology, type TopologyConnection } from '../support/production-topology';
 import { createDevServerEnv } from '../support/temporal-env';
 import { temporal } from '@temporalio/proto';
@@ -35,7 +36,7 @@ describe('scale-out: two APIs and two workers, one worker SIGKILLed mid-storm (d
   before(async () => {
     env = await createDevServerEnv();
     // REFRESH_POLICY=always: every due connection is refreshed by its schedule, read or not (the storm).
-    topology = await ProductionTopology.start({ temporalAddress: env.address, apis: 2, env: { REFRESH_POLICY: 'always' } });
+    topology = await ProductionTopology.start({ temporalAddress: env.address, apis: 2, env: { ...ALWAYS_REFRESH } });
   });
   after(async () => {
     await topology?.close();
