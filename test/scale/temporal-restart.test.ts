@@ -137,6 +137,8 @@ describe(`scale-out: the Temporal server restarted under load (${STORE}, Postgre
     expect(rows.filter((row) => row.status !== 'active').map((row) => `${row.connectionId}: ${row.status} ${row.lastRefreshFailureReason}`), 'rows not active').to.deep.equal([]);
     expect([...topology.apis.map((a) => a.process), ...topology.workers].map((p) => `${p.role}: ${p.alive()}`), 'the processes rode out the outage').to.deep.equal(['api: true', 'worker: true']);
 
+    expect(topology.processesPrintingSecrets(), 'processes that printed a token or secret').to.deep.equal([]);
+
     // Every read, during the outage too, got a token the provider accepts.
     console.log(`      ${reads.length} reads, ${reads.filter((r) => r.during).length} of them during the outage; ${provider.tokenCalls('refresh_token').length} refresh calls; ${phases.join(', ')}`);
     expect(reads.filter((r) => r.during).length, 'reads during the outage').to.be.above(0);

@@ -88,7 +88,10 @@ describe('scale-out: two APIs and two workers, one worker SIGKILLed mid-storm (d
     const chains = refreshChains(calls, connections);
     expect(calls.length, 'refresh calls outside every connection\'s chain of tokens').to.equal([...chains.values()].reduce((n, chain) => n + chain.length, 0));
     const activities = await mapLimit(connections, 16, async (c) => ({ connectionId: c.connectionId, attempts: await refreshAttempts(env, topology.workflowId(c.connectionId)) }));
-    expect(activities.filter((a) => a.attempts.length !== 1).map((a) => `${a.connectionId}: ${a.attempts.length} refreshes scheduled`), 'workflows that scheduled other than one refresh').to.deep.equal([]);
+    expect(
+      activities.filter((a) => a.attempts.length !== 1).map((a) => `${a.connectionId}: refreshes scheduled ${a.attempts.map((r) => `at +${r.at.toFixed(1)} s ${r.byUpdate ? 'with a read\'s Update' : 'by the schedule'}`).join(', ')}`),
+      'workflows that scheduled other than one refresh',
+    ).to.deep.equal([]);
     const overAttempts = activities.filter((a) => {
       const n = chains.get(a.connectionId)!.length;
       return n < 1 || n > a.attempts[0]!.attempt;
@@ -114,6 +117,8 @@ describe('scale-out: two APIs and two workers, one worker SIGKILLed mid-storm (d
       states.filter((s) => s.state.status !== 'active' || s.state.nextRefreshAt === null || Date.parse(s.state.nextRefreshAt) <= Date.now()).map((s) => `${s.connectionId}: ${JSON.stringify(s.state)}`),
       'workflows without a next refresh ahead',
     ).to.deep.equal([]);
+
+    expect(topology.processesPrintingSecrets(), 'processes that printed a token or secret').to.deep.equal([]);
 
     // Every read through either API got a token the provider accepted.
     expect(reads.filter((r) => r.api === 0).length, 'reads through the first API').to.be.above(0);
@@ -141,21 +146,39 @@ function refreshChains(calls: readonly FakeProviderCall[], connections: readonly
   return chains;
 }
 
-/** The workflow's refreshCredentials activities: the attempt that completed and why the one before it failed. */
-async function refreshAttempts(env: TestWorkflowEnvironment, workflowId: string): Promise<Array<{ attempt: number; lastFailure: string | undefined }>> {
+interface RefreshActivity {
+  /** The attempt that completed (1 unless Temporal retried it). */
+  attempt: number;
+  /** Why the attempt before it failed (a timeout type, or the failure's message). */
+  lastFailure: string | undefined;
+  /** Scheduled in the same workflow task as an accepted `refresh` Update (a read's), not by the schedule. */
+  byUpdate: boolean;
+  /** Seconds from the workflow's start. */
+  at: number;
+}
+
+/** The workflow's refreshCredentials activities, in order. */
+async function refreshAttempts(env: TestWorkflowEnvironment, workflowId: string): Promise<RefreshActivity[]> {
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  const refreshes = new Set<string>();
-  const attempts: Array<{ attempt: number; lastFailure: string | undefined }> = [];
+  const refreshes = new Map<string, RefreshActivity>();
+  let updateInTask = false;
+  let startedAt: number | undefined;
   for (const event of history.events ?? []) {
+    const at = Number(event.eventTime?.seconds ?? 0) + (event.eventTime?.nanos ?? 0) / 1e9;
+    startedAt ??= at;
+    if (event.workflowTaskCompletedEventAttributes) updateInTask = false;
+    if (event.workflowExecutionUpdateAcceptedEventAttributes) updateInTask = true;
     const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name === 'refreshCredentials') refreshes.add(String(event.eventId));
+    if (scheduled?.activityType?.name === 'refreshCredentials') refreshes.set(String(event.eventId), { attempt: 1, lastFailure: undefined, byUpdate: updateInTask, at: at - startedAt });
     const started = event.activityTaskStartedEventAttributes;
-    if (started && refreshes.has(String(started.scheduledEventId))) {
+    const refresh = started ? refreshes.get(String(started.scheduledEventId)) : undefined;
+    if (started && refresh) {
       const timeout = started.lastFailure?.timeoutFailureInfo?.timeoutType;
-      attempts.push({ attempt: started.attempt ?? 1, lastFailure: timeout === undefined || timeout === null ? started.lastFailure?.message ?? undefined : String(temporal.api.enums.v1.TimeoutType[timeout]) });
+      refresh.attempt = started.attempt ?? 1;
+      refresh.lastFailure = timeout === undefined || timeout === null ? (started.lastFailure?.message ?? undefined) : String(temporal.api.enums.v1.TimeoutType[timeout]);
     }
   }
-  return attempts;
+  return [...refreshes.values()];
 }
 
 /** Waits until at least `answered` refresh calls were answered while others are still pending at the provider. */

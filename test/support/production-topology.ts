@@ -225,6 +225,13 @@ export class ProductionTopology {
     return connectionWorkflowId(ENVIRONMENT, INTEGRATION, connectionId);
   }
 
+  /** The processes whose output holds a token the provider issued, its client secret or the environment's secret key. */
+  processesPrintingSecrets(): string[] {
+    const { issued, knobs } = this.provider;
+    const secrets = [...issued.accessTokens, ...issued.refreshTokens, ...issued.codes, knobs.clientSecret, this.secretKey];
+    return [...this.apis.map((a) => a.process), ...this.workers].filter((p) => secrets.some((secret) => p.output().includes(secret))).map((p) => p.role);
+  }
+
   /** Every process's output, for failure messages. */
   outputs(): string {
     return [...this.apis.map((a) => a.process), ...this.workers].map((p) => `--- ${p.role} (${p.alive() ? 'running' : 'exited'})\n${p.output()}`).join('\n');
