@@ -164,6 +164,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         marginMs: refreshMarginMs(entry, deps.config.refreshMarginMs),
         verifyIntervalMs: deps.config.verifyIntervalMs,
         refreshFloorMs: deps.config.refreshFloorMs,
+        credentialsVersion: row.credentialsVersion,
         environment: environment.name,
         integration: integration.uniqueKey,
         integrationDisplayName: integration.displayName ?? entry.display_name,

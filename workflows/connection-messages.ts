@@ -88,8 +88,17 @@ export const WRONG_CONNECTION = 'wrong_connection';
 export const refreshUpdate = defineUpdate<RefreshResult, []>('refresh');
 /** The same Update, addressed to one connection row (what the API sends). */
 export const addressedRefreshUpdate = defineUpdate<RefreshResult, [RefreshRequest]>('refresh');
+/**
+ * What `credentialsReplaced` carries: the row, and the `credentials_version` just stored (absent from
+ * signals sent before it was added). A workflow whose first read of the row already saw that version
+ * has nothing to re-read: an import's signal-with-start costs one read of the row, not two.
+ */
+export interface CredentialsStored extends ConnectionAddressee {
+  credentialsVersion?: number;
+}
+
 /** New credentials were stored by an import or a reconnect: reschedule, forget failures. */
-export const credentialsReplacedSignal = defineSignal<[ConnectionAddressee?]>('credentialsReplaced');
+export const credentialsReplacedSignal = defineSignal<[CredentialsStored?]>('credentialsReplaced');
 /** A backend reported the credentials dead. */
 export const markInvalidSignal = defineSignal<[{ reason: string }]>('markInvalid');
 /** The connection was deleted: finish. */

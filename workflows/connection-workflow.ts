@@ -15,7 +15,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   const connection = new ConnectionLifecycle(input);
   // Handlers are registered before the first await so an Update or signal that started this run is not rejected.
   setHandler(addressedRefreshUpdate, (request) => connection.requestedRefresh(request), { validator: (request) => connection.acceptRefresh(request) });
-  setHandler(credentialsReplacedSignal, (addressee) => connection.onReplaced(addressee));
+  setHandler(credentialsReplacedSignal, (stored) => connection.onReplaced(stored));
   setHandler(markInvalidSignal, ({ reason }) => connection.onReportedInvalid(reason));
   setHandler(deletedSignal, (addressee) => connection.onDeleted(addressee));
   setHandler(stateQuery, () => connection.view());

@@ -16,6 +16,7 @@ import {
   deletedSignal,
   WRONG_CONNECTION,
   type ConnectionAddressee,
+  type CredentialsStored,
   type RefreshRequest,
   type ConnectionWorkflowFunction,
   type ConnectionWorkflowInput,
@@ -66,11 +67,11 @@ export class ConnectionWorkflows {
   }
 
   /** After an import or a reconnect: starts the workflow, or tells the running one to reschedule. */
-  async credentialsStored(ref: ConnectionRef): Promise<void> {
-    await this.client.workflow.signalWithStart<ConnectionWorkflowFunction, [ConnectionAddressee?]>('connectionWorkflow', {
+  async credentialsStored(ref: ConnectionRef & { connection: Pick<ConnectionEntity, 'credentialsVersion'> }): Promise<void> {
+    await this.client.workflow.signalWithStart<ConnectionWorkflowFunction, [CredentialsStored?]>('connectionWorkflow', {
       ...connectionWorkflowStartOptions(ref, this.taskQueue),
       signal: credentialsReplacedSignal,
-      signalArgs: [addresseeOf(ref)],
+      signalArgs: [{ ...addresseeOf(ref), credentialsVersion: ref.connection.credentialsVersion }],
     });
   }
 
