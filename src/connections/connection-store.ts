@@ -3,12 +3,14 @@
  * metadata (all-or-nothing) and soft delete. Credentials are written encrypted, bumping the version.
  */
 import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
 import { Brackets, In, IsNull, type DataSource, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Cipher } from '../crypto/cipher';
 import { ConnectionEntity } from '../db/entities';
 import { NotFoundError } from '../errors';
 import { decryptCredentials, encryptCredentials, type Credentials } from './credentials';
+import { FetchRecorder } from './fetch-recorder';
 import { assertMetadataFits } from './metadata-limit';
 
 /** The end user as the API takes it (snake case). */
@@ -62,25 +64,40 @@ const FIND_LIVE_CONNECTION = `SELECT id, environment_id AS "environmentId", inte
   connection_config AS "connectionConfig", metadata, tags, end_user AS "endUser", webhook_url_override AS "webhookUrlOverride",
   last_fetched_at AS "lastFetchedAt", created_at AS "createdAt", updated_at AS "updatedAt", deleted_at AS "deletedAt"
   FROM connection WHERE environment_id = $1 AND integration_id = $2 AND connection_id = $3 AND deleted_at IS NULL`;
+/** Its name as a prepared statement: parsed and planned once per pooled connection, not on every read. */
+const FIND_LIVE_CONNECTION_STATEMENT = 'custodian_find_live_connection';
+
+export interface ConnectionStoreOptions {
+  /** Told when buffered `last_fetched_at` reads could not be written (they are kept for the next flush). */
+  onFetchFlushError?: (error: unknown) => void;
+}
 
 export class ConnectionStore {
   private readonly repo: Repository<ConnectionEntity>;
+  private readonly fetches: FetchRecorder;
 
   constructor(
     private readonly db: DataSource,
     private readonly cipher: Cipher,
+    options: ConnectionStoreOptions = {},
   ) {
     this.repo = db.getRepository(ConnectionEntity);
+    this.fetches = new FetchRecorder(() => this.pool(), options.onFetchFlushError);
+  }
+
+  /** TypeORM's own `pg` pool (same connections, timeouts and type parsing), for the statements of the hot path. */
+  private pool(): Pool {
+    return (this.db.driver as unknown as { master: Pool }).master;
   }
 
   /**
    * The live connection, or undefined. The hot path of every read (`GET /connections/:id`, the proxy):
-   * one plain SQL statement mapped onto the entity, without TypeORM's query building and result transform
-   * (a tenth of the process under load).
+   * one prepared statement on the pool, mapped onto the entity, without TypeORM's query runner, query
+   * building and result transform.
    */
   async find(environmentId: string, integrationId: string, connectionId: string): Promise<ConnectionEntity | undefined> {
-    const rows = (await this.db.query(FIND_LIVE_CONNECTION, [environmentId, integrationId, connectionId])) as Array<Partial<ConnectionEntity>>;
-    return rows[0] === undefined ? undefined : Object.assign(this.repo.create(), rows[0]);
+    const { rows } = await this.pool().query<Partial<ConnectionEntity>>({ name: FIND_LIVE_CONNECTION_STATEMENT, text: FIND_LIVE_CONNECTION, values: [environmentId, integrationId, connectionId] });
+    return rows[0] === undefined ? undefined : Object.assign(new ConnectionEntity(), rows[0]);
   }
 
   /** The connection even if deleted (the newest such row), for reading its logs. */
@@ -203,11 +220,22 @@ export class ConnectionStore {
     });
   }
 
-  /** Records a read, at most once a minute per connection (the hot path must not write on every call). */
-  async touchFetched(row: ConnectionEntity, now: Date): Promise<void> {
-    if (row.lastFetchedAt && now.getTime() - row.lastFetchedAt.getTime() < 60_000) return;
-    await this.repo.update({ id: row.id }, { lastFetchedAt: now });
-    row.lastFetchedAt = now;
+  /**
+   * Records that the row's credentials were handed out at `now` (at most once a minute per connection),
+   * buffered and written within a few seconds ({@link FetchRecorder}); `row.lastFetchedAt` shows it at once.
+   */
+  touchFetched(row: ConnectionEntity, now: Date): void {
+    this.fetches.record(row, now);
+  }
+
+  /** Writes the buffered reads now (tests; shutdown goes through {@link close}). */
+  flushFetched(): Promise<void> {
+    return this.fetches.flush();
+  }
+
+  /** Writes the buffered reads; call before the data source is destroyed. */
+  close(): Promise<void> {
+    return this.fetches.close();
   }
 
   /** Soft delete: the row keeps its non-secret fields (for its logs) and loses its credentials. */
