@@ -4,9 +4,10 @@
  * Figures go in the README, never in tests.
  */
 import { hotPathBenchmark } from './hot-path';
+import { importBenchmark } from './import';
 import { proxyBenchmark } from './proxy';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark };
+const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, import: importBenchmark };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

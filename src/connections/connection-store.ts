@@ -56,16 +56,43 @@ export interface ConnectionEdits {
 type Changes = Partial<Record<keyof ConnectionEntity, unknown>>;
 const asUpdate = (changes: Changes) => changes as QueryDeepPartialEntity<ConnectionEntity>;
 
-/** Every column of `connection`, named as the entity's properties (ConnectionStore.find). */
-const FIND_LIVE_CONNECTION = `SELECT id, environment_id AS "environmentId", integration_id AS "integrationId", connection_id AS "connectionId",
+/** Every column of `connection`, named as the entity's properties (ConnectionStore.find, the import's insert). */
+const LIVE_COLUMNS = `id, environment_id AS "environmentId", integration_id AS "integrationId", connection_id AS "connectionId",
   credentials_encrypted AS "credentialsEncrypted", credentials_version AS "credentialsVersion", expires_at AS "expiresAt", status,
   last_refresh_success_at AS "lastRefreshSuccessAt", last_refresh_failure_at AS "lastRefreshFailureAt",
   last_refresh_failure_reason AS "lastRefreshFailureReason", refresh_attempt_started_at AS "refreshAttemptStartedAt",
   connection_config AS "connectionConfig", metadata, tags, end_user AS "endUser", webhook_url_override AS "webhookUrlOverride",
-  last_fetched_at AS "lastFetchedAt", created_at AS "createdAt", updated_at AS "updatedAt", deleted_at AS "deletedAt"
+  last_fetched_at AS "lastFetchedAt", created_at AS "createdAt", updated_at AS "updatedAt", deleted_at AS "deletedAt"`;
+const FIND_LIVE_CONNECTION = `SELECT ${LIVE_COLUMNS}
   FROM connection WHERE environment_id = $1 AND integration_id = $2 AND connection_id = $3 AND deleted_at IS NULL`;
+/** A new connection's row (the columns an import sets; the others take their defaults), read back whole. */
+const INSERT_CONNECTION = `INSERT INTO connection (id, environment_id, integration_id, connection_id, credentials_encrypted, credentials_version,
+  expires_at, status, connection_config, metadata, tags, end_user, webhook_url_override)
+  VALUES ($1, $2, $3, $4, $5, 1, $6, 'active', $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11) RETURNING ${LIVE_COLUMNS}`;
 /** Its name as a prepared statement: parsed and planned once per pooled connection, not on every read. */
 const FIND_LIVE_CONNECTION_STATEMENT = 'custodian_find_live_connection';
+
+/** How many rows' decrypted credentials {@link ConnectionStore.credentialsOf} keeps. */
+const OPENED_CREDENTIALS_KEPT = 10_000;
+
+/** A row read with {@link LIVE_COLUMNS}, as the entity TypeORM would have given. */
+function asEntity(row: Partial<ConnectionEntity>): ConnectionEntity {
+  return Object.assign(new ConnectionEntity(), row);
+}
+
+/** A jsonb parameter: the value as JSON, or SQL NULL. */
+function jsonOrNull(value: object | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+/** `value` with every object in it frozen. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
 
 export interface ConnectionStoreOptions {
   /** Told when buffered `last_fetched_at` reads could not be written (they are kept for the next flush). */
@@ -75,6 +102,8 @@ export interface ConnectionStoreOptions {
 export class ConnectionStore {
   private readonly repo: Repository<ConnectionEntity>;
   private readonly fetches: FetchRecorder;
+  /** Recently decrypted credentials by row id, oldest first ({@link credentialsOf}). */
+  private readonly opened = new Map<string, { ciphertext: string; credentials: Credentials }>();
 
   constructor(
     private readonly db: DataSource,
@@ -97,7 +126,7 @@ export class ConnectionStore {
    */
   async find(environmentId: string, integrationId: string, connectionId: string): Promise<ConnectionEntity | undefined> {
     const { rows } = await this.pool().query<Partial<ConnectionEntity>>({ name: FIND_LIVE_CONNECTION_STATEMENT, text: FIND_LIVE_CONNECTION, values: [environmentId, integrationId, connectionId] });
-    return rows[0] === undefined ? undefined : Object.assign(new ConnectionEntity(), rows[0]);
+    return rows[0] === undefined ? undefined : asEntity(rows[0]);
   }
 
   /** The connection even if deleted (the newest such row), for reading its logs. */
@@ -109,18 +138,31 @@ export class ConnectionStore {
     return (await this.repo.findOneBy({ id, deletedAt: IsNull() })) ?? undefined;
   }
 
+  /**
+   * The row's credentials, decrypted. The hot path reads the same rows again and again: the last
+   * {@link OPENED_CREDENTIALS_KEPT} rows opened are kept, by row id and checked against the row's
+   * ciphertext (any credentials write changes it), and shared frozen, so no caller can alter another's.
+   */
   credentialsOf(row: ConnectionEntity): Credentials {
-    return decryptCredentials(this.cipher, row);
+    const ciphertext = row.credentialsEncrypted;
+    const kept = this.opened.get(row.id);
+    if (kept !== undefined && kept.ciphertext === ciphertext) return kept.credentials;
+    const credentials = deepFreeze(decryptCredentials(this.cipher, row));
+    if (ciphertext !== null) {
+      this.opened.delete(row.id);
+      if (this.opened.size >= OPENED_CREDENTIALS_KEPT) this.opened.delete(this.opened.keys().next().value!);
+      this.opened.set(row.id, { ciphertext, credentials });
+    }
+    return credentials;
   }
 
   /** Stores imported credentials: a new connection (`creation`) or new credentials on a live one (`override`). */
   async importConnection(fields: ImportFields): Promise<{ row: ConnectionEntity; operation: 'creation' | 'override' }> {
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(ConnectionEntity);
-      const existing = await repo.findOne({
-        where: { environmentId: fields.environmentId, integrationId: fields.integrationId, connectionId: fields.connectionId, deletedAt: IsNull() },
-        lock: { mode: 'pessimistic_write' },
-      });
+      // Plain statements (an import is one of the API's busiest writes): the live row locked, then updated or inserted.
+      const [found] = (await manager.query(`${FIND_LIVE_CONNECTION} FOR UPDATE`, [fields.environmentId, fields.integrationId, fields.connectionId])) as Array<Partial<ConnectionEntity>>;
+      const existing = found === undefined ? undefined : asEntity(found);
       // A new row's id is chosen before the insert: the credentials' ciphertext is bound to it.
       const rowId = existing?.id ?? randomUUID();
       const common = {
@@ -145,21 +187,20 @@ export class ConnectionStore {
         await repo.update({ id: existing.id }, asUpdate(changes));
         return { row: await repo.findOneByOrFail({ id: existing.id }), operation: 'override' as const };
       }
-      const row = await repo.save(
-        repo.create({
-          ...common,
-          id: rowId,
-          environmentId: fields.environmentId,
-          integrationId: fields.integrationId,
-          connectionId: fields.connectionId,
-          credentialsVersion: 1,
-          connectionConfig: fields.connectionConfig ?? {},
-          metadata: fields.metadata ?? null,
-          tags: fields.tags ?? {},
-          endUser: (fields.endUser ?? null) as Record<string, unknown> | null,
-          webhookUrlOverride: fields.webhookUrlOverride ?? null,
-        }),
-      );
+      const [inserted] = (await manager.query(INSERT_CONNECTION, [
+        rowId,
+        fields.environmentId,
+        fields.integrationId,
+        fields.connectionId,
+        common.credentialsEncrypted,
+        common.expiresAt,
+        JSON.stringify(fields.connectionConfig ?? {}),
+        jsonOrNull(fields.metadata ?? null),
+        JSON.stringify(fields.tags ?? {}),
+        jsonOrNull(fields.endUser ?? null),
+        fields.webhookUrlOverride ?? null,
+      ])) as Array<Partial<ConnectionEntity>>;
+      const row = asEntity(inserted!);
       return { row, operation: 'creation' as const };
     });
   }
