@@ -6,15 +6,11 @@
  * PostgreSQL server `npm run bench` starts and a Temporal dev server (which a fresh token never asks).
  */
 import 'reflect-metadata';
-import { Cipher } from '../src/crypto/cipher';
 import { ConnectionStore } from '../src/connections/connection-store';
-import { openDatabase } from '../src/db/data-source';
-import { EnvironmentStore } from '../src/environments/environment-store';
-import { IntegrationStore } from '../src/integrations/integration-store';
 import { createTestDatabase } from '../test/support/database';
 import { createDevServerEnv } from '../test/support/temporal-env';
 import { alternating } from './load';
-import { cpuPerRequest, stackSettings, startBaseline, startBuiltApi } from './production-stack';
+import { cpuPerRequest, seedIntegration, stackSettings, startBaseline, startBuiltApi } from './production-stack';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -31,11 +27,8 @@ export async function hotPathBenchmark(): Promise<void> {
     const baseline = await startBaseline('baseline-server.ts', ['read'], { DATABASE_URL: database.url });
     stops.unshift(() => baseline.stop());
     // The connection is written as an import writes it, with the API's key, from this process.
-    const db = await openDatabase(database.url);
+    const { db, cipher, environment, integration } = await seedIntegration(settings);
     stops.unshift(() => db.destroy());
-    const cipher = new Cipher([{ id: 'bench', key: settings.encryptionKey }]);
-    const environment = (await new EnvironmentStore(db, cipher).findBySecretKey(settings.secretKey))!;
-    const integration = await new IntegrationStore(db, cipher).create(environment.id, { uniqueKey: 'gh', provider: 'github', displayName: null, clientId: 'id', clientSecret: 'bench-client-secret', scopes: [], forwardWebhooks: true });
     const expiresAt = new Date(Date.now() + 24 * 3600_000);
     await new ConnectionStore(db, cipher).importConnection({
       environmentId: environment.id,

@@ -9,13 +9,9 @@
  */
 import 'reflect-metadata';
 import autocannon from 'autocannon';
-import { Cipher } from '../src/crypto/cipher';
-import { openDatabase } from '../src/db/data-source';
-import { EnvironmentStore } from '../src/environments/environment-store';
-import { IntegrationStore } from '../src/integrations/integration-store';
 import { createTestDatabase } from '../test/support/database';
 import { createDevServerEnv } from '../test/support/temporal-env';
-import { stackSettings, startBaseline, startBuiltApi, startBuiltWorker, waitIdle } from './production-stack';
+import { seedIntegration, stackSettings, startBaseline, startBuiltApi, startBuiltWorker, waitIdle } from './production-stack';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -49,11 +45,8 @@ export async function importBenchmark(): Promise<void> {
     stops.unshift(() => api.process.stop());
     const baseline = await startBaseline('baseline-server.ts', ['import'], { DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: baselineQueue });
     stops.unshift(() => baseline.stop());
-    const db = await openDatabase(database.url);
+    const { db, environment, integration } = await seedIntegration(settings);
     stops.unshift(() => db.destroy());
-    const cipher = new Cipher([{ id: 'bench', key: settings.encryptionKey }]);
-    const environment = (await new EnvironmentStore(db, cipher).findBySecretKey(settings.secretKey))!;
-    const integration = await new IntegrationStore(db, cipher).create(environment.id, { uniqueKey: 'gh', provider: 'github', displayName: null, clientId: 'id', clientSecret: 'bench-client-secret', scopes: [], forwardWebhooks: true });
     // A token valid for a day: the workflow schedules its refresh and sleeps; nothing calls a provider.
     const credentials = { type: 'OAUTH2', access_token: 'bench-access-token', refresh_token: 'bench-refresh-token', expires_at: new Date(Date.now() + 86_400_000).toISOString() };
     const custodian = () => importRound(`${api.url}/connections`, { authorization: `Bearer ${settings.secretKey}` }, JSON.stringify({ provider_config_key: 'gh', credentials }));

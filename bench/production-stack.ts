@@ -13,6 +13,12 @@ import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import type { DataSource } from 'typeorm';
+import { Cipher } from '../src/crypto/cipher';
+import type { EnvironmentEntity, IntegrationEntity } from '../src/db/entities';
+import { openDatabase } from '../src/db/data-source';
+import { EnvironmentStore } from '../src/environments/environment-store';
+import { IntegrationStore } from '../src/integrations/integration-store';
 import { startCustodianProcess, waitForOutput, waitForStatus200, type CustodianProcess } from '../test/support/custodian-process';
 import { freePort } from '../test/support/free-port';
 
@@ -69,6 +75,23 @@ export async function startBuiltApi(settings: StackSettings): Promise<{ process:
     throw new Error(`the API did not get ready:\n${api.output()}`);
   }
   return { process: api, url };
+}
+
+/** What a benchmark writes with the API's key from its own process: the `dev` environment the API created and a GitHub integration `gh`. */
+export interface Seeded {
+  db: DataSource;
+  cipher: Cipher;
+  environment: EnvironmentEntity;
+  integration: IntegrationEntity;
+}
+
+/** Opens the API's database from this process (destroy `db` when done) and creates the integration. */
+export async function seedIntegration(settings: StackSettings): Promise<Seeded> {
+  const db = await openDatabase(settings.databaseUrl);
+  const cipher = new Cipher([{ id: 'bench', key: settings.encryptionKey }]);
+  const environment = (await new EnvironmentStore(db, cipher).findBySecretKey(settings.secretKey))!;
+  const integration = await new IntegrationStore(db, cipher).create(environment.id, { uniqueKey: 'gh', provider: 'github', displayName: null, clientId: 'id', clientSecret: 'bench-client-secret', scopes: [], forwardWebhooks: true });
+  return { db, cipher, environment, integration };
 }
 
 /** The built worker, polling. */

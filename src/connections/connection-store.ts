@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { Brackets, In, IsNull, type DataSource, type Repository } from 'typeorm';
+import { Brackets, In, IsNull, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Cipher } from '../crypto/cipher';
 import { ConnectionEntity } from '../db/entities';
@@ -65,10 +65,11 @@ const LIVE_COLUMNS = `id, environment_id AS "environmentId", integration_id AS "
   last_fetched_at AS "lastFetchedAt", created_at AS "createdAt", updated_at AS "updatedAt", deleted_at AS "deletedAt"`;
 const FIND_LIVE_CONNECTION = `SELECT ${LIVE_COLUMNS}
   FROM connection WHERE environment_id = $1 AND integration_id = $2 AND connection_id = $3 AND deleted_at IS NULL`;
-/** A new connection's row (the columns an import sets; the others take their defaults), read back whole. */
-const INSERT_CONNECTION = `INSERT INTO connection (id, environment_id, integration_id, connection_id, credentials_encrypted, credentials_version,
+/** A new connection's row (the columns an import sets; the others take their defaults), read back whole; no row when it is live already. */
+const INSERT_CONNECTION_UNLESS_LIVE = `INSERT INTO connection (id, environment_id, integration_id, connection_id, credentials_encrypted, credentials_version,
   expires_at, status, connection_config, metadata, tags, end_user, webhook_url_override)
-  VALUES ($1, $2, $3, $4, $5, 1, $6, 'active', $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11) RETURNING ${LIVE_COLUMNS}`;
+  VALUES ($1, $2, $3, $4, $5, 1, $6, 'active', $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11)
+  ON CONFLICT (environment_id, integration_id, connection_id) WHERE deleted_at IS NULL DO NOTHING RETURNING ${LIVE_COLUMNS}`;
 /** Its name as a prepared statement: parsed and planned once per pooled connection, not on every read. */
 const FIND_LIVE_CONNECTION_STATEMENT = 'custodian_find_live_connection';
 
@@ -78,6 +79,18 @@ const OPENED_CREDENTIALS_KEPT = 10_000;
 /** A row read with {@link LIVE_COLUMNS}, as the entity TypeORM would have given. */
 function asEntity(row: Partial<ConnectionEntity>): ConnectionEntity {
   return Object.assign(new ConnectionEntity(), row);
+}
+
+/** The columns new credentials set, sealed for row `rowId`; what an earlier refresh of the old ones may have lost no longer matters. */
+function renewedCredentials(cipher: Cipher, fields: ImportFields, rowId: string) {
+  return {
+    credentialsEncrypted: encryptCredentials(cipher, fields.credentials, rowId),
+    expiresAt: fields.expiresAt,
+    status: 'active' as const,
+    lastRefreshFailureAt: null,
+    lastRefreshFailureReason: null,
+    refreshAttemptStartedAt: null,
+  };
 }
 
 /** A jsonb parameter: the value as JSON, or SQL NULL. */
@@ -156,53 +169,56 @@ export class ConnectionStore {
     return credentials;
   }
 
-  /** Stores imported credentials: a new connection (`creation`) or new credentials on a live one (`override`). */
+  /**
+   * Stores imported credentials: a new connection (`creation`) or new credentials on a live one (`override`).
+   * A new connection, the usual import, is one statement: the live-key index turns it into no row when the
+   * connection exists, which is then locked and updated in a transaction.
+   */
   async importConnection(fields: ImportFields): Promise<{ row: ConnectionEntity; operation: 'creation' | 'override' }> {
+    const created = await this.insertNew(this.db.manager, fields);
+    if (created) return { row: created, operation: 'creation' };
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(ConnectionEntity);
-      // Plain statements (an import is one of the API's busiest writes): the live row locked, then updated or inserted.
       const [found] = (await manager.query(`${FIND_LIVE_CONNECTION} FOR UPDATE`, [fields.environmentId, fields.integrationId, fields.connectionId])) as Array<Partial<ConnectionEntity>>;
-      const existing = found === undefined ? undefined : asEntity(found);
-      // A new row's id is chosen before the insert: the credentials' ciphertext is bound to it.
-      const rowId = existing?.id ?? randomUUID();
-      const common = {
-        credentialsEncrypted: encryptCredentials(this.cipher, fields.credentials, rowId),
-        expiresAt: fields.expiresAt,
-        status: 'active' as const,
-        lastRefreshFailureAt: null,
-        lastRefreshFailureReason: null,
-        // New credentials: what an earlier refresh of the old ones may have lost no longer matters.
-        refreshAttemptStartedAt: null,
-      };
-      if (existing) {
-        const changes: Changes = {
-          ...common,
-          credentialsVersion: existing.credentialsVersion + 1,
-          connectionConfig: ({ ...existing.connectionConfig, ...fields.connectionConfig }),
-          ...(fields.metadata !== undefined ? { metadata: (fields.metadata) } : {}),
-          ...(fields.tags !== undefined ? { tags: (fields.tags) } : {}),
-          ...(fields.endUser !== undefined ? { endUser: (fields.endUser) } : {}),
-          ...(fields.webhookUrlOverride !== undefined ? { webhookUrlOverride: fields.webhookUrlOverride } : {}),
-        };
-        await repo.update({ id: existing.id }, asUpdate(changes));
-        return { row: await repo.findOneByOrFail({ id: existing.id }), operation: 'override' as const };
+      if (found === undefined) {
+        // Deleted since the insert found it live: a creation after all.
+        const row = await this.insertNew(manager, fields);
+        if (row) return { row, operation: 'creation' as const };
+        throw new Error('the connection is created and deleted concurrently; import it again');
       }
-      const [inserted] = (await manager.query(INSERT_CONNECTION, [
-        rowId,
-        fields.environmentId,
-        fields.integrationId,
-        fields.connectionId,
-        common.credentialsEncrypted,
-        common.expiresAt,
-        JSON.stringify(fields.connectionConfig ?? {}),
-        jsonOrNull(fields.metadata ?? null),
-        JSON.stringify(fields.tags ?? {}),
-        jsonOrNull(fields.endUser ?? null),
-        fields.webhookUrlOverride ?? null,
-      ])) as Array<Partial<ConnectionEntity>>;
-      const row = asEntity(inserted!);
-      return { row, operation: 'creation' as const };
+      const existing = asEntity(found);
+      const changes: Changes = {
+        ...renewedCredentials(this.cipher, fields, existing.id),
+        credentialsVersion: existing.credentialsVersion + 1,
+        connectionConfig: ({ ...existing.connectionConfig, ...fields.connectionConfig }),
+        ...(fields.metadata !== undefined ? { metadata: (fields.metadata) } : {}),
+        ...(fields.tags !== undefined ? { tags: (fields.tags) } : {}),
+        ...(fields.endUser !== undefined ? { endUser: (fields.endUser) } : {}),
+        ...(fields.webhookUrlOverride !== undefined ? { webhookUrlOverride: fields.webhookUrlOverride } : {}),
+      };
+      await repo.update({ id: existing.id }, asUpdate(changes));
+      return { row: await repo.findOneByOrFail({ id: existing.id }), operation: 'override' as const };
     });
+  }
+
+  /** Inserts the connection as new, unless it is live already (then undefined). */
+  private async insertNew(manager: EntityManager, fields: ImportFields): Promise<ConnectionEntity | undefined> {
+    // A new row's id is chosen before the insert: the credentials' ciphertext is bound to it.
+    const rowId = randomUUID();
+    const [inserted] = (await manager.query(INSERT_CONNECTION_UNLESS_LIVE, [
+      rowId,
+      fields.environmentId,
+      fields.integrationId,
+      fields.connectionId,
+      renewedCredentials(this.cipher, fields, rowId).credentialsEncrypted,
+      fields.expiresAt,
+      JSON.stringify(fields.connectionConfig ?? {}),
+      jsonOrNull(fields.metadata ?? null),
+      JSON.stringify(fields.tags ?? {}),
+      jsonOrNull(fields.endUser ?? null),
+      fields.webhookUrlOverride ?? null,
+    ])) as Array<Partial<ConnectionEntity>>;
+    return inserted === undefined ? undefined : asEntity(inserted);
   }
 
   /** Live connections of an environment, newest first. */
