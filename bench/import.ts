@@ -3,15 +3,15 @@
  * operation logged, the connection's workflow started, the connection presented) against a bare Koa
  * endpoint that inserts the same kind of row with `pg` and starts a one-activity workflow on the same
  * Temporal server — first with no worker polling either task queue, then with one worker each (Custodian's
- * built worker; a bare worker running the baseline workflow), every round starting once both workers are
- * idle (the backlog of earlier rounds done). The built API, the baseline and the workers each run in a
+ * built worker; a bare worker running the baseline workflow), every round starting once both workers and
+ * the Temporal server are idle (the backlog of earlier rounds done). The built API, the baseline and the workers each run in a
  * process of their own; alternating rounds, 16 clients, a new connection per request.
  */
 import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { createTestDatabase } from '../test/support/database';
 import { createDevServerEnv } from '../test/support/temporal-env';
-import { seedIntegration, stackSettings, startBaseline, startBuiltApi, startBuiltWorker, waitIdle } from './production-stack';
+import { devServerPid, seedIntegration, stackSettings, startBaseline, startBuiltApi, startBuiltWorker, waitIdle } from './production-stack';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -76,7 +76,8 @@ export async function importBenchmark(): Promise<void> {
     stops.unshift(() => worker.stop());
     const bareWorker = await startBaseline('baseline/worker.ts', [], { DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: baselineQueue });
     stops.unshift(() => bareWorker.stop());
-    await phase('one worker each', () => waitIdle([worker.child.pid!, bareWorker.pid], 300_000));
+    const server = devServerPid(temporal.address);
+    await phase('one worker each', () => waitIdle([worker.child.pid!, bareWorker.pid, server], 300_000));
     console.log(`(${ROUNDS} alternating rounds of ${SECONDS} s per phase, ${CONNECTIONS} clients, medians; each server and worker in its own process)`);
   } finally {
     for (const stop of stops) await stop().catch((error: unknown) => console.error(error));

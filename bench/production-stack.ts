@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
@@ -23,18 +23,23 @@ import { startCustodianProcess, waitForOutput, waitForStatus200, type CustodianP
 import { freePort } from '../test/support/free-port';
 
 const ROOT = path.join(__dirname, '..');
-/** The image's command line (Dockerfile ENTRYPOINT); BENCH_CPU_PROF=<dir> adds `--cpu-prof` (a profile per process, written as it exits). */
+/**
+ * The image's command line (Dockerfile ENTRYPOINT), in this checkout or in BENCH_CUSTODIAN_DIR (another
+ * checkout's build, e.g. an older commit's, to measure before and after with the same benchmark);
+ * BENCH_CPU_PROF=<dir> adds `--cpu-prof` (a profile per process, written as it exits).
+ */
 function builtCommand(): { argv: string[]; cwd: string } {
-  return { argv: ['node', ...profileFlags(), 'dist/src/main.js'], cwd: ROOT };
+  return { argv: ['node', ...profileFlags(), 'dist/src/main.js'], cwd: process.env.BENCH_CUSTODIAN_DIR ?? ROOT };
 }
 
 function profileFlags(): string[] {
   return process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
 }
 
-/** `npm run build` once per benchmark run. */
+/** `npm run build` once per benchmark run (none with BENCH_CUSTODIAN_DIR: that build is used as it is). */
 let built: Promise<void> | undefined;
 export function buildOnce(): Promise<void> {
+  if (process.env.BENCH_CUSTODIAN_DIR) return Promise.resolve();
   built ??= promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 300_000 }).then(() => undefined);
   return built;
 }
@@ -143,15 +148,32 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Waits until these processes use under 5% of a core over half a second (their backlog done), or `timeoutMs` passes. */
+/** Waits until each of these processes uses under a tenth of a core over a second (their backlog done), or `timeoutMs` passes. */
 export async function waitIdle(pids: number[], timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const before = pids.map(cpuSeconds);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const used = pids.map((pid, i) => cpuSeconds(pid) - before[i]!);
-    if (used.every((seconds) => seconds < 0.025)) return;
+    if (used.every((seconds) => seconds < 0.1)) return;
   }
+}
+
+/** The process of the Temporal dev server listening on `address` (its command line names the port). */
+export function devServerPid(address: string): number {
+  const port = address.split(':').pop()!;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (() => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      } catch {
+        return [];
+      }
+    })();
+    if (argv.includes('start-dev') && argv[argv.indexOf('--port') + 1] === port) return Number(entry);
+  }
+  throw new Error(`no Temporal dev server process listens on ${address}`);
 }
 
 /** CPU time the process at `pid` spends per request over `seconds` of load from `connections` clients (less noisy than req/s on a shared machine). */
