@@ -128,3 +128,34 @@ describe('last_fetched_at: reads buffered in memory and written in one batched U
     expect(response.body.credentials.access_token).to.equal('at-opened-2');
   });
 });
+
+describe('import: a new connection is one insert, an existing one an override', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await startTestApi();
+  });
+  after(() => api?.close());
+
+  it('imports of one new connection id sent at once make one creation and overrides, never a duplicate-key error', async () => {
+    const environmentId = (await api.deps.environments.findBySecretKey(api.secretKey))!.id;
+    const integrationId = (await api.deps.integrations.create(environmentId, { uniqueKey: 'gh', provider: 'github', displayName: null, clientId: 'id', clientSecret: 'race-client-secret', scopes: [], forwardWebhooks: true })).id;
+    const expiresAt = new Date(Date.now() + 3_600_000);
+    const results = await Promise.all([1, 2, 3, 4].map((n) => api.deps.connections.importConnection({
+      environmentId,
+      integrationId,
+      connectionId: 'raced',
+      credentials: { type: 'OAUTH2', access_token: `at-raced-${n}`, refresh_token: `rt-raced-${n}`, expires_at: expiresAt.toISOString(), raw: {} },
+      expiresAt,
+      tags: { n: String(n) },
+    })));
+    expect(results.map((r) => r.operation).sort()).to.deep.equal(['creation', 'override', 'override', 'override']);
+    expect(new Set(results.map((r) => r.row.id)).size).to.equal(1);
+    const rows = await api.deps.db.getRepository(ConnectionEntity).findBy({ connectionId: 'raced' });
+    expect(rows).to.have.length(1);
+    expect(rows[0]!.credentialsVersion).to.equal(4);
+    const created = results.find((r) => r.operation === 'creation')!.row;
+    expect(created).to.be.instanceOf(ConnectionEntity);
+    expect(created).to.deep.include({ connectionId: 'raced', credentialsVersion: 1, status: 'active', metadata: null, endUser: null, webhookUrlOverride: null, lastFetchedAt: null });
+    expect(api.deps.connections.credentialsOf(rows[0]!)).to.have.property('access_token').that.matches(/^at-raced-\d$/);
+  });
+});
