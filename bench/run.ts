@@ -5,9 +5,10 @@
  */
 import { hotPathBenchmark } from './hot-path';
 import { idleBenchmark } from './idle';
+import { importBenchmark } from './import';
 import { proxyBenchmark } from './proxy';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, idle: idleBenchmark };
+const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, idle: idleBenchmark, import: importBenchmark };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

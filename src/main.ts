@@ -98,6 +98,8 @@ async function startApi({ config, storage, catalog, logger }: Started): Promise<
   const websocket = await AuthWebsocket.start({ db: storage.db, temporal, logger, listenUrl: storage.listenUrl, limits: socketLimitsOf(config) });
   stoppers.push(() => websocket.close());
   const deps = { ...apiDeps({ config, db: storage.db, logger, temporal, catalog }), authOutcomes: websocket };
+  // Buffered last_fetched_at reads are written once the server has stopped answering, before storage closes.
+  stoppers.push(() => deps.connections.close());
   const dev = await ensureDevEnvironment(deps.environments, { secretKey: config.secretKey });
   // Closing the server ends its WebSocket (sockets, LISTEN connection) first.
   const server = await listen(createApp(deps), { port: config.port, upgrades: websocket });

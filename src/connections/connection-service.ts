@@ -79,15 +79,20 @@ export class ConnectionService {
     }
     const checked = await this.checkImported(scope, entry, fields.credentials, fields.connectionConfig ?? {});
     const result = await this.deps.connections.importConnection({ ...fields, ...checked, environmentId: scope.environment.id, integrationId: scope.integration.id });
-    await this.oplog.write({
-      environmentId: scope.environment.id,
-      connectionRowId: result.row.id,
-      type: 'import',
-      level: 'info',
-      message: result.operation === 'creation' ? 'connection created by import' : 'credentials replaced by import',
-      context: { authMode: fields.credentials.type },
-    });
-    await this.requireWorkflows().credentialsStored({ environment: scope.environment, integration: scope.integration, connection: result.row });
+    // The row is stored: its log line and waking its workflow depend on nothing else, so they go at once
+    // (both finished before the answer; the log line's failure first, as when they went one after the other).
+    const outcomes = await Promise.allSettled([
+      this.oplog.write({
+        environmentId: scope.environment.id,
+        connectionRowId: result.row.id,
+        type: 'import',
+        level: 'info',
+        message: result.operation === 'creation' ? 'connection created by import' : 'credentials replaced by import',
+        context: { authMode: fields.credentials.type },
+      }),
+      (async () => this.requireWorkflows().credentialsStored({ environment: scope.environment, integration: scope.integration, connection: result.row }))(),
+    ]);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
     await this.emit(scope, result.row, result.operation, fields.credentials.type);
     return result;
   }

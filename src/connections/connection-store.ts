@@ -3,12 +3,14 @@
  * metadata (all-or-nothing) and soft delete. Credentials are written encrypted, bumping the version.
  */
 import { randomUUID } from 'node:crypto';
-import { Brackets, In, IsNull, type DataSource, type Repository } from 'typeorm';
+import type { Pool } from 'pg';
+import { Brackets, In, IsNull, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Cipher } from '../crypto/cipher';
 import { ConnectionEntity } from '../db/entities';
 import { NotFoundError } from '../errors';
 import { decryptCredentials, encryptCredentials, type Credentials } from './credentials';
+import { FetchRecorder } from './fetch-recorder';
 import { assertMetadataFits } from './metadata-limit';
 
 /** The end user as the API takes it (snake case). */
@@ -54,33 +56,90 @@ export interface ConnectionEdits {
 type Changes = Partial<Record<keyof ConnectionEntity, unknown>>;
 const asUpdate = (changes: Changes) => changes as QueryDeepPartialEntity<ConnectionEntity>;
 
-/** Every column of `connection`, named as the entity's properties (ConnectionStore.find). */
-const FIND_LIVE_CONNECTION = `SELECT id, environment_id AS "environmentId", integration_id AS "integrationId", connection_id AS "connectionId",
+/** Every column of `connection`, named as the entity's properties (ConnectionStore.find, the import's insert). */
+const LIVE_COLUMNS = `id, environment_id AS "environmentId", integration_id AS "integrationId", connection_id AS "connectionId",
   credentials_encrypted AS "credentialsEncrypted", credentials_version AS "credentialsVersion", expires_at AS "expiresAt", status,
   last_refresh_success_at AS "lastRefreshSuccessAt", last_refresh_failure_at AS "lastRefreshFailureAt",
   last_refresh_failure_reason AS "lastRefreshFailureReason", refresh_attempt_started_at AS "refreshAttemptStartedAt",
   connection_config AS "connectionConfig", metadata, tags, end_user AS "endUser", webhook_url_override AS "webhookUrlOverride",
-  last_fetched_at AS "lastFetchedAt", created_at AS "createdAt", updated_at AS "updatedAt", deleted_at AS "deletedAt"
+  last_fetched_at AS "lastFetchedAt", created_at AS "createdAt", updated_at AS "updatedAt", deleted_at AS "deletedAt"`;
+const FIND_LIVE_CONNECTION = `SELECT ${LIVE_COLUMNS}
   FROM connection WHERE environment_id = $1 AND integration_id = $2 AND connection_id = $3 AND deleted_at IS NULL`;
+/** A new connection's row (the columns an import sets; the others take their defaults), read back whole; no row when it is live already. */
+const INSERT_CONNECTION_UNLESS_LIVE = `INSERT INTO connection (id, environment_id, integration_id, connection_id, credentials_encrypted, credentials_version,
+  expires_at, status, connection_config, metadata, tags, end_user, webhook_url_override)
+  VALUES ($1, $2, $3, $4, $5, 1, $6, 'active', $7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11)
+  ON CONFLICT (environment_id, integration_id, connection_id) WHERE deleted_at IS NULL DO NOTHING RETURNING ${LIVE_COLUMNS}`;
+/** Its name as a prepared statement: parsed and planned once per pooled connection, not on every read. */
+const FIND_LIVE_CONNECTION_STATEMENT = 'custodian_find_live_connection';
+
+/** How many rows' decrypted credentials {@link ConnectionStore.credentialsOf} keeps. */
+const OPENED_CREDENTIALS_KEPT = 10_000;
+
+/** A row read with {@link LIVE_COLUMNS}, as the entity TypeORM would have given. */
+function asEntity(row: Partial<ConnectionEntity>): ConnectionEntity {
+  return Object.assign(new ConnectionEntity(), row);
+}
+
+/** The columns new credentials set, sealed for row `rowId`; what an earlier refresh of the old ones may have lost no longer matters. */
+function renewedCredentials(cipher: Cipher, fields: ImportFields, rowId: string) {
+  return {
+    credentialsEncrypted: encryptCredentials(cipher, fields.credentials, rowId),
+    expiresAt: fields.expiresAt,
+    status: 'active' as const,
+    lastRefreshFailureAt: null,
+    lastRefreshFailureReason: null,
+    refreshAttemptStartedAt: null,
+  };
+}
+
+/** A jsonb parameter: the value as JSON, or SQL NULL. */
+function jsonOrNull(value: object | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+/** `value` with every object in it frozen. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+export interface ConnectionStoreOptions {
+  /** Told when buffered `last_fetched_at` reads could not be written (they are kept for the next flush). */
+  onFetchFlushError?: (error: unknown) => void;
+}
 
 export class ConnectionStore {
   private readonly repo: Repository<ConnectionEntity>;
+  private readonly fetches: FetchRecorder;
+  /** Recently decrypted credentials by row id, oldest first ({@link credentialsOf}). */
+  private readonly opened = new Map<string, { ciphertext: string; credentials: Credentials }>();
 
   constructor(
     private readonly db: DataSource,
     private readonly cipher: Cipher,
+    options: ConnectionStoreOptions = {},
   ) {
     this.repo = db.getRepository(ConnectionEntity);
+    this.fetches = new FetchRecorder(() => this.pool(), options.onFetchFlushError);
+  }
+
+  /** TypeORM's own `pg` pool (same connections, timeouts and type parsing), for the statements of the hot path. */
+  private pool(): Pool {
+    return (this.db.driver as unknown as { master: Pool }).master;
   }
 
   /**
    * The live connection, or undefined. The hot path of every read (`GET /connections/:id`, the proxy):
-   * one plain SQL statement mapped onto the entity, without TypeORM's query building and result transform
-   * (a tenth of the process under load).
+   * one prepared statement on the pool, mapped onto the entity, without TypeORM's query runner, query
+   * building and result transform.
    */
   async find(environmentId: string, integrationId: string, connectionId: string): Promise<ConnectionEntity | undefined> {
-    const rows = (await this.db.query(FIND_LIVE_CONNECTION, [environmentId, integrationId, connectionId])) as Array<Partial<ConnectionEntity>>;
-    return rows[0] === undefined ? undefined : Object.assign(this.repo.create(), rows[0]);
+    const { rows } = await this.pool().query<Partial<ConnectionEntity>>({ name: FIND_LIVE_CONNECTION_STATEMENT, text: FIND_LIVE_CONNECTION, values: [environmentId, integrationId, connectionId] });
+    return rows[0] === undefined ? undefined : asEntity(rows[0]);
   }
 
   /** The connection even if deleted (the newest such row), for reading its logs. */
@@ -92,59 +151,74 @@ export class ConnectionStore {
     return (await this.repo.findOneBy({ id, deletedAt: IsNull() })) ?? undefined;
   }
 
+  /**
+   * The row's credentials, decrypted. The hot path reads the same rows again and again: the last
+   * {@link OPENED_CREDENTIALS_KEPT} rows opened are kept, by row id and checked against the row's
+   * ciphertext (any credentials write changes it), and shared frozen, so no caller can alter another's.
+   */
   credentialsOf(row: ConnectionEntity): Credentials {
-    return decryptCredentials(this.cipher, row);
+    const ciphertext = row.credentialsEncrypted;
+    const kept = this.opened.get(row.id);
+    if (kept !== undefined && kept.ciphertext === ciphertext) return kept.credentials;
+    const credentials = deepFreeze(decryptCredentials(this.cipher, row));
+    if (ciphertext !== null) {
+      this.opened.delete(row.id);
+      if (this.opened.size >= OPENED_CREDENTIALS_KEPT) this.opened.delete(this.opened.keys().next().value!);
+      this.opened.set(row.id, { ciphertext, credentials });
+    }
+    return credentials;
   }
 
-  /** Stores imported credentials: a new connection (`creation`) or new credentials on a live one (`override`). */
+  /**
+   * Stores imported credentials: a new connection (`creation`) or new credentials on a live one (`override`).
+   * A new connection, the usual import, is one statement: the live-key index turns it into no row when the
+   * connection exists, which is then locked and updated in a transaction.
+   */
   async importConnection(fields: ImportFields): Promise<{ row: ConnectionEntity; operation: 'creation' | 'override' }> {
+    const created = await this.insertNew(this.db.manager, fields);
+    if (created) return { row: created, operation: 'creation' };
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(ConnectionEntity);
-      const existing = await repo.findOne({
-        where: { environmentId: fields.environmentId, integrationId: fields.integrationId, connectionId: fields.connectionId, deletedAt: IsNull() },
-        lock: { mode: 'pessimistic_write' },
-      });
-      // A new row's id is chosen before the insert: the credentials' ciphertext is bound to it.
-      const rowId = existing?.id ?? randomUUID();
-      const common = {
-        credentialsEncrypted: encryptCredentials(this.cipher, fields.credentials, rowId),
-        expiresAt: fields.expiresAt,
-        status: 'active' as const,
-        lastRefreshFailureAt: null,
-        lastRefreshFailureReason: null,
-        // New credentials: what an earlier refresh of the old ones may have lost no longer matters.
-        refreshAttemptStartedAt: null,
-      };
-      if (existing) {
-        const changes: Changes = {
-          ...common,
-          credentialsVersion: existing.credentialsVersion + 1,
-          connectionConfig: ({ ...existing.connectionConfig, ...fields.connectionConfig }),
-          ...(fields.metadata !== undefined ? { metadata: (fields.metadata) } : {}),
-          ...(fields.tags !== undefined ? { tags: (fields.tags) } : {}),
-          ...(fields.endUser !== undefined ? { endUser: (fields.endUser) } : {}),
-          ...(fields.webhookUrlOverride !== undefined ? { webhookUrlOverride: fields.webhookUrlOverride } : {}),
-        };
-        await repo.update({ id: existing.id }, asUpdate(changes));
-        return { row: await repo.findOneByOrFail({ id: existing.id }), operation: 'override' as const };
+      const [found] = (await manager.query(`${FIND_LIVE_CONNECTION} FOR UPDATE`, [fields.environmentId, fields.integrationId, fields.connectionId])) as Array<Partial<ConnectionEntity>>;
+      if (found === undefined) {
+        // Deleted since the insert found it live: a creation after all.
+        const row = await this.insertNew(manager, fields);
+        if (row) return { row, operation: 'creation' as const };
+        throw new Error('the connection is created and deleted concurrently; import it again');
       }
-      const row = await repo.save(
-        repo.create({
-          ...common,
-          id: rowId,
-          environmentId: fields.environmentId,
-          integrationId: fields.integrationId,
-          connectionId: fields.connectionId,
-          credentialsVersion: 1,
-          connectionConfig: fields.connectionConfig ?? {},
-          metadata: fields.metadata ?? null,
-          tags: fields.tags ?? {},
-          endUser: (fields.endUser ?? null) as Record<string, unknown> | null,
-          webhookUrlOverride: fields.webhookUrlOverride ?? null,
-        }),
-      );
-      return { row, operation: 'creation' as const };
+      const existing = asEntity(found);
+      const changes: Changes = {
+        ...renewedCredentials(this.cipher, fields, existing.id),
+        credentialsVersion: existing.credentialsVersion + 1,
+        connectionConfig: ({ ...existing.connectionConfig, ...fields.connectionConfig }),
+        ...(fields.metadata !== undefined ? { metadata: (fields.metadata) } : {}),
+        ...(fields.tags !== undefined ? { tags: (fields.tags) } : {}),
+        ...(fields.endUser !== undefined ? { endUser: (fields.endUser) } : {}),
+        ...(fields.webhookUrlOverride !== undefined ? { webhookUrlOverride: fields.webhookUrlOverride } : {}),
+      };
+      await repo.update({ id: existing.id }, asUpdate(changes));
+      return { row: await repo.findOneByOrFail({ id: existing.id }), operation: 'override' as const };
     });
+  }
+
+  /** Inserts the connection as new, unless it is live already (then undefined). */
+  private async insertNew(manager: EntityManager, fields: ImportFields): Promise<ConnectionEntity | undefined> {
+    // A new row's id is chosen before the insert: the credentials' ciphertext is bound to it.
+    const rowId = randomUUID();
+    const [inserted] = (await manager.query(INSERT_CONNECTION_UNLESS_LIVE, [
+      rowId,
+      fields.environmentId,
+      fields.integrationId,
+      fields.connectionId,
+      renewedCredentials(this.cipher, fields, rowId).credentialsEncrypted,
+      fields.expiresAt,
+      JSON.stringify(fields.connectionConfig ?? {}),
+      jsonOrNull(fields.metadata ?? null),
+      JSON.stringify(fields.tags ?? {}),
+      jsonOrNull(fields.endUser ?? null),
+      fields.webhookUrlOverride ?? null,
+    ])) as Array<Partial<ConnectionEntity>>;
+    return inserted === undefined ? undefined : asEntity(inserted);
   }
 
   /** Live connections of an environment, newest first. */
@@ -203,11 +277,22 @@ export class ConnectionStore {
     });
   }
 
-  /** Records a read, at most once a minute per connection (the hot path must not write on every call). */
-  async touchFetched(row: ConnectionEntity, now: Date): Promise<void> {
-    if (row.lastFetchedAt && now.getTime() - row.lastFetchedAt.getTime() < 60_000) return;
-    await this.repo.update({ id: row.id }, { lastFetchedAt: now });
-    row.lastFetchedAt = now;
+  /**
+   * Records that the row's credentials were handed out at `now` (at most once a minute per connection),
+   * buffered and written within a few seconds ({@link FetchRecorder}); `row.lastFetchedAt` shows it at once.
+   */
+  touchFetched(row: ConnectionEntity, now: Date): void {
+    this.fetches.record(row, now);
+  }
+
+  /** Writes the buffered reads now (tests; shutdown goes through {@link close}). */
+  flushFetched(): Promise<void> {
+    return this.fetches.flush();
+  }
+
+  /** Writes the buffered reads; call before the data source is destroyed. */
+  close(): Promise<void> {
+    return this.fetches.close();
   }
 
   /** Soft delete: the row keeps its non-secret fields (for its logs) and loses its credentials. */

@@ -1,5 +1,5 @@
 /** Secret keys: UUID v4 strings, looked up by their SHA-256 (never stored in the clear). */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 
 /** The shape of a secret key (API.md §0). */
 export const SECRET_KEY_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -11,5 +11,6 @@ export function generateSecretKey(): string {
 
 /** Hex SHA-256 of a token: the indexed lookup column for secret keys and session tokens. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token.toLowerCase(), 'utf8').digest('hex');
+  // The one-shot hash: on every authenticated request, without a Hash object to build and throw away.
+  return hash('sha256', token.toLowerCase(), 'hex');
 }

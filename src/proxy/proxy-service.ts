@@ -140,7 +140,7 @@ export class ProxyService {
     const now = new Date();
     try {
       const fresh = await this.deps.service.readFresh({ environment: target.environment, integration: target.integration }, target.row, { forceRefresh, now });
-      await this.deps.connections.touchFetched(fresh, now);
+      this.deps.connections.touchFetched(fresh, now);
       return fresh;
     } catch (error) {
       if (!(error instanceof InvalidCredentialsError)) throw error;

@@ -38,7 +38,9 @@ export function apiDeps(options: ServiceOptions): ApiDeps {
     cipher,
     environments: new EnvironmentStore(options.db, cipher),
     integrations: new IntegrationStore(options.db, cipher),
-    connections: new ConnectionStore(options.db, cipher),
+    connections: new ConnectionStore(options.db, cipher, {
+      onFetchFlushError: (error) => options.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'last_fetched_at not written; kept for the next flush'),
+    }),
   };
 }
 

@@ -88,6 +88,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     },
     close: async () => {
       await server.close();
+      await deps.connections.close();
       await db.destroy();
       await database.drop();
     },

@@ -12,6 +12,8 @@ import { isSafeString, keyProblem } from '../unsafe-input';
 const BRACKETED = /^([^[\]]+)\[([^\]]*)\]$/;
 
 function decodes(text: string): boolean {
+  // Only a percent sign can start a malformed escape: most targets need no decoding to be checked.
+  if (!text.includes('%')) return true;
   try {
     decodeURIComponent(text);
     return true;
@@ -26,6 +28,7 @@ function excerpt(text: string): string {
 }
 
 function pathProblems(path: string): ErrorDetail[] {
+  if (decodes(path)) return [];
   const bad = path.split('/').find((segment) => !decodes(segment));
   return bad === undefined ? [] : [{ code: 'invalid_string', message: `"${excerpt(bad)}" is not valid percent-encoding`, path: [] }];
 }
@@ -39,7 +42,7 @@ function nameProblems(name: string): ErrorDetail[] {
 
 function queryProblems(querystring: string, query: Readonly<Record<string, string | string[] | undefined>>): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
-  for (const pair of querystring.split('&')) {
+  for (const pair of decodes(querystring) ? [] : querystring.split('&')) {
     if (!decodes(pair.replace(/\+/g, ' '))) {
       const name = pair.split('=')[0] ?? '';
       problems.push({ code: 'invalid_string', message: `"${excerpt(pair)}" is not valid percent-encoding`, path: [decodes(name) ? decodeURIComponent(name) : name] });

@@ -206,7 +206,7 @@ export function connectionsRouter(deps: ApiDeps): Router<ApiState> {
         const connection = presentConnection(error.connection, { integration, credentials: null, withRefreshToken: false, errorLogId: await errorLogId(error.connection) });
         throw new CustodianError('invalid_credentials', error.message, { variant: error.backingOff ? 'backing_off' : undefined, payload: { connection } });
       }
-      await connections.touchFetched(fresh, now);
+      connections.touchFetched(fresh, now);
       ctx.body = presentConnection(fresh, { integration, credentials: connections.credentialsOf(fresh), withRefreshToken: query.refresh_token === true });
     });
 
