@@ -5,8 +5,9 @@
  */
 import { hotPathBenchmark } from './hot-path';
 import { proxyBenchmark } from './proxy';
+import { stormBenchmark } from './storm';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark };
+const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, storm: stormBenchmark };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
