@@ -5,9 +5,10 @@
  */
 import { hotPathBenchmark } from './hot-path';
 import { proxyBenchmark } from './proxy';
+import { sleepingBenchmark } from './sleeping';
 import { stormBenchmark } from './storm';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, storm: stormBenchmark };
+const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, storm: stormBenchmark, sleeping: sleepingBenchmark };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
