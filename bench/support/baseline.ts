@@ -3,13 +3,17 @@ import { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { startCustodianProcess, waitForOutput, type CustodianProcess } from '../../test/support/custodian-process';
+import type { HistoryEvent } from '../../test/support/workflow-history';
 import type { DevServer } from './dev-server';
 
 const ROOT = path.join(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 120_000;
 
 export interface Baseline {
-  start(workflowId: string, activityMs: number): Promise<void>;
+  /** Starts workflow `baseline-<index>`. */
+  start(index: number, activityMs: number): Promise<void>;
+  /** The history of workflow `baseline-<index>`. */
+  history(index: number): Promise<HistoryEvent[]>;
   /** Starts the worker process and waits until it polls. */
   runWorker(): Promise<CustodianProcess>;
   /** Completed workflows of this task queue (visibility). */
@@ -21,10 +25,12 @@ export async function startBaselineWorker(temporal: DevServer): Promise<Baseline
   const client = new Client({ connection: temporal.connection });
   const taskQueue = `baseline-${randomUUID()}`;
   const workers: CustodianProcess[] = [];
+  const workflowIdOf = (index: number) => `baseline-${index}-${taskQueue}`;
   return {
-    start: async (workflowId, activityMs) => {
-      await client.workflow.start('oneActivityWorkflow', { taskQueue, workflowId: `${workflowId}-${taskQueue}`, args: [activityMs] });
+    start: async (index, activityMs) => {
+      await client.workflow.start('oneActivityWorkflow', { taskQueue, workflowId: workflowIdOf(index), args: [activityMs] });
     },
+    history: async (index) => (await client.workflow.getHandle(workflowIdOf(index)).fetchHistory()).events ?? [],
     runWorker: async () => {
       // The role argument startCustodianProcess appends is ignored by the baseline worker.
       const worker = startCustodianProcess('worker', { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_TASK_QUEUE: taskQueue }, { argv: ['node', '--require', 'tsx/cjs', 'bench/baseline/worker.ts'], cwd: ROOT });
