@@ -12,7 +12,7 @@ import { connectionWorkflowStartOptions } from '../src/connections/connection-wo
 import type { Credentials } from '../src/connections/credentials';
 import { obtainTokens } from '../test/support/lifecycle';
 import { RssSampler, rssMiB } from './support/process-memory';
-import { inParallel, startCustodianStack, waitFor, type CustodianStack } from './support/custodian-stack';
+import { inParallel, startCustodianStack, waitFor, workerTuningFromEnvironment, type CustodianStack } from './support/custodian-stack';
 import { refreshCycles, type CycleCost } from './support/refresh-cycles';
 
 const CONNECTIONS = Number(process.env.SLEEPING_CONNECTIONS ?? 100_000);
@@ -38,7 +38,8 @@ export async function sleepingBenchmark(): Promise<void> {
     const mean = (pick: (cycle: CycleCost) => number) => cycles.reduce((sum, cycle) => sum + pick(cycle), 0) / cycles.length;
     const [workerNow, temporalNow] = [rssMiB(worker.child.pid!), rssMiB(stack.temporal.pid)];
     const [workerPeak, temporalPeak] = [workerMemory.stop().peakMiB, temporalMemory.stop().peakMiB];
-    console.log(`worker RSS: ${workerNow.toFixed(0)} MiB with ${CONNECTIONS} asleep (peak ${workerPeak.toFixed(0)} MiB during the set-up)`);
+    const tuning = Object.entries(workerTuningFromEnvironment()).map(([k, v]) => `${k}=${v}`).join(' ') || 'default worker settings';
+    console.log(`worker RSS (${tuning}): ${workerNow.toFixed(0)} MiB with ${CONNECTIONS} asleep (peak ${workerPeak.toFixed(0)} MiB during the set-up)`);
     console.log(`Temporal dev server RSS: ${temporalNow.toFixed(0)} MiB (peak ${temporalPeak.toFixed(0)} MiB)`);
     console.log(
       `per steady-state refresh cycle (${cycles.length} cycles of ${CYCLING} connections): ${mean((c) => c.events).toFixed(1)} history events (at most ${worst((c) => c.events)}), ` +

@@ -12,6 +12,8 @@ export interface CycleCost {
 
 /** One action per event of these kinds (activities: one per attempt, counted apart). */
 const ONE_ACTION: ReadonlyArray<keyof HistoryEvent> = [
+  // A workflow start, by a client or by continue-as-new (the new run's first event; the old run's ContinuedAsNew is not counted again).
+  'workflowExecutionStartedEventAttributes',
   'timerStartedEventAttributes',
   'upsertWorkflowSearchAttributesEventAttributes',
   'workflowPropertiesModifiedEventAttributes',
@@ -19,7 +21,6 @@ const ONE_ACTION: ReadonlyArray<keyof HistoryEvent> = [
   'workflowExecutionUpdateAcceptedEventAttributes',
   'startChildWorkflowExecutionInitiatedEventAttributes',
   'signalExternalWorkflowExecutionInitiatedEventAttributes',
-  'workflowExecutionContinuedAsNewEventAttributes',
   // Local activities: Temporal Cloud counts the local activities of one workflow task as one action; a marker each is an upper bound.
   'markerRecordedEventAttributes',
 ];

@@ -143,11 +143,11 @@ describe('config', () => {
       expect(problemsOf({ CONNECT_UI_FRAME_ANCESTORS: bad }).map((p) => p.split(':')[0]), bad).to.deep.equal(['CONNECT_UI_FRAME_ANCESTORS']);
     }
   });
-  it('WORKER_*: unset leaves the SDK defaults; whole numbers within bounds are taken; the cache is 0 or at least 2 and bounds the workflow-task slots', () => {
+  it('WORKER_*: unset leaves the SDK defaults but a 500-workflow cache; whole numbers within bounds are taken; the cache is 0 or at least 2 and bounds the workflow-task slots', () => {
     expect(parseConfig({}).worker).to.deep.equal({
       maxConcurrentWorkflowTaskExecutions: undefined,
       maxConcurrentActivityTaskExecutions: undefined,
-      maxCachedWorkflows: undefined,
+      maxCachedWorkflows: 500,
       workflowPollers: undefined,
       activityPollers: undefined,
     });

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { parseConfig } from '../../src/config';
-import { workerTuningOptions } from '../../src/temporal/worker';
+import { parseConfig } from '../../../src/config';
+import { workerTuningOptions } from '../../../src/temporal/worker';
 
 describe('worker tuning (WORKER_*) as Worker.create options', () => {
-  it('leaves out what is unset, so the SDK defaults apply', () => {
-    expect(workerTuningOptions(parseConfig({}).worker)).to.deep.equal({});
+  it('leaves out what is unset, so the SDK defaults apply (the cache has a default of its own)', () => {
+    expect(workerTuningOptions(parseConfig({}).worker)).to.deep.equal({ maxCachedWorkflows: 500 });
+    expect(workerTuningOptions({})).to.deep.equal({});
   });
 
   it('passes slots and the cache size as they are, and pollers as a simple maximum', () => {
