@@ -10,8 +10,10 @@ import { providerTimeoutMs } from '../providers/calls/provider-timeout';
 import type { Config } from '../src/config';
 import { CredentialStore } from '../src/connections/credential-store';
 import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
+import { idleUntil } from '../src/connections/idle-renewal';
 import { refreshMarginMs } from '../src/connections/refresh-margin';
 import { strategyOfCredentials, type RenewResult } from '../providers/auth-modes';
+import type { Credentials } from '../providers/credentials';
 import type { Cipher } from '../src/crypto/cipher';
 import { integrationClientOf } from '../src/integrations/integration-store';
 import { EnvironmentEntity, IntegrationEntity, type ConnectionEntity } from '../src/db/entities';
@@ -27,7 +29,7 @@ export interface ConnectionActivityDeps {
   db: DataSource;
   cipher: Cipher;
   catalog: Catalog;
-  config: Pick<Config, 'refreshMarginMs' | 'refreshFloorMs' | 'verifyIntervalMs' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
+  config: Pick<Config, 'refreshMarginMs' | 'refreshFloorMs' | 'verifyIntervalMs' | 'refreshPolicy' | 'providerTimeoutMs' | 'allowPrivateNetworkTargets'>;
   logger: Logger;
   fetch?: typeof fetch;
 }
@@ -49,6 +51,8 @@ interface Attempt {
   started: number;
   /** The marker of an earlier attempt was still set: that attempt's answer may have been lost. */
   earlierAnswerLost: boolean;
+  /** A scheduled renewal (not a caller's Update): the one whose result may say the connection is now idle. */
+  scheduled: boolean;
 }
 
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
@@ -76,6 +80,20 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
 
   const durationOf = (attempt: Attempt) => Math.round(performance.now() - attempt.started);
 
+  /** REFRESH_POLICY=by-use: when a connection renewed at `renewedAt` and not read lately is renewed at the latest, deciding `at` (null: now). */
+  function idleUntilOf(loaded: Loaded, credentials: Credentials, renewedAt: Date, at: Date): Date | null {
+    const entry = entryOf(loaded.integration);
+    const renewableUntil = strategyOfCredentials(credentials).renewableUntil?.(credentials, renewedAt) ?? null;
+    return idleUntil(deps.config.refreshPolicy, { lastReadAt: loaded.row.lastFetchedAt, renewedAt, renewableUntil }, at, refreshMarginMs(entry, deps.config.refreshMarginMs));
+  }
+
+  /** After a scheduled renewal: whether the connection will be idle at the new credentials' refresh point, and then until when. */
+  function idleAfterRenewal(loaded: Loaded, credentials: Credentials, expiresAt: Date | null, now: Date): Date | null {
+    if (expiresAt === null) return null;
+    const dueAt = new Date(expiresAt.getTime() - refreshMarginMs(entryOf(loaded.integration), deps.config.refreshMarginMs));
+    return dueAt.getTime() > now.getTime() ? idleUntilOf(loaded, credentials, now, dueAt) : null;
+  }
+
   async function onRenewed(attempt: Attempt, renewed: RenewResult): Promise<RefreshOutcome> {
     const { loaded, type, now } = attempt;
     const { row } = loaded;
@@ -93,7 +111,8 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       return current ? { result: 'superseded', expiresAt: current.expiresAt?.toISOString() ?? null } : { result: 'gone' };
     }
     await log(loaded, { type, level: 'info', message: 'credentials refreshed', context: { durationMs, expiresAt: renewed.expiresAt?.toISOString() ?? null } });
-    return { result: 'refreshed', expiresAt: renewed.expiresAt?.toISOString() ?? null, refreshedAt: now.toISOString() };
+    const idle = attempt.scheduled ? idleAfterRenewal(loaded, renewed.credentials, renewed.expiresAt, now) : null;
+    return { result: 'refreshed', expiresAt: renewed.expiresAt?.toISOString() ?? null, refreshedAt: now.toISOString(), ...(idle ? { idleUntil: idle.toISOString() } : {}) };
   }
 
   async function onProviderFailure(attempt: Attempt, error: ProviderCallError): Promise<RefreshOutcome> {
@@ -162,14 +181,21 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
      * another writer stored new credentials meanwhile. A refresh leaves a marker on the row while its
      * request may be at the provider, so the next attempt knows when an answer was lost.
      */
-    async refreshCredentials({ connectionRowId, nowMs }: RefreshInput): Promise<RefreshOutcome> {
+    async refreshCredentials({ connectionRowId, nowMs, unlessIdle }: RefreshInput): Promise<RefreshOutcome> {
       const loaded = await load(connectionRowId);
       if (!loaded) return { result: 'gone' };
       const { row, integration } = loaded;
       const entry = entryOf(integration);
       const credentials = store.credentialsOf(row);
       const strategy = strategyOfCredentials(credentials);
-      const upkeep = strategy.upkeep(entry, credentials).kind;
+      const plan = strategy.upkeep(entry, credentials);
+      const upkeep = plan.kind;
+      // Verification keeps its own interval; a token that cannot be renewed early is acted on at expiry.
+      const keptByUse = unlessIdle !== undefined && upkeep !== 'verify' && plan.beforeExpiry;
+      if (keptByUse) {
+        const until = idleUntilOf(loaded, credentials, new Date(unlessIdle.renewedAt), new Date(nowMs));
+        if (until) return { result: 'idle', idleUntil: until.toISOString() };
+      }
       const attempt: Attempt = {
         loaded,
         type: upkeep === 'verify' ? 'verification' : 'refresh',
@@ -177,6 +203,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         now: new Date(nowMs),
         started: performance.now(),
         earlierAnswerLost: upkeep === 'refresh' && row.refreshAttemptStartedAt !== null,
+        scheduled: keptByUse,
       };
       if (attempt.earlierAnswerLost) {
         await log(loaded, { type: 'refresh', level: 'warn', message: 'the answer to an earlier refresh request was lost; sending the same refresh token again', context: { sentAt: row.refreshAttemptStartedAt!.toISOString() } });

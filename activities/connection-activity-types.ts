@@ -30,8 +30,12 @@ export interface ConnectionSnapshot {
 }
 
 export type RefreshOutcome =
-  /** New credentials stored. */
-  | { result: 'refreshed'; expiresAt: string | null; refreshedAt: string }
+  /**
+   * New credentials stored. `idleUntil` (REFRESH_POLICY=by-use, scheduled renewals): nobody will have read
+   * the connection within the window by the new credentials' refresh point, so the next renewal is this
+   * keep-alive, unless a read that finds the token due comes first.
+   */
+  | { result: 'refreshed'; expiresAt: string | null; refreshedAt: string; idleUntil?: string }
   /** Credentials checked and still good. */
   | { result: 'verified'; expiresAt: string | null; verifiedAt: string }
   /** Another writer stored credentials while this attempt ran: nothing failed. */
@@ -39,12 +43,20 @@ export type RefreshOutcome =
   /** The provider said no for good; the row is now `invalid`. */
   | { result: 'invalid'; errorCode: string }
   /** The connection row is gone (deleted). */
-  | { result: 'gone' };
+  | { result: 'gone' }
+  /** REFRESH_POLICY=by-use: nobody read the connection lately; nothing was sent. Renew at `idleUntil` at the latest. */
+  | { result: 'idle'; idleUntil: string };
 
 export interface RefreshInput {
   connectionRowId: string;
   /** The workflow's clock: expiries are computed from it, never from the activity's wall clock. */
   nowMs: number;
+  /**
+   * Set on a scheduled renewal (never on a caller's Update): under REFRESH_POLICY=by-use a connection
+   * nobody read lately answers `idle` instead, until its keep-alive. `renewedAt`: when the workflow last
+   * stored or renewed these credentials (ISO).
+   */
+  unlessIdle?: { renewedAt: string };
 }
 
 export interface FailureInput {

@@ -4,11 +4,12 @@
  * Figures go in the README, never in tests.
  */
 import { hotPathBenchmark } from './hot-path';
+import { idleBenchmark } from './idle';
 import { proxyBenchmark } from './proxy';
 import { sleepingBenchmark } from './sleeping';
 import { stormBenchmark } from './storm';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, storm: stormBenchmark, sleeping: sleepingBenchmark };
+const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, idle: idleBenchmark, storm: stormBenchmark, sleeping: sleepingBenchmark };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -4,7 +4,7 @@
  * connection's row stored by ConnectionStore.importConnection (what an import stores, encrypted, without
  * the HTTP request, the operation log line and the webhook) and its workflow started by the client with
  * the options the API uses, 64 at a time; it is asleep once its first task published its search attributes.
- * Then a few connections with real 20-second tokens (REFRESH_MARGIN=10s on the worker) are driven
+ * Then a few connections with real 20-second tokens (REFRESH_MARGIN=10s, REFRESH_POLICY=always on the worker) are driven
  * through refresh cycles among the sleepers, and the events and billable actions between two of their
  * refreshes are read from their histories.
  */
@@ -28,7 +28,8 @@ export async function sleepingBenchmark(): Promise<void> {
   if (!Number.isInteger(CONNECTIONS) || CONNECTIONS < 1) throw new Error(`SLEEPING_CONNECTIONS must be a positive whole number (got ${process.env.SLEEPING_CONNECTIONS})`);
   const stack = await startCustodianStack({ knobs: { expiresIn: TOKEN_LIFETIME_S } });
   try {
-    const worker = await stack.startWorker({ REFRESH_MARGIN: '10s' });
+    // always: the cycling connections are renewed without being read (by-use leaves unread connections to their keep-alive).
+    const worker = await stack.startWorker({ REFRESH_MARGIN: '10s', REFRESH_POLICY: 'always' });
     const workerMemory = new RssSampler(worker.child.pid!);
     const temporalMemory = new RssSampler(stack.temporal.pid);
     const setUp = await setUpSleepers(stack);

@@ -16,6 +16,7 @@ import { startBaselineWorker } from './support/baseline';
 import { obtainTokens } from '../test/support/lifecycle';
 import type { HistoryEvent } from '../test/support/workflow-history';
 import { connectionWorkflowId } from '../workflows/connection-messages';
+import { historyCost } from './history-cost';
 
 const CONNECTIONS = Number(process.env.STORM_CONNECTIONS ?? 2_000);
 /** Alternating rounds (baseline, then Custodian); the medians are compared. */
@@ -80,7 +81,7 @@ async function baselineRun(temporal: DevServer): Promise<Rate> {
     const done = await waitFor(async () => (await baseline.completed()) >= CONNECTIONS, { timeoutMs: TIMEOUT_MS, what: 'baseline workflows completed' });
     await worker.stop();
     const seconds = (done - started) / 1000;
-    return { seconds, perSecond: CONNECTIONS / seconds, note: `one workflow's history: ${historyCost(await baseline.history(0))}` };
+    return { seconds, perSecond: CONNECTIONS / seconds, note: `one workflow's history: ${describeHistory(await baseline.history(0))}` };
   } finally {
     await baseline.close();
   }
@@ -106,7 +107,8 @@ async function custodianRun(temporal: DevServer): Promise<Rate> {
     provider.knobs.latencyMs = PROVIDER_LATENCY_MS;
     const refreshed = async () =>
       Number(((await api.deps.db.query('SELECT count(*) AS n FROM connection WHERE environment_id = $1 AND credentials_version > 1', [scope.environment.id])) as Array<{ n: string }>)[0]!.n);
-    const worker = await stack.startWorker();
+    // Every due connection is renewed, read or not (by-use would leave these, never read, to their keep-alive).
+    const worker = await stack.startWorker({ REFRESH_POLICY: 'always' });
     const started = performance.now();
     const memory = new RssSampler(worker.child.pid!);
     const done = await waitFor(async () => (await refreshed()) >= CONNECTIONS, { timeoutMs: TIMEOUT_MS, what: 'connections refreshed' });
@@ -115,16 +117,17 @@ async function custodianRun(temporal: DevServer): Promise<Rate> {
     const answered = calls.filter((call) => call.status === 200).length;
     if (answered !== CONNECTIONS) console.log(`note: the provider answered ${answered} refresh calls with 200 for ${CONNECTIONS} connections (${calls.length} calls in all)`);
     const seconds = (done - started) / 1000;
-    const perConnection = historyCost((await stack.client.workflow.getHandle(connectionWorkflowId(scope.environment.name, scope.integration.uniqueKey, `${prefix}-0`)).fetchHistory()).events ?? []);
+    const perConnection = describeHistory((await stack.client.workflow.getHandle(connectionWorkflowId(scope.environment.name, scope.integration.uniqueKey, `${prefix}-0`)).fetchHistory()).events ?? []);
     return { seconds, perSecond: CONNECTIONS / seconds, note: `imported in ${importSeconds.toFixed(1)} s; worker RSS peak ${peakMiB.toFixed(0)} MiB; the first connection's history: ${perConnection}` };
   } finally {
     await stack.close();
   }
 }
 
-/** Workflow tasks, activities and events of one history, for the round's note. */
-function historyCost(events: readonly HistoryEvent[]): string {
+/** Events, workflow tasks, activities and billable actions of one history, for the round's note. */
+function describeHistory(events: readonly HistoryEvent[]): string {
+  const cost = historyCost(events);
   const tasks = events.filter((event) => event.workflowTaskCompletedEventAttributes != null).length;
-  const activities = events.filter((event) => event.activityTaskScheduledEventAttributes != null).length;
-  return `${events.length} events, ${tasks} workflow tasks, ${activities} activities`;
+  const activities = Object.entries(cost.activities).map(([name, n]) => `${name}×${n}`).join(', ');
+  return `${cost.events} events, ${tasks} workflow tasks, ${cost.actions} billable actions, activities ${activities}`;
 }

@@ -166,6 +166,12 @@ const envSchema = z.object({
   REFRESH_FLOOR: duration('5s'),
   /** How often API key, basic and verifiable OAuth 1.0a credentials are re-checked against the provider. */
   VERIFY_INTERVAL: duration('24h'),
+  /** `by-use`: only connections read lately are refreshed ahead of expiry, idle ones at a keep-alive; `always`: every connection at every expiry. */
+  REFRESH_POLICY: z.enum(['by-use', 'always']).default('by-use'),
+  /** by-use: a connection read (GET or proxy) within this window is kept fresh ahead of expiry. */
+  ACTIVE_WINDOW: duration('24h'),
+  /** by-use: an idle connection is still renewed this long after its last renewal (keeps refresh tokens alive, finds revoked ones). */
+  IDLE_RENEW_INTERVAL: duration('24h'),
   /** Timeout of one provider call (token endpoint, OAuth 1.0a, verification); a catalog entry's `request_timeout` overrides it. */
   PROVIDER_TIMEOUT: duration('60s').refine((ms) => ms >= 1 && ms <= MAX_PROVIDER_TIMEOUT_MS, { message: `must be at most ${MAX_PROVIDER_TIMEOUT_MS / 60_000}m (and more than 0)` }),
   /** Timeout of one webhook delivery attempt. */
@@ -210,6 +216,13 @@ const envSchema = z.object({
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 
 /** The validated, frozen configuration. */
+/** Which connections are renewed ahead of expiry (REFRESH_POLICY, ACTIVE_WINDOW, IDLE_RENEW_INTERVAL). */
+export interface RefreshPolicy {
+  readonly mode: 'by-use' | 'always';
+  readonly activeWindowMs: number;
+  readonly idleRenewIntervalMs: number;
+}
+
 export interface Config {
   readonly mode: 'dev' | 'production';
   readonly port: number;
@@ -238,6 +251,8 @@ export interface Config {
   /** REFRESH_FLOOR: a forced refresh this soon after the last provider call answers with the current state. */
   readonly refreshFloorMs: number;
   readonly verifyIntervalMs: number;
+  /** REFRESH_POLICY, ACTIVE_WINDOW and IDLE_RENEW_INTERVAL: which connections are renewed ahead of expiry. */
+  readonly refreshPolicy: RefreshPolicy;
   /** Limit of one provider call (PROVIDER_TIMEOUT). */
   readonly providerTimeoutMs: number;
   readonly webhookTimeoutMs: number;
@@ -332,6 +347,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     refreshMarginMs: e.REFRESH_MARGIN,
     refreshFloorMs: e.REFRESH_FLOOR,
     verifyIntervalMs: e.VERIFY_INTERVAL,
+    refreshPolicy: { mode: e.REFRESH_POLICY, activeWindowMs: e.ACTIVE_WINDOW, idleRenewIntervalMs: e.IDLE_RENEW_INTERVAL },
     providerTimeoutMs: e.PROVIDER_TIMEOUT,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT,
     webhookRetryForMs: e.WEBHOOK_RETRY_FOR,

@@ -29,6 +29,10 @@ export interface CarriedState {
   lastVerifiedAt: string | null;
   /** When the last provider call (refresh, mint or verification) ended, success or failure (ISO); absent in runs before REFRESH_FLOOR. */
   lastProviderCallAt?: string | null;
+  /** When these credentials were stored by a connect or an import (ISO); absent in runs before REFRESH_POLICY. */
+  storedAt?: string | null;
+  /** REFRESH_POLICY=by-use: nobody read the connection lately; the next scheduled renewal waits until then (ISO). */
+  idleUntil?: string | null;
 }
 
 export interface ConnectionWorkflowInput {

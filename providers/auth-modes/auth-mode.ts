@@ -223,6 +223,11 @@ export interface AuthModeStrategy<C extends Credentials = Credentials> {
   upkeep(entry: ProviderEntry, credentials: C): Upkeep;
   /** One upkeep step: refresh, re-mint, re-sign or verify. */
   renew(input: RenewInput<C>, call: CallContext): Promise<RenewResult<C>>;
+  /**
+   * When the means of renewal itself expires (a refresh token with its own lifetime), counted from when
+   * these credentials were obtained; absent or null: unknown, or never.
+   */
+  renewableUntil?(credentials: C, obtainedAt: Date): Date | null;
   /** When these credentials stop working (null: never, or unknown). */
   expiresAt(credentials: C): Date | null;
   /** The request with these credentials on it (headers, query or signature). */

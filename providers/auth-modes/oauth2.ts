@@ -47,6 +47,10 @@ export const oauth2: AuthModeStrategy<OAuth2Credentials> = {
   upkeep: (_entry, credentials) => ({ kind: 'refresh', beforeExpiry: Boolean(credentials.refresh_token) }),
   renew,
   expiresAt: (credentials) => dateOf(credentials.expires_at),
+  renewableUntil: (credentials, obtainedAt) => {
+    const lifetime = Number(credentials.raw.refresh_token_expires_in);
+    return Number.isFinite(lifetime) && lifetime > 0 ? new Date(obtainedAt.getTime() + lifetime * 1000) : null;
+  },
   authorize: (request, { entry, credentials, connectionConfig }) =>
     withProxyHeaders(request, entry, { credentials: { accessToken: credentials.access_token, access_token: credentials.access_token }, connectionConfig }, { authorization: `Bearer ${credentials.access_token}` }),
   secretsOf: (credentials) => secretStrings(credentials.access_token, credentials.refresh_token),

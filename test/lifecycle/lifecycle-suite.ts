@@ -22,7 +22,9 @@ export interface LifecycleSuite {
 }
 
 /** Registers before/after hooks in the current describe; the returned object is filled in by `before`. */
-export function useLifecycleSuite(options: { knobs?: Partial<FakeProviderKnobs>; configEnv?: NodeJS.ProcessEnv; entry?: EntryOverrides } = {}): LifecycleSuite {
+export function useLifecycleSuite(
+  options: { knobs?: Partial<FakeProviderKnobs>; configEnv?: NodeJS.ProcessEnv; entry?: EntryOverrides; /** For suites with many workflows: the teardown audits every history. */ teardownTimeoutMs?: number } = {},
+): LifecycleSuite {
   const suite = {} as LifecycleSuite;
   let running: Promise<void> | undefined;
   before(async function () {
@@ -33,7 +35,7 @@ export function useLifecycleSuite(options: { knobs?: Partial<FakeProviderKnobs>;
     running = suite.rig.worker.run();
   });
   after(async function () {
-    this.timeout(120_000);
+    this.timeout(options.teardownTimeoutMs ?? 120_000);
     if (running) {
       suite.rig.worker.shutdown();
       await running;

@@ -1,4 +1,5 @@
 /** A real API on a fresh PostgreSQL database (the server `npm test` starts), for HTTP-level tests. */
+import { ALWAYS_REFRESH } from './refresh-policy';
 import type { Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../../src/config';
@@ -54,7 +55,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const cipher = new Cipher([{ id: 'test', key: encryptionKey }]);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const config = parseConfig({ LOG_LEVEL: 'silent', SERVER_URL: url, ...options.env });
+  const config = parseConfig({ LOG_LEVEL: 'silent', SERVER_URL: url, ...ALWAYS_REFRESH, ...options.env });
   const logger = createLogger(config.logLevel);
   const websocket = await AuthWebsocket.start({ db, temporal: options.temporal, logger, listenUrl: database.url, limits: socketLimitsOf(config) });
   const deps: ApiDeps = {

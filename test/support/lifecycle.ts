@@ -2,6 +2,7 @@
  * A connection-lifecycle rig: a fresh database, a fake OAuth provider in the catalog, an environment
  * and an integration, the real activities, and a worker on a Temporal test environment.
  */
+import { ALWAYS_REFRESH } from './refresh-policy';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
@@ -74,7 +75,7 @@ export async function startLifecycle(options: { env: TestWorkflowEnvironment; kn
   const database = await createTestDatabase();
   const db = await openDatabase(database.url);
   const cipher = new Cipher([{ id: 'test', key: randomBytes(32) }]);
-  const config = parseConfig({ LOG_LEVEL: 'silent', ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', ...options.configEnv });
+  const config = parseConfig({ LOG_LEVEL: 'silent', ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', ...ALWAYS_REFRESH, ...options.configEnv });
   const environments = new EnvironmentStore(db, cipher);
   const { environment, secretKey } = await environments.create('dev');
   registerSecrets(() => [secretKey]);

@@ -3,6 +3,7 @@
  * mode (a PostgreSQL server, a Temporal server, ENCRYPTION_KEYS), stopped by real signals. Every process
  * started here is SIGKILLed by `killAll()` and, as a last resort, when the test process exits.
  */
+import { ALWAYS_REFRESH } from './refresh-policy';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -53,6 +54,7 @@ export class WorkerProcesses {
         TEMPORAL_TASK_QUEUE: settings.taskQueue,
         ENCRYPTION_KEYS: `test=${settings.encryptionKey.toString('base64')}`,
         PROVIDERS_FILE: settings.providersFile,
+        ...ALWAYS_REFRESH,
         // info: the "worker running" line tells when it polls; everything else it logs is dropped.
         LOG_LEVEL: 'info',
       },

@@ -110,6 +110,12 @@ describe('config', () => {
     expect(problemsOf({ REFRESH_FLOOR: 'five seconds' })[0]).to.match(/^REFRESH_FLOOR: must be a duration like/);
   });
 
+  it('REFRESH_POLICY: by-use with 24 h windows by default, always by choice, anything else refused', () => {
+    expect(parseConfig({}).refreshPolicy).to.deep.equal({ mode: 'by-use', activeWindowMs: 86_400_000, idleRenewIntervalMs: 86_400_000 });
+    expect(parseConfig({ REFRESH_POLICY: 'always', ACTIVE_WINDOW: '2h', IDLE_RENEW_INTERVAL: '7d' }).refreshPolicy).to.deep.equal({ mode: 'always', activeWindowMs: 7_200_000, idleRenewIntervalMs: 604_800_000 });
+    expect(problemsOf({ REFRESH_POLICY: 'sometimes', ACTIVE_WINDOW: 'a day' }).map((p) => p.split(':')[0]).sort()).to.deep.equal(['ACTIVE_WINDOW', 'REFRESH_POLICY']);
+  });
+
   it('rejects malformed encryption keys without echoing the key material', () => {
     const problems = problemsOf({ ENCRYPTION_KEYS: 'k1=c2hvcnQ=' });
     expect(problems).to.have.length(1);
