@@ -164,6 +164,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         marginMs: refreshMarginMs(entry, deps.config.refreshMarginMs),
         verifyIntervalMs: deps.config.verifyIntervalMs,
         refreshFloorMs: deps.config.refreshFloorMs,
+        credentialsVersion: row.credentialsVersion,
         environment: environment.name,
         integration: integration.uniqueKey,
         integrationDisplayName: integration.displayName ?? entry.display_name,
@@ -191,6 +192,12 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const plan = strategy.upkeep(entry, credentials);
       const upkeep = plan.kind;
       // Verification keeps its own interval; a token that cannot be renewed early is acted on at expiry.
+      // A retry of an attempt that stored its credentials but whose completion was lost (a heartbeat timeout
+      // on a loaded worker): the swap wrote this invocation's clock, so that attempt's result stands.
+      if (upkeep !== 'verify' && row.lastRefreshSuccessAt?.getTime() === nowMs) {
+        await log(loaded, { type: 'refresh', level: 'info', message: 'an earlier attempt of this refresh stored its credentials; not sending another', context: {} });
+        return { result: 'refreshed', expiresAt: row.expiresAt?.toISOString() ?? null, refreshedAt: new Date(nowMs).toISOString() };
+      }
       const keptByUse = unlessIdle !== undefined && upkeep !== 'verify' && plan.beforeExpiry;
       if (keptByUse) {
         const until = idleUntilOf(loaded, credentials, new Date(unlessIdle.renewedAt), new Date(nowMs));

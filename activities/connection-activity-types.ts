@@ -19,6 +19,8 @@ export interface ConnectionSnapshot {
    * Absent from snapshots recorded before the floor existed (no floor).
    */
   refreshFloorMs?: number;
+  /** The row's `credentials_version` when read (absent from snapshots recorded before it was added). */
+  credentialsVersion?: number;
   environment: string;
   integration: string;
   integrationDisplayName: string;

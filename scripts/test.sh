@@ -7,6 +7,7 @@ trap stop_postgres EXIT
 
 step "npm dependencies" ensure_node_modules
 step "Temporal CLI" ensure_temporal_cli
+step "Temporal server (PostgreSQL persistence)" ensure_temporal_server
 step "Temporal time-skipping test server" ensure_test_server
 step "Chromium (end-to-end tests)" ensure_chromium
 step "PostgreSQL" start_postgres

@@ -5,6 +5,7 @@ set -euo pipefail
 
 CUSTODIAN_CACHE="${CUSTODIAN_CACHE:-$HOME/.cache/custodian}"
 TEMPORAL_CLI_VERSION="v1.5.1"        # later tags carry a `replace` in go.mod and cannot be `go install`ed
+TEMPORAL_SERVER_VERSION="v1.29.1"   # go.temporal.io/server as the CLI's go.mod pins it (docker-compose.yml runs auto-setup:1.29.1)
 TEST_SERVER_VERSION="1.32.0"         # io.temporal:temporal-test-server, see tools/temporal-test-server/pom.xml
 PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mkdir -p "$CUSTODIAN_CACHE"
@@ -44,6 +45,23 @@ ensure_temporal_cli() {
   fi
   export TEMPORAL_CLI="$dir/temporal"
   echo "  using $TEMPORAL_CLI"
+}
+
+# Exports TEMPORAL_SERVER_DIR: the Temporal server (cmd/server, with its PostgreSQL persistence) and its SQL
+# schema tool (cmd/tools/sql), go-installed into the cache; the Temporal restart test runs on them.
+ensure_temporal_server() {
+  local dir="$CUSTODIAN_CACHE/temporal-server-$TEMPORAL_SERVER_VERSION"
+  if [[ ! -x "$dir/temporal-server" || ! -x "$dir/temporal-sql-tool" ]]; then
+    echo "  go install go.temporal.io/server/cmd/server and cmd/tools/sql@$TEMPORAL_SERVER_VERSION (most of it shared with the CLI's build cache)"
+    local bin="$dir/.bin"
+    mkdir -p "$bin"
+    GOBIN="$bin" GOFLAGS=-mod=mod go install "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"
+    mv "$bin/sql" "$dir/temporal-sql-tool"
+    mv "$bin/server" "$dir/temporal-server"
+    rmdir "$bin"
+  fi
+  export TEMPORAL_SERVER_DIR="$dir"
+  echo "  using $TEMPORAL_SERVER_DIR"
 }
 
 # Fetches the Java time-skipping test server and writes a wrapper script (TEMPORAL_TEST_SERVER).

@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, condition, patched, proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ConnectionActivities } from '../activities/connection-activities';
 import type { ConnectionSnapshot, ConnectionWebhookInput, RefreshOutcome } from '../activities/connection-activity-types';
-import { REFRESH_RESPONSE_LOST, WRONG_CONNECTION, type CarriedState, type ConnectionAddressee, type ConnectionState, type ConnectionWorkflowInput, type RefreshResult } from './connection-messages';
+import { REFRESH_RESPONSE_LOST, WRONG_CONNECTION, type CarriedState, type ConnectionAddressee, type ConnectionState, type CredentialsStored, type ConnectionWorkflowInput, type RefreshRequest, type RefreshResult } from './connection-messages';
 import { earliest, expiryDuringBackoff, nextAttemptAt, retryDelayMs } from './connection-schedule';
 import { startWebhookDeliveries } from './webhook-delivery-workflow';
 
@@ -15,6 +15,12 @@ const KEEP_DELETED_SIGNAL_DURING_LOAD = 'keep-deleted-signal-during-load';
 
 /** Patch id: a `refresh` Update less than REFRESH_FLOOR after the last provider call answers without calling the provider. */
 const REFRESH_FLOOR_PATCH = 'refresh-floor';
+
+/** Patch id: a read's `refresh` Update that saw an older expiry than the stored, not-yet-due one answers without calling the provider. */
+const SEEN_EXPIRY_PATCH = 'refresh-seen-expiry';
+
+/** Patch id: a `credentialsReplaced` signal whose version the run's first read of the row already saw needs no second read. */
+const STORED_BEFORE_LOAD_PATCH = 'credentials-stored-before-load';
 
 /** Cycles (refreshes, verifications, signals) per run before continuing as new: keeps each history well under 2,000 events. */
 export const CYCLES_PER_RUN = 40;
@@ -69,6 +75,8 @@ export class ConnectionLifecycle {
   private snapshot: ConnectionSnapshot | null = null;
   deleted = false;
   private replaced = false;
+  /** The highest `credentials_version` a `credentialsReplaced` signal of this run announced. */
+  private announcedVersion: number | null = null;
   private rescheduled = false;
   private invalidReported: string | null = null;
   private inFlight: InFlight | null = null;
@@ -88,6 +96,10 @@ export class ConnectionLifecycle {
       if (patched(KEEP_DELETED_SIGNAL_DURING_LOAD)) this.deleted ||= loaded === null;
       else this.deleted = loaded === null;
       if (loaded) this.state.status = loaded.status;
+      if (loaded && this.sawAnnounced(loaded) && patched(STORED_BEFORE_LOAD_PATCH)) {
+        this.replaced = false;
+        this.forgetOldCredentials(loaded);
+      }
     });
   }
 
@@ -105,12 +117,14 @@ export class ConnectionLifecycle {
    * forced reads cannot hammer the provider. A scheduled renewal that found the connection idle sent
    * nothing: the caller then gets a refresh of its own.
    */
-  async requestedRefresh(): Promise<RefreshResult> {
+  async requestedRefresh(request?: RefreshRequest): Promise<RefreshResult> {
     const running = this.inFlight;
     if (running) {
       const result = await running.result;
       if (!running.foundIdle) return result;
     }
+    // The read that sent this saw credentials older than those stored since (an Update that arrived late).
+    if (request?.seenExpiresAt !== undefined && this.renewedSince(request.seenExpiresAt) && patched(SEEN_EXPIRY_PATCH)) return this.result(null);
     const last = this.state.lastProviderCallAt ?? null;
     const floorMs = this.snapshot?.refreshFloorMs ?? 0;
     if (last !== null && Date.now() - Date.parse(last) < floorMs && patched(REFRESH_FLOOR_PATCH)) {
@@ -119,8 +133,10 @@ export class ConnectionLifecycle {
     return this.renewOnce('requested');
   }
 
-  onReplaced(addressee?: ConnectionAddressee): void {
-    if (!this.forAnotherRow(addressee)) this.replaced = true;
+  onReplaced(stored?: CredentialsStored): void {
+    if (this.forAnotherRow(stored)) return;
+    this.replaced = true;
+    if (typeof stored?.credentialsVersion === 'number') this.announcedVersion = Math.max(this.announcedVersion ?? 0, stored.credentialsVersion);
   }
 
   onReportedInvalid(reason: string): void {
@@ -297,15 +313,22 @@ export class ConnectionLifecycle {
     await this.notifyFailure(code, message);
   }
 
-  /** New credentials were stored by an import or a reconnect: forget failures and idleness, reschedule. */
+  /** New credentials were stored by an import or a reconnect: read them, forget failures and idleness, reschedule. */
   private async onCredentialsReplaced(): Promise<void> {
     this.replaced = false;
-    this.snapshot = await describeConnection({ connectionRowId: this.rowId });
-    if (!this.snapshot) {
-      this.deleted = true;
-      return;
-    }
-    Object.assign(this.state, { ...INITIAL_STATE, status: this.snapshot.status, storedAt: new Date(Date.now()).toISOString(), idleUntil: null });
+    const snapshot = await describeConnection({ connectionRowId: this.rowId });
+    if (snapshot) this.forgetOldCredentials(snapshot);
+    else this.deleted = true;
+  }
+
+  /** Whether a read of the row already holds every version a `credentialsReplaced` signal announced. */
+  private sawAnnounced(snapshot: ConnectionSnapshot): boolean {
+    return this.replaced && this.announcedVersion !== null && (snapshot.credentialsVersion ?? -1) >= this.announcedVersion;
+  }
+
+  private forgetOldCredentials(snapshot: ConnectionSnapshot): void {
+    this.snapshot = snapshot;
+    Object.assign(this.state, { ...INITIAL_STATE, status: snapshot.status, storedAt: new Date(Date.now()).toISOString(), idleUntil: null });
   }
 
   private async onInvalidReported(reason: string): Promise<void> {
@@ -341,6 +364,13 @@ export class ConnectionLifecycle {
   private renewedAt(): string {
     const times = [this.state.lastRefreshAt, this.state.lastVerifiedAt, this.state.storedAt].filter((t): t is string => typeof t === 'string');
     return times.length > 0 ? new Date(Math.max(...times.map((t) => Date.parse(t)))).toISOString() : new Date(Date.now()).toISOString();
+  }
+
+  /** Whether the stored credentials differ from those expiring at `seenExpiresAt` and are not due yet. */
+  private renewedSince(seenExpiresAt: string | null): boolean {
+    const expiresAt = this.expiresAt();
+    if (!this.snapshot || this.state.status !== 'active' || expiresAt === null || expiresAt === seenExpiresAt) return false;
+    return Date.parse(expiresAt) - this.snapshot.marginMs > Date.now();
   }
 
   private result(errorCode: string | null): RefreshResult {

@@ -72,15 +72,33 @@ export interface ConnectionAddressee {
   connectionRowId: string;
 }
 
+/**
+ * A `refresh` Update from a read that found the token due. `seenExpiresAt`: the expiry the caller read
+ * (absent on a forced refresh). When the workflow has meanwhile stored credentials with another expiry
+ * that are not due, it answers with them instead of calling the provider again.
+ */
+export interface RefreshRequest extends ConnectionAddressee {
+  seenExpiresAt?: string | null;
+}
+
 /** The `type` of the failure with which a workflow refuses an Update meant for another connection row. */
 export const WRONG_CONNECTION = 'wrong_connection';
 
 /** Asks for a refresh now; concurrent callers share one. */
 export const refreshUpdate = defineUpdate<RefreshResult, []>('refresh');
 /** The same Update, addressed to one connection row (what the API sends). */
-export const addressedRefreshUpdate = defineUpdate<RefreshResult, [ConnectionAddressee]>('refresh');
+export const addressedRefreshUpdate = defineUpdate<RefreshResult, [RefreshRequest]>('refresh');
+/**
+ * What `credentialsReplaced` carries: the row, and the `credentials_version` just stored (absent from
+ * signals sent before it was added). A workflow whose first read of the row already saw that version
+ * has nothing to re-read: an import's signal-with-start costs one read of the row, not two.
+ */
+export interface CredentialsStored extends ConnectionAddressee {
+  credentialsVersion?: number;
+}
+
 /** New credentials were stored by an import or a reconnect: reschedule, forget failures. */
-export const credentialsReplacedSignal = defineSignal<[ConnectionAddressee?]>('credentialsReplaced');
+export const credentialsReplacedSignal = defineSignal<[CredentialsStored?]>('credentialsReplaced');
 /** A backend reported the credentials dead. */
 export const markInvalidSignal = defineSignal<[{ reason: string }]>('markInvalid');
 /** The connection was deleted: finish. */

@@ -14,8 +14,8 @@ export { CYCLES_PER_RUN } from './connection-lifecycle';
 export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<void> {
   const connection = new ConnectionLifecycle(input);
   // Handlers are registered before the first await so an Update or signal that started this run is not rejected.
-  setHandler(addressedRefreshUpdate, () => connection.requestedRefresh(), { validator: (addressee) => connection.acceptRefresh(addressee) });
-  setHandler(credentialsReplacedSignal, (addressee) => connection.onReplaced(addressee));
+  setHandler(addressedRefreshUpdate, (request) => connection.requestedRefresh(request), { validator: (request) => connection.acceptRefresh(request) });
+  setHandler(credentialsReplacedSignal, (stored) => connection.onReplaced(stored));
   setHandler(markInvalidSignal, ({ reason }) => connection.onReportedInvalid(reason));
   setHandler(deletedSignal, (addressee) => connection.onDeleted(addressee));
   setHandler(stateQuery, () => connection.view());

@@ -108,7 +108,7 @@ export class ConnectionService {
     const servable = !options.forceRefresh && tokenStillValid(row, options.now);
     let result;
     try {
-      const refresh = this.requireWorkflows().refresh({ environment: scope.environment, integration: scope.integration, connection: row });
+      const refresh = this.requireWorkflows().refresh({ environment: scope.environment, integration: scope.integration, connection: row }, { forced: options.forceRefresh, seenExpiresAt: row.expiresAt });
       result = servable ? await withinStillValidWait(refresh) : await refresh;
     } catch (error) {
       // Temporal unreachable (or slower than the wait): a token that still works is better than an

@@ -16,6 +16,8 @@ import {
   deletedSignal,
   WRONG_CONNECTION,
   type ConnectionAddressee,
+  type CredentialsStored,
+  type RefreshRequest,
   type ConnectionWorkflowFunction,
   type ConnectionWorkflowInput,
   type RefreshResult,
@@ -65,20 +67,25 @@ export class ConnectionWorkflows {
   }
 
   /** After an import or a reconnect: starts the workflow, or tells the running one to reschedule. */
-  async credentialsStored(ref: ConnectionRef): Promise<void> {
-    await this.client.workflow.signalWithStart<ConnectionWorkflowFunction, [ConnectionAddressee?]>('connectionWorkflow', {
+  async credentialsStored(ref: ConnectionRef & { connection: Pick<ConnectionEntity, 'credentialsVersion'> }): Promise<void> {
+    await this.client.workflow.signalWithStart<ConnectionWorkflowFunction, [CredentialsStored?]>('connectionWorkflow', {
       ...connectionWorkflowStartOptions(ref, this.taskQueue),
       signal: credentialsReplacedSignal,
-      signalArgs: [addresseeOf(ref)],
+      signalArgs: [{ ...addresseeOf(ref), credentialsVersion: ref.connection.credentialsVersion }],
     });
   }
 
-  /** Asks the connection's workflow to refresh now; shares a refresh already asked for by this process. */
-  refresh(ref: ConnectionRef): Promise<RefreshResult> {
-    const key = ref.connection.id;
+  /**
+   * Asks the connection's workflow to refresh now; shares a refresh already asked for by this process.
+   * `seenExpiresAt`: the expiry the caller read; unless `forced`, credentials the workflow stored since
+   * that are not due yet are the answer (no second provider call for a late Update).
+   */
+  refresh(ref: ConnectionRef, options: { forced: boolean; seenExpiresAt: Date | null }): Promise<RefreshResult> {
+    const key = `${ref.connection.id}:${options.forced ? 'forced' : 'due'}`;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.sendRefresh(ref).finally(() => this.inFlight.delete(key));
+      const request: RefreshRequest = options.forced ? addresseeOf(ref) : { ...addresseeOf(ref), seenExpiresAt: options.seenExpiresAt?.toISOString() ?? null };
+      pending = this.sendRefresh(ref, request).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
@@ -93,10 +100,10 @@ export class ConnectionWorkflows {
     }
   }
 
-  private async sendRefresh(ref: ConnectionRef): Promise<RefreshResult> {
+  private async sendRefresh(ref: ConnectionRef, request: RefreshRequest): Promise<RefreshResult> {
     // No deadline of our own: the client polls until the Update completes, and the workflow's refresh is
     // bounded by its activity (PROVIDER_TIMEOUT per attempt, 5 attempts), so a slow provider's answer reaches the caller.
-    const args: [ConnectionAddressee] = [addresseeOf(ref)];
+    const args: [RefreshRequest] = [request];
     try {
       try {
         return await this.client.workflow.getHandle(this.workflowId(ref)).executeUpdate(addressedRefreshUpdate, { args });

@@ -69,6 +69,8 @@ export interface FakeProviderCall {
   query: Record<string, string>;
   grantType?: string;
   refreshTokenUsed?: string;
+  /** The refresh token a successful `/token` answer issued (follows a connection's chain of rotations). */
+  refreshTokenIssued?: string;
   clientAuth?: ClientAuth;
   contentType?: string;
   /** Status answered; 0 while unanswered (a timeout fault never answers). */
@@ -465,7 +467,9 @@ class FakeOAuthProvider implements FakeProvider {
     if (client.clientId !== this.knobs.clientId || client.clientSecret !== this.knobs.clientSecret) {
       return send(res, call, json(401, { error: 'invalid_client' }));
     }
-    send(res, call, this.grant(call.grantType, call.body));
+    const outcome = this.grant(call.grantType, call.body);
+    if (outcome.status === 200) call.refreshTokenIssued = text((JSON.parse(outcome.payload) as Body).refresh_token);
+    send(res, call, outcome);
   }
 
   private grant(grantType: string | undefined, body: Body): Outcome {

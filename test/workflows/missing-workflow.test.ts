@@ -112,7 +112,7 @@ describe('isMissingWorkflow: what the client throws when no run is open (dev ser
     const { row, handle } = await startedConnection('revived');
     const firstRun = (await handle.describe()).runId;
     await handle.terminate('test');
-    const result = await new ConnectionWorkflows(env.client, rig.taskQueue).refresh({ environment: rig.environment, integration: rig.integration, connection: row });
+    const result = await new ConnectionWorkflows(env.client, rig.taskQueue).refresh({ environment: rig.environment, integration: rig.integration, connection: row }, { forced: false, seenExpiresAt: row.expiresAt });
     expect(result.errorCode).to.equal(null);
     expect(result.status).to.equal('active');
     const revived = await env.client.workflow.getHandle(handle.workflowId).describe();
