@@ -74,7 +74,7 @@ export async function importBenchmark(): Promise<void> {
     await phase('no worker running', async () => undefined);
     const worker = await startBuiltWorker(settings);
     stops.unshift(() => worker.stop());
-    const bareWorker = await startBaseline('baseline/worker.ts', [], { DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: baselineQueue });
+    const bareWorker = await startBaseline('baseline/import-worker.ts', [], { DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: baselineQueue });
     stops.unshift(() => bareWorker.stop());
     const server = devServerPid(temporal.address);
     await phase('one worker each', () => waitIdle([worker.child.pid!, bareWorker.pid, server], 300_000));

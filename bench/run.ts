@@ -7,8 +7,10 @@ import { hotPathBenchmark } from './hot-path';
 import { idleBenchmark } from './idle';
 import { importBenchmark } from './import';
 import { proxyBenchmark } from './proxy';
+import { sleepingBenchmark } from './sleeping';
+import { stormBenchmark } from './storm';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, idle: idleBenchmark, import: importBenchmark };
+const BENCHMARKS: Record<string, () => Promise<void>> = { 'hot-path': hotPathBenchmark, proxy: proxyBenchmark, idle: idleBenchmark, import: importBenchmark, storm: stormBenchmark, sleeping: sleepingBenchmark };
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -105,6 +105,9 @@ const encryptionKeys = z.string().transform((text, ctx) => {
   return keys;
 });
 
+/** A whole number of slots, pollers or cached workflows, at least `min`. */
+const workerCount = (min: number) => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(min, `must be at least ${min}`);
+
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 const envSchema = z.object({
@@ -138,6 +141,19 @@ const envSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
   /** Temporal Cloud API key (implies TLS). */
   TEMPORAL_API_KEY: z.string().optional(),
+  /** Workflow tasks one worker runs at once (SDK default 40). */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: workerCount(2).optional(),
+  /** Activities one worker runs at once (SDK default 100). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: workerCount(1).optional(),
+  /**
+   * Workflows one worker keeps in its sticky cache (0 turns the cache off). 500, not the SDK's default (from
+   * the heap size: 2,310 at 4 GiB), which held a worker of 10,000 sleeping connections at 1.25 GiB (bench `sleeping`).
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: workerCount(0).refine((n) => n !== 1, { message: 'must be 0 (no cache) or at least 2' }).default(500),
+  /** Concurrent polls for workflow tasks (SDK default 10). */
+  WORKER_WORKFLOW_POLLERS: workerCount(1).optional(),
+  /** Concurrent polls for activity tasks (SDK default 10). */
+  WORKER_ACTIVITY_POLLERS: workerCount(1).optional(),
   /** Encryption keys `kid=base64key,...`; the first one writes. Required in production. */
   ENCRYPTION_KEYS: encryptionKeys.optional(),
   /** Refuse encrypted values written without associated data (set once `keys:rotate` has rewritten them all). */
@@ -225,6 +241,8 @@ export interface Config {
     readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string; readonly serverName?: string };
     readonly apiKey?: string;
   };
+  /** Worker tuning (WORKER_*); undefined: the Temporal SDK's default (the cache has a default of its own). */
+  readonly worker: WorkerTuning;
   readonly encryptionKeys?: readonly EncryptionKey[];
   /** ENCRYPTION_REFUSE_LEGACY: values without associated data fail to decrypt (keys:rotate still reads them). */
   readonly refuseLegacyCiphertexts: boolean;
@@ -258,6 +276,17 @@ export interface Config {
   readonly demoProvider: boolean;
 }
 
+/** The worker's concurrency, sticky cache and pollers, as `Worker.create` options. */
+export interface WorkerTuning {
+  readonly maxConcurrentWorkflowTaskExecutions?: number;
+  readonly maxConcurrentActivityTaskExecutions?: number;
+  readonly maxCachedWorkflows?: number;
+  /** Most concurrent workflow-task polls. */
+  readonly workflowPollers?: number;
+  /** Most concurrent activity-task polls. */
+  readonly activityPollers?: number;
+}
+
 /** Parses the environment; throws ConfigError listing every problem. */
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -280,6 +309,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (mode === 'production' && e.DEMO_PROVIDER === true) {
     problems.push('DEMO_PROVIDER: the demo provider runs in dev mode only (unset it in production)');
   }
+  const cached = e.WORKER_MAX_CACHED_WORKFLOWS;
+  if (cached > 0 && e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined && e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > cached) {
+    problems.push('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: cannot exceed WORKER_MAX_CACHED_WORKFLOWS (unless the cache is off, 0)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const serverUrl = e.SERVER_URL ?? `http://localhost:${e.PORT}`;
   const hasTls = e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_TLS_SERVER_NAME;
@@ -300,6 +333,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
         ? Object.freeze({ cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY, ca: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME })
         : undefined,
       apiKey: e.TEMPORAL_API_KEY,
+    }),
+    worker: Object.freeze({
+      maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      workflowPollers: e.WORKER_WORKFLOW_POLLERS,
+      activityPollers: e.WORKER_ACTIVITY_POLLERS,
     }),
     encryptionKeys: e.ENCRYPTION_KEYS ? Object.freeze(e.ENCRYPTION_KEYS) : undefined,
     refuseLegacyCiphertexts: e.ENCRYPTION_REFUSE_LEGACY,

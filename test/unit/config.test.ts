@@ -149,4 +149,25 @@ describe('config', () => {
       expect(problemsOf({ CONNECT_UI_FRAME_ANCESTORS: bad }).map((p) => p.split(':')[0]), bad).to.deep.equal(['CONNECT_UI_FRAME_ANCESTORS']);
     }
   });
+  it('WORKER_*: unset leaves the SDK defaults but a 500-workflow cache; whole numbers within bounds are taken; the cache is 0 or at least 2 and bounds the workflow-task slots', () => {
+    expect(parseConfig({}).worker).to.deep.equal({
+      maxConcurrentWorkflowTaskExecutions: undefined,
+      maxConcurrentActivityTaskExecutions: undefined,
+      maxCachedWorkflows: 500,
+      workflowPollers: undefined,
+      activityPollers: undefined,
+    });
+    const tuned = parseConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20', WORKER_MAX_CONCURRENT_ACTIVITIES: '200', WORKER_MAX_CACHED_WORKFLOWS: '5000', WORKER_WORKFLOW_POLLERS: '4', WORKER_ACTIVITY_POLLERS: '8' }).worker;
+    expect(tuned).to.deep.equal({ maxConcurrentWorkflowTaskExecutions: 20, maxConcurrentActivityTaskExecutions: 200, maxCachedWorkflows: 5000, workflowPollers: 4, activityPollers: 8 });
+    expect(Object.isFrozen(tuned)).to.equal(true);
+    expect(parseConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '50' }).worker.maxCachedWorkflows).to.equal(0);
+    expect(problemsOf({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).to.deep.equal(['WORKER_MAX_CACHED_WORKFLOWS: must be 0 (no cache) or at least 2']);
+    expect(problemsOf({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).to.deep.equal(['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must be at least 2']);
+    expect(problemsOf({ WORKER_ACTIVITY_POLLERS: '0' })).to.deep.equal(['WORKER_ACTIVITY_POLLERS: must be at least 1']);
+    expect(problemsOf({ WORKER_MAX_CONCURRENT_ACTIVITIES: '2.5' })).to.deep.equal(['WORKER_MAX_CONCURRENT_ACTIVITIES: must be a whole number']);
+    expect(problemsOf({ WORKER_WORKFLOW_POLLERS: 'many' })).to.deep.equal(['WORKER_WORKFLOW_POLLERS: must be a whole number']);
+    expect(problemsOf({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' })).to.deep.equal([
+      'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: cannot exceed WORKER_MAX_CACHED_WORKFLOWS (unless the cache is off, 0)',
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * The import benchmark's baseline worker (`tsx bench/baseline/worker.ts`), a process of its own like
+ * The import benchmark's baseline worker (`tsx bench/baseline/import-worker.ts`), a process of its own like
  * Custodian's: runs {@link importBaselineWorkflow} on TASK_QUEUE, its activity reading the row with `pg`.
  * Prints `ready <task queue>` once it polls; stops on SIGTERM.
  */
