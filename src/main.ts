@@ -97,7 +97,7 @@ async function startApi({ config, storage, catalog, logger }: Started): Promise<
   // The browser WebSocket; across instances through LISTEN/NOTIFY, in-process only on the embedded PGlite.
   const websocket = await AuthWebsocket.start({ db: storage.db, temporal, logger, listenUrl: storage.listenUrl, limits: socketLimitsOf(config) });
   stoppers.push(() => websocket.close());
-  const deps = { ...apiDeps({ config, db: storage.db, logger, temporal, catalog }), authOutcomes: websocket };
+  const deps = { ...apiDeps({ config, db: storage.db, sharedSession: storage.sharedSession, logger, temporal, catalog }), authOutcomes: websocket };
   // Buffered last_fetched_at reads are written once the server has stopped answering, before storage closes.
   stoppers.push(() => deps.connections.close());
   const dev = await ensureDevEnvironment(deps.environments, { secretKey: config.secretKey });

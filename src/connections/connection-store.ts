@@ -108,6 +108,11 @@ function deepFreeze<T>(value: T): T {
 }
 
 export interface ConnectionStoreOptions {
+  /**
+   * Whether the hot read is a named prepared statement (default true). Off on the embedded PGlite, whose
+   * pooled connections share one session: a name prepared by one client already exists for the next.
+   */
+  namedStatements?: boolean;
   /** Told when buffered `last_fetched_at` reads could not be written (they are kept for the next flush). */
   onFetchFlushError?: (error: unknown) => void;
 }
@@ -115,6 +120,7 @@ export interface ConnectionStoreOptions {
 export class ConnectionStore {
   private readonly repo: Repository<ConnectionEntity>;
   private readonly fetches: FetchRecorder;
+  private readonly findStatementName: string | undefined;
   /** Recently decrypted credentials by row id, oldest first ({@link credentialsOf}). */
   private readonly opened = new Map<string, { ciphertext: string; credentials: Credentials }>();
 
@@ -125,6 +131,7 @@ export class ConnectionStore {
   ) {
     this.repo = db.getRepository(ConnectionEntity);
     this.fetches = new FetchRecorder(() => this.pool(), options.onFetchFlushError);
+    this.findStatementName = options.namedStatements === false ? undefined : FIND_LIVE_CONNECTION_STATEMENT;
   }
 
   /** TypeORM's own `pg` pool (same connections, timeouts and type parsing), for the statements of the hot path. */
@@ -138,7 +145,7 @@ export class ConnectionStore {
    * building and result transform.
    */
   async find(environmentId: string, integrationId: string, connectionId: string): Promise<ConnectionEntity | undefined> {
-    const { rows } = await this.pool().query<Partial<ConnectionEntity>>({ name: FIND_LIVE_CONNECTION_STATEMENT, text: FIND_LIVE_CONNECTION, values: [environmentId, integrationId, connectionId] });
+    const { rows } = await this.pool().query<Partial<ConnectionEntity>>({ name: this.findStatementName, text: FIND_LIVE_CONNECTION, values: [environmentId, integrationId, connectionId] });
     return rows[0] === undefined ? undefined : asEntity(rows[0]);
   }
 

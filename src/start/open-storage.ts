@@ -15,6 +15,11 @@ export interface Storage {
    * and a NOTIFY only reaches the connection that sent it, so the API delivers in-process there.
    */
   listenUrl?: string;
+  /**
+   * Every pooled connection is the same database session (the embedded PGlite): a statement prepared by
+   * name on one pooled client exists for all of them, so named prepared statements are not used.
+   */
+  sharedSession: boolean;
   close(): Promise<void>;
 }
 
@@ -23,7 +28,7 @@ export async function openStorage(config: Pick<Config, 'databaseUrl' | 'dataDir'
   if (config.databaseUrl) {
     const db = await openDatabase(config.databaseUrl);
     const url = new URL(config.databaseUrl);
-    return { db, description: `PostgreSQL at ${url.host}${url.pathname}`, listenUrl: config.databaseUrl, close: () => db.destroy() };
+    return { db, description: `PostgreSQL at ${url.host}${url.pathname}`, listenUrl: config.databaseUrl, sharedSession: false, close: () => db.destroy() };
   }
   const dataDir = path.resolve(config.dataDir, 'pglite');
   const embedded = await startEmbeddedPostgres({ dataDir });
@@ -32,6 +37,7 @@ export async function openStorage(config: Pick<Config, 'databaseUrl' | 'dataDir'
     return {
       db,
       description: `embedded PostgreSQL (PGlite) in ${dataDir}`,
+      sharedSession: true,
       close: async () => {
         await db.destroy();
         await embedded.stop();

@@ -28,6 +28,8 @@ export interface ServiceOptions {
   logger: Logger;
   temporal: Client;
   catalog: Catalog;
+  /** The storage's pooled connections share one session (the embedded PGlite). */
+  sharedSession?: boolean;
 }
 
 /** Everything the API needs. */
@@ -39,6 +41,7 @@ export function apiDeps(options: ServiceOptions): ApiDeps {
     environments: new EnvironmentStore(options.db, cipher),
     integrations: new IntegrationStore(options.db, cipher),
     connections: new ConnectionStore(options.db, cipher, {
+      namedStatements: !options.sharedSession,
       onFetchFlushError: (error) => options.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'last_fetched_at not written; kept for the next flush'),
     }),
   };
