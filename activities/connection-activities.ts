@@ -12,7 +12,7 @@ import { CredentialStore } from '../src/connections/credential-store';
 import { PROVIDER_NOT_IN_CATALOG, providerNotInCatalogMessage } from '../src/integrations/catalog-entry';
 import { idleUntil } from '../src/connections/idle-renewal';
 import { refreshMarginMs } from '../src/connections/refresh-margin';
-import { strategyOfCredentials, type RenewResult } from '../providers/auth-modes';
+import { strategyOfCredentials, type AuthModeStrategy, type RenewResult } from '../providers/auth-modes';
 import type { Credentials } from '../providers/credentials';
 import type { Cipher } from '../src/crypto/cipher';
 import { integrationClientOf } from '../src/integrations/integration-store';
@@ -51,8 +51,14 @@ interface Attempt {
   started: number;
   /** The marker of an earlier attempt was still set: that attempt's answer may have been lost. */
   earlierAnswerLost: boolean;
-  /** A scheduled renewal (not a caller's Update): the one whose result may say the connection is now idle. */
-  scheduled: boolean;
+  /** A scheduled renewal (not a caller's Update) of credentials kept by use: its result may say the connection is now idle. */
+  byUse: ByUse | null;
+}
+
+/** What deciding idleness needs beyond the row: the strategy (a refresh token's own lifetime) and the refresh margin. */
+interface ByUse {
+  strategy: AuthModeStrategy;
+  marginMs: number;
 }
 
 export function createConnectionActivities(deps: ConnectionActivityDeps) {
@@ -81,17 +87,16 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
   const durationOf = (attempt: Attempt) => Math.round(performance.now() - attempt.started);
 
   /** REFRESH_POLICY=by-use: when a connection renewed at `renewedAt` and not read lately is renewed at the latest, deciding `at` (null: now). */
-  function idleUntilOf(loaded: Loaded, credentials: Credentials, renewedAt: Date, at: Date): Date | null {
-    const entry = entryOf(loaded.integration);
-    const renewableUntil = strategyOfCredentials(credentials).renewableUntil?.(credentials, renewedAt) ?? null;
-    return idleUntil(deps.config.refreshPolicy, { lastReadAt: loaded.row.lastFetchedAt, renewedAt, renewableUntil }, at, refreshMarginMs(entry, deps.config.refreshMarginMs));
+  function idleUntilOf(loaded: Loaded, byUse: ByUse, credentials: Credentials, renewedAt: Date, at: Date): Date | null {
+    const renewableUntil = byUse.strategy.renewableUntil?.(credentials, renewedAt) ?? null;
+    return idleUntil(deps.config.refreshPolicy, { lastReadAt: loaded.row.lastFetchedAt, renewedAt, renewableUntil }, at, byUse.marginMs);
   }
 
   /** After a scheduled renewal: whether the connection will be idle at the new credentials' refresh point, and then until when. */
-  function idleAfterRenewal(loaded: Loaded, credentials: Credentials, expiresAt: Date | null, now: Date): Date | null {
+  function idleAfterRenewal(loaded: Loaded, byUse: ByUse, credentials: Credentials, expiresAt: Date | null, now: Date): Date | null {
     if (expiresAt === null) return null;
-    const dueAt = new Date(expiresAt.getTime() - refreshMarginMs(entryOf(loaded.integration), deps.config.refreshMarginMs));
-    return dueAt.getTime() > now.getTime() ? idleUntilOf(loaded, credentials, now, dueAt) : null;
+    const dueAt = new Date(expiresAt.getTime() - byUse.marginMs);
+    return dueAt.getTime() > now.getTime() ? idleUntilOf(loaded, byUse, credentials, now, dueAt) : null;
   }
 
   async function onRenewed(attempt: Attempt, renewed: RenewResult): Promise<RefreshOutcome> {
@@ -111,7 +116,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       return current ? { result: 'superseded', expiresAt: current.expiresAt?.toISOString() ?? null } : { result: 'gone' };
     }
     await log(loaded, { type, level: 'info', message: 'credentials refreshed', context: { durationMs, expiresAt: renewed.expiresAt?.toISOString() ?? null } });
-    const idle = attempt.scheduled ? idleAfterRenewal(loaded, renewed.credentials, renewed.expiresAt, now) : null;
+    const idle = attempt.byUse ? idleAfterRenewal(loaded, attempt.byUse, renewed.credentials, renewed.expiresAt, now) : null;
     return { result: 'refreshed', expiresAt: renewed.expiresAt?.toISOString() ?? null, refreshedAt: now.toISOString(), ...(idle ? { idleUntil: idle.toISOString() } : {}) };
   }
 
@@ -191,16 +196,16 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
       const strategy = strategyOfCredentials(credentials);
       const plan = strategy.upkeep(entry, credentials);
       const upkeep = plan.kind;
-      // Verification keeps its own interval; a token that cannot be renewed early is acted on at expiry.
       // A retry of an attempt that stored its credentials but whose completion was lost (a heartbeat timeout
       // on a loaded worker): the swap wrote this invocation's clock, so that attempt's result stands.
       if (upkeep !== 'verify' && row.lastRefreshSuccessAt?.getTime() === nowMs) {
         await log(loaded, { type: 'refresh', level: 'info', message: 'an earlier attempt of this refresh stored its credentials; not sending another', context: {} });
         return { result: 'refreshed', expiresAt: row.expiresAt?.toISOString() ?? null, refreshedAt: new Date(nowMs).toISOString() };
       }
-      const keptByUse = unlessIdle !== undefined && upkeep !== 'verify' && plan.beforeExpiry;
-      if (keptByUse) {
-        const until = idleUntilOf(loaded, credentials, new Date(unlessIdle.renewedAt), new Date(nowMs));
+      // Verification keeps its own interval; a token that cannot be renewed early is acted on at expiry.
+      const byUse = unlessIdle !== undefined && upkeep !== 'verify' && plan.beforeExpiry ? { strategy, marginMs: refreshMarginMs(entry, deps.config.refreshMarginMs) } : null;
+      if (byUse) {
+        const until = idleUntilOf(loaded, byUse, credentials, new Date(unlessIdle!.renewedAt), new Date(nowMs));
         if (until) return { result: 'idle', idleUntil: until.toISOString() };
       }
       const attempt: Attempt = {
@@ -210,7 +215,7 @@ export function createConnectionActivities(deps: ConnectionActivityDeps) {
         now: new Date(nowMs),
         started: performance.now(),
         earlierAnswerLost: upkeep === 'refresh' && row.refreshAttemptStartedAt !== null,
-        scheduled: keptByUse,
+        byUse,
       };
       if (attempt.earlierAnswerLost) {
         await log(loaded, { type: 'refresh', level: 'warn', message: 'the answer to an earlier refresh request was lost; sending the same refresh token again', context: { sentAt: row.refreshAttemptStartedAt!.toISOString() } });

@@ -6,8 +6,8 @@
  * history events and billable actions per connection per day, and what 1M such connections would need
  * per second.
  */
-import type { ConnectionEntity } from '../src/db/entities';
 import { apiReader } from '../test/support/api-reads';
+import { connectMany } from '../test/support/connect-many';
 import { startLifecycle } from '../test/support/lifecycle';
 import { createTimeSkippingEnv } from '../test/support/temporal-env';
 import { runHistories } from '../test/support/workflow-history';
@@ -43,16 +43,7 @@ async function measure(policy: 'always' | 'by-use'): Promise<PolicyFigures> {
   const rig = await startLifecycle({ env, knobs: { expiresIn: 3600, rotateRefreshTokens: false }, configEnv: { REFRESH_POLICY: policy } });
   const running = rig.worker.run();
   try {
-    const rows: Array<{ row: ConnectionEntity; workflowId: string; firstRunId: string }> = [];
-    for (let i = 0; i < CONNECTIONS; i += 25) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(25, CONNECTIONS - i) }, async (_, j) => {
-          const row = await rig.connect(`bench-${i + j}`);
-          return { row, ...(await rig.startWorkflow(row)) };
-        }),
-      );
-      rows.push(...batch);
-    }
+    const rows = await connectMany(rig, 'bench', CONNECTIONS);
     const read = apiReader(env.client, rig);
     const readers = rows.slice(0, Math.max(1, Math.round(CONNECTIONS * READ_SHARE)));
     const callsBefore = rig.provider.tokenCalls('refresh_token').length;

@@ -56,10 +56,9 @@ const INITIAL_STATE: CarriedState = {
 /** Why a renewal runs: the schedule (which leaves an idle connection alone under by-use) or a caller's Update. */
 type Trigger = 'scheduled' | 'requested';
 
-/** The renewal running now; `foundIdle` once a scheduled one found the connection idle and sent nothing. */
-interface InFlight {
-  trigger: Trigger;
-  result: Promise<RefreshResult>;
+/** How a renewal ended: its result, and whether a scheduled one found the connection idle and sent nothing. */
+interface Renewal {
+  result: RefreshResult;
   foundIdle: boolean;
 }
 
@@ -79,7 +78,7 @@ export class ConnectionLifecycle {
   private announcedVersion: number | null = null;
   private rescheduled = false;
   private invalidReported: string | null = null;
-  private inFlight: InFlight | null = null;
+  private inFlight: Promise<Renewal> | null = null;
   private cycles = 0;
   private published = '';
   /** Resolves once the row has been read at the start of this run. */
@@ -118,10 +117,9 @@ export class ConnectionLifecycle {
    * nothing: the caller then gets a refresh of its own.
    */
   async requestedRefresh(request?: RefreshRequest): Promise<RefreshResult> {
-    const running = this.inFlight;
-    if (running) {
-      const result = await running.result;
-      if (!running.foundIdle) return result;
+    if (this.inFlight) {
+      const { result, foundIdle } = await this.inFlight;
+      if (!foundIdle) return result;
     }
     // The read that sent this saw credentials older than those stored since (an Update that arrived late).
     if (request?.seenExpiresAt !== undefined && this.renewedSince(request.seenExpiresAt) && patched(SEEN_EXPIRY_PATCH)) return this.result(null);
@@ -219,23 +217,20 @@ export class ConnectionLifecycle {
   // ---- renewals and their outcomes ----
 
   /** One renewal at a time: a caller arriving while one runs gets that one's result. */
-  private renewOnce(trigger: Trigger): Promise<RefreshResult> {
-    if (this.inFlight) return this.inFlight.result;
-    const running: InFlight = { trigger, result: Promise.resolve(this.result(null)), foundIdle: false };
-    running.result = this.renew(running).finally(() => {
+  private async renewOnce(trigger: Trigger): Promise<RefreshResult> {
+    this.inFlight ??= this.renew(trigger).finally(() => {
       this.inFlight = null;
       // The expiry (or status) changed: the main loop recomputes its wait and republishes the search attributes.
       this.rescheduled = true;
     });
-    this.inFlight = running;
-    return running.result;
+    return (await this.inFlight).result;
   }
 
-  private async renew(running: InFlight): Promise<RefreshResult> {
-    const { trigger } = running;
+  private async renew(trigger: Trigger): Promise<Renewal> {
+    const notIdle = (result: RefreshResult): Renewal => ({ result, foundIdle: false });
     await this.loaded;
-    if (!this.snapshot) return this.result('connection_deleted');
-    if (this.state.status === 'invalid') return this.result(this.state.lastErrorCode ?? 'invalid_credentials');
+    if (!this.snapshot) return notIdle(this.result('connection_deleted'));
+    if (this.state.status === 'invalid') return notIdle(this.result(this.state.lastErrorCode ?? 'invalid_credentials'));
     const unlessIdle = trigger === 'scheduled' ? { renewedAt: this.renewedAt() } : undefined;
     let outcome: RefreshOutcome;
     try {
@@ -243,11 +238,11 @@ export class ConnectionLifecycle {
     } catch (error) {
       this.state.lastProviderCallAt = new Date(Date.now()).toISOString();
       await this.onTransientFailure(error);
-      return this.result(this.state.lastErrorCode);
+      return notIdle(this.result(this.state.lastErrorCode));
     }
-    if (outcome.result === 'idle') running.foundIdle = true;
-    else this.state.lastProviderCallAt = new Date(Date.now()).toISOString();
-    return this.onOutcome(outcome);
+    const foundIdle = outcome.result === 'idle';
+    if (!foundIdle) this.state.lastProviderCallAt = new Date(Date.now()).toISOString();
+    return { result: await this.onOutcome(outcome), foundIdle };
   }
 
   private async onOutcome(outcome: RefreshOutcome): Promise<RefreshResult> {

@@ -16,6 +16,7 @@ import { startTestApi, type TestApi } from '../../test/support/api-server';
 import { startCustodianProcess, waitForOutput, type CustodianProcess, type ProcessCommand } from '../../test/support/custodian-process';
 import { fakeProviderEntry, startFakeProvider, type FakeProvider, type FakeProviderKnobs } from '../../test/support/fake-provider';
 import { FAKE_PROVIDER, fakeIntegration } from '../../test/support/lifecycle';
+import { mapLimit } from '../../test/support/map-limit';
 import { startDevServer, type DevServer } from './dev-server';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -105,11 +106,7 @@ export async function startCustodianStack(options: { knobs?: Partial<FakeProvide
 
 /** Runs `task(0…count-1)` with at most `concurrency` at a time. */
 export async function inParallel(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  await mapLimit(Array.from({ length: count }, (_, i) => i), concurrency, task);
 }
 
 /** Polls `probe` every `everyMs` until it returns true; the moment it did (performance.now()). */

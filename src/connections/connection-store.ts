@@ -217,7 +217,7 @@ export class ConnectionStore {
       fields.environmentId,
       fields.integrationId,
       fields.connectionId,
-      renewedCredentials(this.cipher, fields, rowId).credentialsEncrypted,
+      encryptCredentials(this.cipher, fields.credentials, rowId),
       fields.expiresAt,
       JSON.stringify(fields.connectionConfig ?? {}),
       jsonOrNull(fields.metadata ?? null),

@@ -8,6 +8,7 @@
 import { expect } from 'chai';
 import type { ConnectionEntity } from '../../src/db/entities';
 import { apiReader } from '../support/api-reads';
+import { connectMany } from '../support/connect-many';
 import type { Lifecycle } from '../support/lifecycle';
 import { useLifecycleSuite } from './lifecycle-suite';
 
@@ -17,26 +18,6 @@ const MARGIN = 15 * 60_000;
 const IDLE_CONNECTIONS = 1_000;
 const HOURLY_CONNECTIONS = 5;
 const DAYS = 7;
-
-/** Runs `work` over `items`, `width` at a time. */
-async function inBatches<T>(items: readonly T[], width: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
-}
-
-/** Connects `count` connections and starts their workflows (as an import does). */
-async function connectMany(rig: Lifecycle, prefix: string, count: number): Promise<ConnectionEntity[]> {
-  const rows: ConnectionEntity[] = [];
-  await inBatches(
-    Array.from({ length: count }, (_, i) => `${prefix}-${i}`),
-    25,
-    async (id) => {
-      const row = await rig.connect(id);
-      await rig.startWorkflow(row);
-      rows.push(row);
-    },
-  );
-  return rows;
-}
 
 /** The refresh token a connection holds now (the fake provider does not rotate them here). */
 function refreshTokenOf(rig: Lifecycle, row: ConnectionEntity): string {
@@ -51,8 +32,8 @@ describe('REFRESH_POLICY=by-use: refresh cost follows use (time skipping, 7 days
   it(`costs ${IDLE_CONNECTIONS} idle connections at most 1.1 provider calls a day each; hourly reads never meet a token inside the margin; an idle connection read after 3 days gets a valid token in one call`, async () => {
     const { env, rig } = suite;
     const read = apiReader(env.client, rig);
-    const idle = await connectMany(rig, 'idle', IDLE_CONNECTIONS);
-    const hourly = await connectMany(rig, 'hourly', HOURLY_CONNECTIONS);
+    const idle = (await connectMany(rig, 'idle', IDLE_CONNECTIONS)).map((c) => c.row);
+    const hourly = (await connectMany(rig, 'hourly', HOURLY_CONNECTIONS)).map((c) => c.row);
     // The first idle connection is read after 3 days, and is in use from then on: it is left out of the idle figures.
     const idleTokens = new Set(idle.slice(1).map((row) => refreshTokenOf(rig, row)));
     const start = await env.currentTimeMs();
@@ -103,7 +84,7 @@ describe('REFRESH_POLICY=always: every connection at every expiry (time skipping
 
   it('refreshes connections nobody reads ahead of each expiry, as before by-use', async () => {
     const { env, rig } = suite;
-    const rows = await connectMany(rig, 'unread', 10);
+    const rows = (await connectMany(rig, 'unread', 10)).map((c) => c.row);
     const tokens = new Set(rows.map((row) => refreshTokenOf(rig, row)));
     await env.sleep(DAY);
     const calls = rig.provider.tokenCalls('refresh_token').filter((call) => tokens.has(call.refreshTokenUsed!)).length;

@@ -1,5 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { expect } from 'chai';
+import { mapLimit } from '../support/map-limit';
 import type { FakeProviderCall } from '../support/fake-provider';
 import { ALWAYS_REFRESH } from '../support/refresh-policy';
 import { ProductionTopology, type TopologyConnection } from '../support/production-topology';
@@ -205,19 +206,4 @@ async function waitUntilSettled(topology: ProductionTopology, connections: reado
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return false;
-}
-
-/** `fn` over `items`, at most `limit` at a time. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index]!);
-      }
-    }),
-  );
-  return results;
 }
