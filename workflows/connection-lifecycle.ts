@@ -3,10 +3,10 @@
  * messages, the schedule and what is published to the Web UI. The workflow (connection-workflow.ts) only
  * waits and dispatches. Only ids, dates, counts and error codes live here: credentials stay in the database.
  */
-import { ActivityFailure, ApplicationFailure, condition, patched, proxyActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched, proxyActivities, proxyLocalActivities, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ConnectionActivities } from '../activities/connection-activities';
 import type { ConnectionSnapshot, ConnectionWebhookInput, RefreshOutcome } from '../activities/connection-activity-types';
-import { REFRESH_RESPONSE_LOST, WRONG_CONNECTION, type CarriedState, type ConnectionAddressee, type ConnectionState, type CredentialsStored, type ConnectionWorkflowInput, type RefreshRequest, type RefreshResult } from './connection-messages';
+import { REFRESH_RESPONSE_LOST, WRONG_CONNECTION, connectionWorkflowInput, type CarriedState, type ConnectionAddressee, type ConnectionState, type CredentialsStored, type ConnectionWorkflowInput, type RefreshRequest, type RefreshResult } from './connection-messages';
 import { earliest, expiryDuringBackoff, nextAttemptAt, retryDelayMs } from './connection-schedule';
 import { startWebhookDeliveries } from './webhook-delivery-workflow';
 
@@ -25,10 +25,18 @@ const STORED_BEFORE_LOAD_PATCH = 'credentials-stored-before-load';
 /** Cycles (refreshes, verifications, signals) per run before continuing as new: keeps each history well under 2,000 events. */
 export const CYCLES_PER_RUN = 40;
 
-const { describeConnection, markConnectionInvalid, prepareConnectionWebhook, recordRefreshFailure } = proxyActivities<ConnectionActivities>({
+/** The revision whose runs take the patched fixes above without a marker (CONNECTION_WORKFLOW_REVISION). */
+const PATCHES_BUILT_IN = 2;
+
+const DATABASE_STEP = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-});
+} as const;
+
+const { describeConnection, markConnectionInvalid, prepareConnectionWebhook, recordRefreshFailure } = proxyActivities<ConnectionActivities>(DATABASE_STEP);
+
+// Reading the row is a local activity from revision 2: a marker in the same workflow task, not three activity events and another task.
+const local = proxyLocalActivities<ConnectionActivities>(DATABASE_STEP);
 
 // The provider call: a few quick retries for blips; longer outages are paced by the workflow (retryDelayMs).
 const { refreshCredentials } = proxyActivities<ConnectionActivities>({
@@ -70,6 +78,7 @@ interface Plan {
 
 export class ConnectionLifecycle {
   readonly rowId: string;
+  private readonly revision: number;
   private readonly state: CarriedState;
   private snapshot: ConnectionSnapshot | null = null;
   deleted = false;
@@ -86,16 +95,17 @@ export class ConnectionLifecycle {
 
   constructor(input: ConnectionWorkflowInput) {
     this.rowId = input.connectionRowId;
+    this.revision = input.revision ?? 1;
     // A workflow started without carried state was started for new credentials: they are stored now.
     this.state = { ...INITIAL_STATE, storedAt: new Date(Date.now()).toISOString(), ...input.carried };
-    this.loaded = describeConnection({ connectionRowId: this.rowId }).then((loaded) => {
+    this.loaded = this.describe().then((loaded) => {
       this.snapshot = loaded;
       // A `deleted` signal that arrived during the load (signal-with-start, or right after the start) must stand;
       // runs recorded before this fix replay the old assignment.
-      if (patched(KEEP_DELETED_SIGNAL_DURING_LOAD)) this.deleted ||= loaded === null;
+      if (this.fixed(KEEP_DELETED_SIGNAL_DURING_LOAD)) this.deleted ||= loaded === null;
       else this.deleted = loaded === null;
       if (loaded) this.state.status = loaded.status;
-      if (loaded && this.sawAnnounced(loaded) && patched(STORED_BEFORE_LOAD_PATCH)) {
+      if (loaded && this.sawAnnounced(loaded) && this.fixed(STORED_BEFORE_LOAD_PATCH)) {
         this.replaced = false;
         this.forgetOldCredentials(loaded);
       }
@@ -122,10 +132,10 @@ export class ConnectionLifecycle {
       if (!foundIdle) return result;
     }
     // The read that sent this saw credentials older than those stored since (an Update that arrived late).
-    if (request?.seenExpiresAt !== undefined && this.renewedSince(request.seenExpiresAt) && patched(SEEN_EXPIRY_PATCH)) return this.result(null);
+    if (request?.seenExpiresAt !== undefined && this.renewedSince(request.seenExpiresAt) && this.fixed(SEEN_EXPIRY_PATCH)) return this.result(null);
     const last = this.state.lastProviderCallAt ?? null;
     const floorMs = this.snapshot?.refreshFloorMs ?? 0;
-    if (last !== null && Date.now() - Date.parse(last) < floorMs && patched(REFRESH_FLOOR_PATCH)) {
+    if (last !== null && Date.now() - Date.parse(last) < floorMs && this.fixed(REFRESH_FLOOR_PATCH)) {
       return this.result(this.state.status === 'invalid' ? (this.state.lastErrorCode ?? 'invalid_credentials') : this.state.lastErrorCode);
     }
     return this.renewOnce('requested');
@@ -185,7 +195,18 @@ export class ConnectionLifecycle {
   }
 
   carried(): ConnectionWorkflowInput {
-    return { connectionRowId: this.rowId, carried: { ...this.state } };
+    // The next run has no history to replay: it takes today's revision whatever this one was started under.
+    return connectionWorkflowInput(this.rowId, { ...this.state });
+  }
+
+  /**
+   * After the run's first read: publishes, unless (from revision 2) a step is due at once and will publish
+   * when it ends. A connection imported already due (a refresh storm) saves two history events.
+   */
+  publishUnlessDue(): void {
+    const next = earliest(this.nextRefreshAt(), expiryDuringBackoff(this.expiresAt(), this.state));
+    if (this.revision >= PATCHES_BUILT_IN && !this.deleted && next !== null && next <= Date.now()) return;
+    this.publish();
   }
 
   /**
@@ -260,7 +281,7 @@ export class ConnectionLifecycle {
         );
         return this.result(outcome.errorCode);
       case 'superseded':
-        this.snapshot = await describeConnection({ connectionRowId: this.rowId });
+        this.snapshot = await this.describe();
         if (!this.snapshot) this.deleted = true;
         else await this.onSuccess(this.snapshot.expiresAt, this.state.lastRefreshAt);
         return this.result(null);
@@ -311,7 +332,7 @@ export class ConnectionLifecycle {
   /** New credentials were stored by an import or a reconnect: read them, forget failures and idleness, reschedule. */
   private async onCredentialsReplaced(): Promise<void> {
     this.replaced = false;
-    const snapshot = await describeConnection({ connectionRowId: this.rowId });
+    const snapshot = await this.describe();
     if (snapshot) this.forgetOldCredentials(snapshot);
     else this.deleted = true;
   }
@@ -343,6 +364,19 @@ export class ConnectionLifecycle {
   /** Webhooks go out through their own workflow so a slow receiver never holds up a refresh. */
   private async sendWebhook(webhook: ConnectionWebhookInput): Promise<void> {
     await startWebhookDeliveries(await prepareConnectionWebhook(webhook));
+  }
+
+  // ---- revisions ----
+
+  /** Whether a fix that older runs took behind `patchId` applies: always from revision 2, else as patched() recorded. */
+  private fixed(patchId: string): boolean {
+    return this.revision >= PATCHES_BUILT_IN || patched(patchId);
+  }
+
+  /** Reads the row: a local activity from revision 2, an activity in runs recorded before. */
+  private describe(): Promise<ConnectionSnapshot | null> {
+    const read = this.revision >= PATCHES_BUILT_IN ? local.describeConnection : describeConnection;
+    return read({ connectionRowId: this.rowId });
   }
 
   // ---- small readings of the state ----

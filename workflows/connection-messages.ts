@@ -35,11 +35,28 @@ export interface CarriedState {
   idleUntil?: string | null;
 }
 
+/**
+ * The revision of the connection workflow's code that runs started today take: part of their input, so
+ * history records it without an event. A run started at revision 2 or later takes every fix that earlier
+ * runs took behind a patch without calling patched() (two history events each: a marker and a
+ * TemporalChangeVersion upsert), and reads its row with a local activity (one marker instead of an
+ * activity and a workflow task, six events). Runs started without a revision replay as recorded.
+ * Workers must be upgraded before the processes that start workflows (DESIGN.md §4.1; README, "Upgrading").
+ */
+export const CONNECTION_WORKFLOW_REVISION = 2;
+
 export interface ConnectionWorkflowInput {
   /** Primary key of the `connection` row. */
   connectionRowId: string;
   /** Present after continue-as-new. */
   carried?: CarriedState;
+  /** The code revision the run was started under; absent in runs started before revisions (revision 1). */
+  revision?: number;
+}
+
+/** The input of a new run of a connection's workflow, at today's revision. */
+export function connectionWorkflowInput(connectionRowId: string, carried?: CarriedState): ConnectionWorkflowInput {
+  return { connectionRowId, ...(carried ? { carried } : {}), revision: CONNECTION_WORKFLOW_REVISION };
 }
 
 /** What the `refresh` Update returns: never a credential. */

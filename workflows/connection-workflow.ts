@@ -21,7 +21,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   setHandler(stateQuery, () => connection.view());
 
   await connection.loaded;
-  connection.publish();
+  connection.publishUnlessDue();
   while (!connection.deleted) {
     const wake = await connection.waitForNextStep();
     if (connection.deleted) break;

@@ -12,6 +12,7 @@ import { isMissingWorkflow, isUpdateFailure } from '../temporal/missing-workflow
 import {
   addressedRefreshUpdate,
   connectionWorkflowId,
+  connectionWorkflowInput,
   credentialsReplacedSignal,
   deletedSignal,
   WRONG_CONNECTION,
@@ -41,7 +42,7 @@ export class WorkflowIdTakenError extends CustodianError {
 
 /** The start options of a connection's workflow, shared by the API and the start-up migration. */
 export function connectionWorkflowStartOptions(ref: ConnectionRef, taskQueue: string) {
-  const args: [ConnectionWorkflowInput] = [{ connectionRowId: ref.connection.id }];
+  const args: [ConnectionWorkflowInput] = [connectionWorkflowInput(ref.connection.id)];
   return { workflowId: workflowIdOf(ref), taskQueue, args };
 }
 

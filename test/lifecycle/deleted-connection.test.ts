@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { realDelay, useLifecycleSuite } from './lifecycle-suite';
-import { connectionWorkflowId, deletedSignal, refreshUpdate } from '../../workflows/connection-messages';
+import { connectionWorkflowId, deletedSignal, refreshUpdate, connectionWorkflowInput } from '../../workflows/connection-messages';
 
 describe('connection workflow: deletion (time skipping)', function () {
   this.timeout(120_000);
@@ -36,7 +36,7 @@ describe('connection workflow: deletion (time skipping)', function () {
     const handle = await env.client.workflow.signalWithStart('connectionWorkflow', {
       taskQueue: rig.taskQueue,
       workflowId,
-      args: [{ connectionRowId: row.id }],
+      args: [connectionWorkflowInput(row.id)],
       signal: deletedSignal,
       signalArgs: [{ connectionRowId: row.id }],
     });

@@ -8,7 +8,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RefreshOutcome } from '../../activities/connection-activity-types';
 import { ConnectionEntity, OperationLogEntity, WebhookDeliveryEntity } from '../../src/db/entities';
-import { stateQuery, type ConnectionState } from '../../workflows/connection-messages';
+import { ConnectionWorkflows, type ConnectionRef } from '../../src/connections/connection-workflows';
+import { connectionWorkflowId, stateQuery, type ConnectionState } from '../../workflows/connection-messages';
 import { startLifecycle, type EntryOverrides, type Lifecycle } from '../support/lifecycle';
 import type { FakeProviderKnobs } from '../support/fake-provider';
 import { createTimeSkippingEnv } from '../support/temporal-env';
@@ -135,4 +136,18 @@ export function refreshActivities(events: HistoryEvent[]): RefreshActivity[] {
     }
   }
   return out;
+}
+
+/** Imports a connection whose token expires in a minute (already inside the margin: due at once, as in a refresh storm) and starts its workflow as an import does. */
+export async function importDue(suite: LifecycleSuite, connectionId: string): Promise<{ row: ConnectionEntity; ref: ConnectionRef; workflowId: string; handle: WorkflowHandle }> {
+  const { rig, env } = suite;
+  const saved = rig.provider.knobs.expiresIn;
+  rig.provider.knobs.expiresIn = 60;
+  const row = await rig.connect(connectionId).finally(() => {
+    rig.provider.knobs.expiresIn = saved;
+  });
+  const ref = { environment: rig.environment, integration: rig.integration, connection: row };
+  await new ConnectionWorkflows(env.client, rig.taskQueue).credentialsStored(ref);
+  const workflowId = connectionWorkflowId(rig.environment.name, rig.integration.uniqueKey, row.connectionId);
+  return { row, ref, workflowId, handle: env.client.workflow.getHandle(workflowId) };
 }

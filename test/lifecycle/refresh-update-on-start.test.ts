@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { connectionWorkflowId, refreshUpdate } from '../../workflows/connection-messages';
+import { connectionWorkflowId, refreshUpdate, connectionWorkflowInput } from '../../workflows/connection-messages';
 import type { connectionWorkflow } from '../../workflows/connection-workflow';
 import { connectionRow, useLifecycleSuite } from './lifecycle-suite';
 
@@ -21,7 +21,7 @@ describe('refresh Update arriving with or right after the workflow start (time s
       startWorkflowOperation: new WithStartWorkflowOperation<typeof connectionWorkflow>('connectionWorkflow', {
         taskQueue: rig.taskQueue,
         workflowId,
-        args: [{ connectionRowId: row.id }],
+        args: [connectionWorkflowInput(row.id)],
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     });

@@ -22,7 +22,7 @@ import { EnvironmentStore } from '../../src/environments/environment-store';
 import { IntegrationStore, type IntegrationFields } from '../../src/integrations/integration-store';
 import { createLogger } from '../../src/logger';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
-import { connectionWorkflowId } from '../../workflows/connection-messages';
+import { connectionWorkflowId, connectionWorkflowInput } from '../../workflows/connection-messages';
 import { createTestDatabase } from './database';
 import { recordExecutions } from './history-audit';
 import { registerSecrets } from './secret-registry';
@@ -124,7 +124,7 @@ export async function startLifecycle(options: { env: TestWorkflowEnvironment; kn
     },
     async startWorkflow(row) {
       const workflowId = connectionWorkflowId(environment.name, integration.uniqueKey, row.connectionId);
-      const handle = await options.env.client.workflow.start('connectionWorkflow', { taskQueue, workflowId, args: [{ connectionRowId: row.id }] });
+      const handle = await options.env.client.workflow.start('connectionWorkflow', { taskQueue, workflowId, args: [connectionWorkflowInput(row.id)] });
       return { workflowId, firstRunId: handle.firstExecutionRunId };
     },
     async close() {

@@ -43,3 +43,14 @@ export function eventTimeMs(event: HistoryEvent): number {
   if (!t) return NaN;
   return Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
 }
+
+/** How many times a history ran activity `name`: scheduled activities and local activities (their markers). */
+export function activityRuns(events: HistoryEvent[], name: string): number {
+  return events.filter((e) => {
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === name) return true;
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return false;
+    const [data] = decodePayloads(marker.details?.data) as [{ activity_type?: string } | undefined];
+    return data?.activity_type === name;
+  }).length;
+}
