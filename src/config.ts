@@ -172,6 +172,8 @@ const envSchema = z.object({
   ACTIVE_WINDOW: duration('24h'),
   /** by-use: an idle connection is still renewed this long after its last renewal (keeps refresh tokens alive, finds revoked ones). */
   IDLE_RENEW_INTERVAL: duration('24h'),
+  /** How often the worker starts connection workflows whose start failed after their credentials were stored (Temporal was unreachable). */
+  WORKFLOW_START_RETRY_INTERVAL: duration('30s').refine((ms) => ms >= 1_000, { message: 'must be at least 1s' }),
   /** Timeout of one provider call (token endpoint, OAuth 1.0a, verification); a catalog entry's `request_timeout` overrides it. */
   PROVIDER_TIMEOUT: duration('60s').refine((ms) => ms >= 1 && ms <= MAX_PROVIDER_TIMEOUT_MS, { message: `must be at most ${MAX_PROVIDER_TIMEOUT_MS / 60_000}m (and more than 0)` }),
   /** Timeout of one webhook delivery attempt. */
@@ -253,6 +255,8 @@ export interface Config {
   readonly verifyIntervalMs: number;
   /** REFRESH_POLICY, ACTIVE_WINDOW and IDLE_RENEW_INTERVAL: which connections are renewed ahead of expiry. */
   readonly refreshPolicy: RefreshPolicy;
+  /** WORKFLOW_START_RETRY_INTERVAL: how often the worker retries connection workflow starts that failed. */
+  readonly workflowStartRetryIntervalMs: number;
   /** Limit of one provider call (PROVIDER_TIMEOUT). */
   readonly providerTimeoutMs: number;
   readonly webhookTimeoutMs: number;
@@ -348,6 +352,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     refreshFloorMs: e.REFRESH_FLOOR,
     verifyIntervalMs: e.VERIFY_INTERVAL,
     refreshPolicy: { mode: e.REFRESH_POLICY, activeWindowMs: e.ACTIVE_WINDOW, idleRenewIntervalMs: e.IDLE_RENEW_INTERVAL },
+    workflowStartRetryIntervalMs: e.WORKFLOW_START_RETRY_INTERVAL,
     providerTimeoutMs: e.PROVIDER_TIMEOUT,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT,
     webhookRetryForMs: e.WEBHOOK_RETRY_FOR,

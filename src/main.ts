@@ -24,6 +24,9 @@ import { temporalConnectionOptions } from './temporal/connection-options';
 import { registerSearchAttributes } from './temporal/register-search-attributes';
 import { installTemporalRuntimeLogger } from './temporal/runtime-logger';
 import { createWorker } from './temporal/worker';
+import { ConnectionWorkflows } from './connections/connection-workflows';
+import { PendingWorkflowStarts } from './connections/pending-workflow-starts';
+import { WorkflowStartRetrier } from './connections/workflow-start-retrier';
 
 type Role = 'api' | 'worker' | 'dev';
 
@@ -74,7 +77,20 @@ async function startWorker({ config, storage, catalog, logger }: Started): Promi
     await running;
   });
   startWorkflowIdMigration(config, storage, logger, temporal);
+  startWorkflowStartRetrier(config, storage, logger, temporal);
   return worker;
+}
+
+/** Starts connection workflows whose start failed after an import (Temporal was unreachable); stops with the process. */
+function startWorkflowStartRetrier(config: Config, storage: Storage, logger: Logger, client: Client): void {
+  const retrier = new WorkflowStartRetrier({
+    pending: new PendingWorkflowStarts(storage.db),
+    workflows: new ConnectionWorkflows(client, config.temporal.taskQueue),
+    logger,
+    intervalMs: config.workflowStartRetryIntervalMs,
+  });
+  retrier.start();
+  stoppers.push(() => retrier.stop());
 }
 
 /** Moves connection workflows to their encoded ids in the background (README, decisions); stops with the process. */

@@ -23,6 +23,7 @@ import { startDeliveries } from '../webhooks/start-deliveries';
 import { recordConnectionEvent, type ConnectionEventKind } from '../webhooks/webhook-outbox';
 import type { ConnectionStore, ImportFields } from './connection-store';
 import { ConnectionWorkflows } from './connection-workflows';
+import { PendingWorkflowStarts } from './pending-workflow-starts';
 import type { Credentials } from './credentials';
 
 /** After a failed refresh, callers get 424 for this long instead of another attempt (unless they force one). */
@@ -58,9 +59,11 @@ export class InvalidCredentialsError extends CustodianError {
 export class ConnectionService {
   private readonly oplog: OperationLog;
   private readonly workflows?: ConnectionWorkflows;
+  private readonly pendingStarts: PendingWorkflowStarts;
 
   constructor(private readonly deps: ConnectionServiceDeps) {
     this.oplog = new OperationLog(deps.db);
+    this.pendingStarts = new PendingWorkflowStarts(deps.db);
     if (deps.temporal) this.workflows = new ConnectionWorkflows(deps.temporal, deps.config.temporal.taskQueue);
   }
 
@@ -90,11 +93,23 @@ export class ConnectionService {
         message: result.operation === 'creation' ? 'connection created by import' : 'credentials replaced by import',
         context: { authMode: fields.credentials.type },
       }),
-      (async () => this.requireWorkflows().credentialsStored({ environment: scope.environment, integration: scope.integration, connection: result.row }))(),
+      this.wakeWorkflow(scope, result.row),
     ]);
     for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
     await this.emit(scope, result.row, result.operation, fields.credentials.type);
     return result;
+  }
+
+  /** Tells the connection's workflow about its stored credentials; when that fails, the worker does it later (PendingWorkflowStarts). */
+  private async wakeWorkflow(scope: Scope, row: ConnectionEntity): Promise<void> {
+    try {
+      await this.requireWorkflows().credentialsStored({ environment: scope.environment, integration: scope.integration, connection: row });
+    } catch (error) {
+      await this.pendingStarts.record(row.id).catch((recordError: unknown) => {
+        this.deps.logger.error({ connection: row.id, reason: recordError instanceof Error ? recordError.message : String(recordError) }, 'connection workflow not started, and its retry not recorded');
+      });
+      throw error;
+    }
   }
 
   /**

@@ -10,6 +10,7 @@ import { IntegrationCustomSecrets1700000005000 } from './migrations/170000000500
 import { AttemptSecrets1700000006000 } from './migrations/1700000006000-attempt-secrets';
 import { ProxyRateBuckets1700000007000 } from './migrations/1700000007000-proxy-rate-buckets';
 import { AuthModeLength1700000007500 } from './migrations/1700000007500-auth-mode-length';
+import { PendingWorkflowStarts1700000008000 } from './migrations/1700000008000-pending-workflow-starts';
 
 /** Migrations in the order they run. */
 export const MIGRATIONS = [
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   AttemptSecrets1700000006000,
   ProxyRateBuckets1700000007000,
   AuthModeLength1700000007500,
+  PendingWorkflowStarts1700000008000,
 ];
 
 /**

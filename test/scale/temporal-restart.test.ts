@@ -43,7 +43,7 @@ describe(`scale-out: the Temporal server restarted under load (${STORE}, Postgre
     dir = mkdtempSync(path.join(tmpdir(), 'custodian-temporal-restart-'));
     server = await restartableTemporal(dir);
     await server.start();
-    topology = await ProductionTopology.start({ temporalAddress: server.address, apis: 1, env: { REFRESH_MARGIN: `${MARGIN_S}s`, ...ALWAYS_REFRESH } });
+    topology = await ProductionTopology.start({ temporalAddress: server.address, apis: 1, env: { REFRESH_MARGIN: `${MARGIN_S}s`, WORKFLOW_START_RETRY_INTERVAL: '2s', ...ALWAYS_REFRESH } });
   });
   after(async () => {
     await topology?.close();
@@ -115,6 +115,9 @@ describe(`scale-out: the Temporal server restarted under load (${STORE}, Postgre
     const refreshedAgain = await waitForVersions(topology, cycling, (row) => versionsAtStop.get(row)! + 1);
     mark('refreshed after the restart');
     expect(refreshedAgain, `every cycling connection refreshed after the restart\n${topology.outputs()}`).to.equal(true);
+    // The import that got 503 has its workflow without being repeated: the worker's retrier started it.
+    expect(await workflowRunning(server.address, topology.workflowId('during-outage'), 60_000), 'the workflow of the import answered 503, started by the worker').to.equal(true);
+    mark('the failed import\'s workflow started by the worker');
     const retried = await topology.importConnection(api!, 'during-outage', new Date(Date.now() + FRESH_FOR_MS));
     expect(retried.result.status, `the import retried after the restart: ${JSON.stringify(retried.result.body)}`).to.be.oneOf([200, 201]);
     const forcedAfter = await topology.read(api!, fresh!.connectionId, { forceRefresh: true });
@@ -160,4 +163,20 @@ async function waitForVersions(topology: ProductionTopology, connections: readon
 async function fetchJson(url: string): Promise<HttpResult> {
   const response = await fetch(url);
   return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** Whether the workflow is running within `withinMs` (polled). */
+async function workflowRunning(address: string, workflowId: string, withinMs: number): Promise<boolean> {
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  try {
+    const deadline = Date.now() + withinMs;
+    while (Date.now() < deadline) {
+      const status = await client.workflow.getHandle(workflowId).describe().then((d) => d.status.name, () => null);
+      if (status === 'RUNNING') return true;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return false;
+  } finally {
+    await client.connection.close();
+  }
 }
