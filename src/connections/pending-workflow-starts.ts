@@ -3,6 +3,7 @@
  * import while Temporal was unreachable answers 503 `temporal_unavailable`, but the row is stored). The
  * API records them here, only on that failure, and the worker retries them ({@link WorkflowStartRetrier}),
  * so a connection never stays without the workflow that keeps it valid, whether or not the caller retries.
+ * The table is `pending_workflow_start` (PendingWorkflowStartEntity).
  */
 import type { DataSource } from 'typeorm';
 import type { ConnectionRef } from './connection-workflows';

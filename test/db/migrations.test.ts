@@ -21,7 +21,7 @@ describe('database migrations (PostgreSQL server)', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations' ORDER BY table_name`,
     );
     expect(rows.map((r) => r.table_name)).to.deep.equal([
-      'auth_attempt', 'connect_session', 'connection', 'environment', 'integration', 'operation_log', 'proxy_rate_bucket', 'webhook_delivery',
+      'auth_attempt', 'connect_session', 'connection', 'environment', 'integration', 'operation_log', 'pending_workflow_start', 'proxy_rate_bucket', 'webhook_delivery',
     ]);
   });
 
@@ -39,7 +39,7 @@ describe('database migrations (PostgreSQL server)', () => {
     const columnChanges = upQueries.map((q) => q.query).filter((sql) => /CREATE TABLE|ADD COLUMN|ALTER COLUMN|DROP COLUMN|ADD "|DROP "/.test(sql) && !/CONSTRAINT|INDEX/.test(sql));
     expect(columnChanges).to.deep.equal([]);
     expect(ds.entityMetadatas.map((m) => m.tableName).sort()).to.deep.equal([
-      'auth_attempt', 'connect_session', 'connection', 'environment', 'integration', 'operation_log', 'proxy_rate_bucket', 'webhook_delivery',
+      'auth_attempt', 'connect_session', 'connection', 'environment', 'integration', 'operation_log', 'pending_workflow_start', 'proxy_rate_bucket', 'webhook_delivery',
     ]);
   });
 
