@@ -78,7 +78,8 @@ interface Plan {
 
 export class ConnectionLifecycle {
   readonly rowId: string;
-  private readonly revision: number;
+  /** Started at revision 2 or later: the patched fixes without markers, the row read locally (CONNECTION_WORKFLOW_REVISION). */
+  private readonly patchesBuiltIn: boolean;
   private readonly state: CarriedState;
   private snapshot: ConnectionSnapshot | null = null;
   deleted = false;
@@ -95,7 +96,7 @@ export class ConnectionLifecycle {
 
   constructor(input: ConnectionWorkflowInput) {
     this.rowId = input.connectionRowId;
-    this.revision = input.revision ?? 1;
+    this.patchesBuiltIn = (input.revision ?? 1) >= PATCHES_BUILT_IN;
     // A workflow started without carried state was started for new credentials: they are stored now.
     this.state = { ...INITIAL_STATE, storedAt: new Date(Date.now()).toISOString(), ...input.carried };
     this.loaded = this.describe().then((loaded) => {
@@ -173,7 +174,7 @@ export class ConnectionLifecycle {
 
   /** Waits until the next scheduled step, or until a message or a finished Update changes the plan. */
   async waitForNextStep(): Promise<{ due: boolean; plan: Plan }> {
-    const plan = { next: this.nextRefreshAt(), degradeAt: expiryDuringBackoff(this.expiresAt(), this.state) };
+    const plan = this.plan();
     this.rescheduled = false;
     const due = await sleepUntil(earliest(plan.next, plan.degradeAt), () => this.deleted || this.replaced || this.invalidReported !== null || this.rescheduled);
     return { due, plan };
@@ -204,8 +205,9 @@ export class ConnectionLifecycle {
    * when it ends. A connection imported already due (a refresh storm) saves two history events.
    */
   publishUnlessDue(): void {
-    const next = earliest(this.nextRefreshAt(), expiryDuringBackoff(this.expiresAt(), this.state));
-    if (this.revision >= PATCHES_BUILT_IN && !this.deleted && next !== null && next <= Date.now()) return;
+    const { next, degradeAt } = this.plan();
+    const stepAt = earliest(next, degradeAt);
+    if (this.patchesBuiltIn && !this.deleted && stepAt !== null && stepAt <= Date.now()) return;
     this.publish();
   }
 
@@ -370,16 +372,21 @@ export class ConnectionLifecycle {
 
   /** Whether a fix that older runs took behind `patchId` applies: always from revision 2, else as patched() recorded. */
   private fixed(patchId: string): boolean {
-    return this.revision >= PATCHES_BUILT_IN || patched(patchId);
+    return this.patchesBuiltIn || patched(patchId);
   }
 
   /** Reads the row: a local activity from revision 2, an activity in runs recorded before. */
   private describe(): Promise<ConnectionSnapshot | null> {
-    const read = this.revision >= PATCHES_BUILT_IN ? local.describeConnection : describeConnection;
+    const read = this.patchesBuiltIn ? local.describeConnection : describeConnection;
     return read({ connectionRowId: this.rowId });
   }
 
   // ---- small readings of the state ----
+
+  /** When the next refresh is due, and when the token expires during a back-off. */
+  private plan(): Plan {
+    return { next: this.nextRefreshAt(), degradeAt: expiryDuringBackoff(this.expiresAt(), this.state) };
+  }
 
   private expiresAt(): string | null {
     return this.snapshot?.expiresAt ?? null;
